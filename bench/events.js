@@ -1,0 +1,143 @@
+// bench/events.js - emitting custom events: nitro-wasm's EventBus against the
+// usual JS emitters. Three scenarios, 1,000,000 events each: one handler, ten
+// handlers, one wildcard handler ('*'; only mitt has one among the peers).
+//
+// Every contender gets its own loop and handler function literals so that one
+// library's call sites do not make another's megamorphic. Contenders run
+// interleaved, round by round, in one process; the median round is reported.
+//
+//   node bench/events.js            prints a plain table
+//   import { run } from './events.js'; await run(report)   (the bench harness)
+
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import mitt from 'mitt';
+import { createNanoEvents } from 'nanoevents';
+import EventEmitter3 from 'eventemitter3';
+import { EventBus } from '../js/events.js';
+
+const EVENTS = 1_000_000;
+const WARMUP_ROUNDS = 2;
+const ROUNDS = 7;
+const TYPE = 'invoice.sent';
+
+// Handlers add into this so the work cannot be optimised away.
+let sink = 0;
+
+// EventTarget needs an Event per dispatch; a plain subclass carrying the
+// payload is cheaper than CustomEvent and just as fair.
+class PayloadEvent extends Event {
+  constructor(type, payload) {
+    super(type);
+    this.payload = payload;
+  }
+}
+
+// Each factory takes the handler count and returns `loop(n)` that emits n events.
+const contenders = {
+  'nitro-wasm EventBus.emit': (k) => {
+    const bus = new EventBus();
+    for (let i = 0; i < k; i++) bus.on(TYPE, (e) => { sink += e.payload; });
+    return (n) => { for (let i = 0; i < n; i++) bus.emit(TYPE, i); };
+  },
+  'node:events EventEmitter': (k) => {
+    const ee = new EventEmitter();
+    ee.setMaxListeners(0);
+    for (let i = 0; i < k; i++) ee.on(TYPE, (p) => { sink += p; });
+    return (n) => { for (let i = 0; i < n; i++) ee.emit(TYPE, i); };
+  },
+  'EventTarget + Event subclass': (k) => {
+    const et = new EventTarget();
+    // Distinct closures: EventTarget ignores a second add of the same function.
+    for (let i = 0; i < k; i++) et.addEventListener(TYPE, (e) => { sink += e.payload; });
+    return (n) => { for (let i = 0; i < n; i++) et.dispatchEvent(new PayloadEvent(TYPE, i)); };
+  },
+  mitt: (k) => {
+    const m = mitt();
+    for (let i = 0; i < k; i++) m.on(TYPE, (p) => { sink += p; });
+    return (n) => { for (let i = 0; i < n; i++) m.emit(TYPE, i); };
+  },
+  nanoevents: (k) => {
+    const ne = createNanoEvents();
+    for (let i = 0; i < k; i++) ne.on(TYPE, (p) => { sink += p; });
+    return (n) => { for (let i = 0; i < n; i++) ne.emit(TYPE, i); };
+  },
+  eventemitter3: (k) => {
+    const ee = new EventEmitter3();
+    for (let i = 0; i < k; i++) ee.on(TYPE, (p) => { sink += p; });
+    return (n) => { for (let i = 0; i < n; i++) ee.emit(TYPE, i); };
+  },
+};
+
+// Wildcard: a handler for every type. Peers without wildcards are listed as n/a.
+const wildcard = {
+  'nitro-wasm EventBus.emit': () => {
+    const bus = new EventBus();
+    bus.on('*', (e) => { sink += e.payload; });
+    return (n) => { for (let i = 0; i < n; i++) bus.emit(TYPE, i); };
+  },
+  mitt: () => {
+    const m = mitt();
+    m.on('*', (type, p) => { sink += p; });
+    return (n) => { for (let i = 0; i < n; i++) m.emit(TYPE, i); };
+  },
+  'node:events EventEmitter': null,
+  'EventTarget + Event subclass': null,
+  nanoevents: null,
+  eventemitter3: null,
+};
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function measure(factories, handlers) {
+  const loops = [];
+  for (const [name, make] of Object.entries(factories)) {
+    if (make) loops.push({ name, loop: make(handlers), rates: [] });
+  }
+  for (let r = 0; r < WARMUP_ROUNDS; r++) for (const c of loops) c.loop(EVENTS);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of loops) {
+      const t0 = performance.now();
+      c.loop(EVENTS);
+      const ms = performance.now() - t0;
+      c.rates.push(EVENTS / (ms / 1000));
+    }
+  }
+  const rows = [];
+  for (const [name, make] of Object.entries(factories)) {
+    const c = loops.find((x) => x.name === name);
+    rows.push(c
+      ? { name, opsPerSec: Math.round(median(c.rates)) }
+      : { name, opsPerSec: null, note: 'n/a: no wildcard subscription' });
+  }
+  return rows;
+}
+
+/** Harness entry: one table per scenario. */
+export async function run(report) {
+  report.table(`events: emit ${EVENTS.toLocaleString('en')} custom events to 1 handler`, measure(contenders, 1));
+  report.table(`events: emit ${EVENTS.toLocaleString('en')} custom events to 10 handlers`, measure(contenders, 10));
+  report.table(`events: emit ${EVENTS.toLocaleString('en')} custom events to a '*' handler`, measure(wildcard, 1));
+  if (sink === -1) console.log(sink);  // keep `sink` observable
+}
+
+// Plain-table report for running this file directly.
+const plainReport = {
+  table(title, rows) {
+    const best = Math.max(...rows.map((r) => r.opsPerSec ?? 0));
+    console.log(`\n${title}`);
+    for (const r of rows) {
+      const ops = r.opsPerSec == null ? 'n/a' : `${(r.opsPerSec / 1e6).toFixed(2)} M ops/s`;
+      const ratio = r.opsPerSec == null ? '' : `${(best / r.opsPerSec).toFixed(2)}x`;
+      console.log(`  ${r.name.padEnd(32)} ${ops.padStart(16)} ${ratio.padStart(8)}${r.note ? `  ${r.note}` : ''}`);
+    }
+  },
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await run(plainReport);
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# build.sh - builds dist/ (nitro.wasm, the ESM modules, the script-tag bundle)
+# and, with --native, the C unit tests under ASan/UBSan into build/native/.
+#
+#   bash build.sh            WebAssembly + JS into dist/
+#   bash build.sh --native   also the sanitizer test binaries
+#   bash build.sh --fuzz     also the libFuzzer targets into build/fuzz/
+set -euo pipefail
+cd "$(dirname "$0")"
+
+want_native=0; want_fuzz=0
+for a in "$@"; do
+  case "$a" in
+    --native) want_native=1 ;;
+    --fuzz) want_fuzz=1 ;;
+    *) echo "build.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+# --- toolchain: install what is missing when root, else say how -----------------
+PKGS="clang lld wasi-libc libclang-rt-dev-wasm32 binaryen"
+missing=()
+command -v clang >/dev/null || missing+=(clang)
+command -v wasm-ld >/dev/null || [ -x /usr/bin/wasm-ld-14 ] || missing+=(lld)
+[ -f /usr/include/wasm32-wasi/stdlib.h ] || missing+=(wasi-libc)
+ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-dev-wasm32)
+command -v wasm-opt >/dev/null || missing+=(binaryen)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "build.sh: installing ${missing[*]}" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $PKGS) >/dev/null
+  else
+    echo "build.sh: missing ${missing[*]}; run: sudo apt-get install -y $PKGS" >&2
+    exit 1
+  fi
+fi
+if [ ! -d node_modules/esbuild ]; then
+  echo "build.sh: node_modules missing; run: npm install" >&2
+  exit 1
+fi
+
+CFLAGS_COMMON="-std=c11 -Wall -Wextra -Werror -Wno-unused-parameter"
+SRCS=(src/*.c)
+
+# --- WebAssembly ------------------------------------------------------------------
+mkdir -p dist build
+# clang runs wasm-opt itself when linking with -O and it is on PATH, and that
+# run fails with bulk memory enabled (TOOLCHAIN.md): compile with -O3, link
+# without -O, then optimise with wasm-opt ourselves.
+mkdir -p build/wasm
+objs=()
+for s in "${SRCS[@]}"; do
+  o="build/wasm/$(basename "$s" .c).o"
+  clang --target=wasm32-wasi $CFLAGS_COMMON -O3 -mbulk-memory -DNW_WASM=1 -fvisibility=hidden -c "$s" -o "$o"
+  objs+=("$o")
+done
+clang --target=wasm32-wasi -mexec-model=reactor -mbulk-memory \
+  -Wl,--export-dynamic -Wl,--stack-first -Wl,-z,stack-size=1048576 -Wl,--strip-all \
+  -o build/nitro.raw.wasm "${objs[@]}"
+wasm-opt --enable-bulk-memory -O3 build/nitro.raw.wasm -o dist/nitro.wasm
+if command -v wasm-objdump >/dev/null; then
+  if wasm-objdump -x -j Import dist/nitro.wasm 2>/dev/null | grep -q ' <- '; then
+    echo "build.sh: nitro.wasm has imports (stdio or WASI calls crept in):" >&2
+    wasm-objdump -x -j Import dist/nitro.wasm >&2
+    exit 1
+  fi
+fi
+
+# --- JavaScript -------------------------------------------------------------------
+cp js/*.js dist/
+cp js/*.d.ts dist/ 2>/dev/null || true
+node_modules/.bin/esbuild js/iife-entry.js --bundle --format=iife --global-name=Nitro \
+  --minify --target=es2020 --log-level=warning --external:node:* --log-override:empty-import-meta=silent --outfile=dist/nitro.iife.js
+
+wasm_size=$(wc -c < dist/nitro.wasm)
+echo "build.sh: dist/nitro.wasm $wasm_size bytes ($(gzip -9 -c dist/nitro.wasm | wc -c) gzipped), dist/nitro.iife.js $(wc -c < dist/nitro.iife.js) bytes"
+
+# --- native tests under sanitizers ------------------------------------------------------
+if [ $want_native = 1 ]; then
+  mkdir -p build/native
+  for t in tests/c/test_*.c; do
+    [ -e "$t" ] || continue
+    name=$(basename "$t" .c)
+    clang $CFLAGS_COMMON -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+      -fno-omit-frame-pointer -Isrc -o "build/native/$name" "$t" "${SRCS[@]}" -lm
+  done
+  echo "build.sh: native tests in build/native/"
+fi
+
+if [ $want_fuzz = 1 ]; then
+  mkdir -p build/fuzz
+  for f in fuzz/fuzz_*.c; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .c)
+    clang $CFLAGS_COMMON -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o "build/fuzz/$name" "$f" "${SRCS[@]}" -lm
+  done
+  echo "build.sh: fuzzers in build/fuzz/"
+fi

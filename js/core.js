@@ -1,0 +1,164 @@
+// core.js - loads nitro.wasm and runs calls across the boundary.
+//
+// Convention (src/api.h): JS encodes one request into the WASM input
+// buffer, makes one call, and reads one response from the output buffer.
+// Views of WASM memory are re-created after every call because a call that
+// allocates may grow memory and detach the old ArrayBuffer.
+
+import { NitroError, errorMessage } from './errors.js';
+import { Encoder } from './nval.js';
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8');
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
+let defaultWasmOverride = null;
+const moduleCache = new Map();
+
+/** Used by the script-tag bundle, which has no import.meta. */
+export function setDefaultWasm(source) { defaultWasmOverride = source; }
+
+function defaultWasm() {
+  if (defaultWasmOverride) return defaultWasmOverride;
+  return new URL('./nitro.wasm', import.meta.url);
+}
+
+async function readBytes(source) {
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
+  let url = source;
+  if (typeof source === 'string') {
+    if (isNode && !/^[a-z][a-z0-9+.-]*:/i.test(source)) {
+      const { readFile } = await import('node:fs/promises');
+      return readFile(source);
+    }
+    url = new URL(source, globalThis.location?.href);
+  }
+  if (url instanceof URL && url.protocol === 'file:' && isNode) {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(url);
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`nitro-wasm: cannot load ${url}: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
+/** Compiles (once per source) the WebAssembly module. `source` may be a URL,
+ * a path or URL string, bytes, a WebAssembly.Module, or a fetch Response. */
+export async function compileModule(source = defaultWasm()) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  const key = source instanceof URL ? source.href : typeof source === 'string' ? source : null;
+  if (key && moduleCache.has(key)) return moduleCache.get(key);
+  const p = readBytes(source).then((bytes) => WebAssembly.compile(bytes));
+  if (key) {
+    moduleCache.set(key, p);
+    p.catch(() => moduleCache.delete(key));
+  }
+  return p;
+}
+
+export class Core {
+  /** @param {WebAssembly.Instance} instance */
+  constructor(instance) {
+    this.x = instance.exports;
+    this.memory = this.x.memory;
+    this.x._initialize?.();
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    this.enc = new Encoder();
+    this.closed = false;
+    this.call0('nw_constants');
+    this.constants = JSON.parse(this.outString());
+    this.codes = this.constants.codes;
+  }
+
+  static async create(options = {}) {
+    let mod;
+    try {
+      mod = await compileModule(options.wasm ?? defaultWasm());
+    } catch (err) {
+      throw new NitroError('LIMIT', `cannot load nitro.wasm: ${err.message}`, { cause: err });
+    }
+    const instance = await WebAssembly.instantiate(mod, {});
+    return new Core(instance);
+  }
+
+  /** Fresh views after anything that may have grown memory. */
+  refresh() {
+    if (this.u8.buffer !== this.memory.buffer) {
+      this.u8 = new Uint8Array(this.memory.buffer);
+      this.dv = new DataView(this.memory.buffer);
+    }
+  }
+
+  /** Copies the encoder's bytes into the WASM input buffer; returns length. */
+  send(enc = this.enc) {
+    const len = enc.len;
+    const ptr = this.x.nw_input(len);
+    if (!ptr) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
+    this.refresh();
+    this.u8.set(enc.u8.subarray(0, len), ptr);
+    return len;
+  }
+
+  /** Sends raw bytes as the input; returns length. */
+  sendBytes(bytes) {
+    const ptr = this.x.nw_input(bytes.length);
+    if (!ptr) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
+    this.refresh();
+    this.u8.set(bytes, ptr);
+    return bytes.length;
+  }
+
+  /** Calls an export that follows the status-code convention. */
+  call0(name, ...args) {
+    if (this.closed) throw new NitroError('CLOSED', 'this nitro instance is closed');
+    const rc = this.x[name](...args);
+    this.refresh();
+    if (rc !== 0) throw this.lastError();
+    return rc;
+  }
+
+  /** The response of the last call, as a view (valid until the next call). */
+  outView() {
+    const p = this.x.nw_out_ptr();
+    return this.u8.subarray(p, p + this.x.nw_out_len());
+  }
+
+  outString() {
+    const v = this.outView();
+    return v.length ? utf8.decode(v) : '';
+  }
+
+  /** A copy of the response bytes. */
+  outBytes() { return this.outView().slice(); }
+
+  lastError() {
+    const p = this.x.nw_err_ptr();
+    const dv = this.dv;
+    const code = this.codes?.[dv.getUint32(p, true)] ?? 'LIMIT';
+    const index = dv.getInt32(p + 4, true);
+    const line = dv.getUint32(p + 8, true);
+    const column = dv.getUint32(p + 12, true);
+    let at = p + 16;
+    const strs = [];
+    for (let i = 0; i < 4; i++) {
+      const n = dv.getUint32(at, true);
+      strs.push(utf8.decode(this.u8.subarray(at + 4, at + 4 + n)));
+      at += 4 + n;
+    }
+    const [entity, field, rule, message] = strs;
+    const d = { entity, field, rule, index: index >= 0 ? index : undefined, line: line || undefined, column: column || undefined };
+    const mapped = code === 'ARG' ? 'QUERY' : code;
+    return new NitroError(mapped, errorMessage({ ...d, message }), d);
+  }
+
+  heapBytes() { return this.x.nw_heap_bytes(); }
+  memoryBytes() { return this.memory.buffer.byteLength; }
+
+  close() { this.closed = true; }
+}
+
+export { latin1, utf8 };

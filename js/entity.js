@@ -1,0 +1,320 @@
+// entity.js - the entity API (Task.create/get/update/...) over the C store.
+// Each call encodes its input once, crosses into WASM once, and decodes the
+// response once (src/api_store.c documents the byte layouts).
+import { NitroError } from './errors.js';
+import { T } from './nval.js';
+import { Reader, makeDecoder, skipValue } from './record.js';
+
+const F_EVENTS = 1, F_BEFORE = 2;
+const EV_NAMES = [null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired'];
+const FIELD_TYPES = new Set(['id', 'string', 'int', 'float', 'bool', 'enum', 'datetime', 'list', 'json', 'ref']);
+const DEF_KEYS = new Set(['fields', 'indexes', 'unique', 'search', 'ttl', 'validate', 'methods', 'computed', 'shared', 'conflict']);
+
+/** Puts the id field first, as C stores it, and returns the field list. */
+function normalizeFields(name, fields) {
+  if (!fields || typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new NitroError('SCHEMA', `${name}: an entity needs a fields object`, { entity: name, rule: 'schema' });
+  }
+  const list = [];
+  let id = null;
+  for (const [fname, spec] of Object.entries(fields)) {
+    if (!spec || typeof spec !== 'object') {
+      throw new NitroError('SCHEMA', `${name}.${fname}: field definition must be an object`, { entity: name, field: fname, rule: 'schema' });
+    }
+    if (!FIELD_TYPES.has(spec.type)) {
+      throw new NitroError('SCHEMA', `${name}.${fname}: unknown type ${JSON.stringify(spec.type)}`, { entity: name, field: fname, rule: 'schema' });
+    }
+    const f = { name: fname, type: spec.type, values: spec.values, spec };
+    if (spec.type === 'id') id = f; else list.push(f);
+  }
+  return [id || { name: 'id', type: 'id', spec: { type: 'id' } }, ...list];
+}
+
+export class Entity {
+  constructor(nitro, name, def) {
+    for (const k of Object.keys(def || {})) {
+      if (!DEF_KEYS.has(k)) throw new NitroError('SCHEMA', `${name}: unknown definition key "${k}"`, { entity: name, rule: 'schema' });
+    }
+    this.nitro = nitro;
+    this.core = nitro.core;
+    this.name = name;
+    this.def = def;
+    this.fields = normalizeFields(name, def.fields);
+    this.fieldIndex = new Map(this.fields.map((f, i) => [f.name, i]));
+    this.idName = this.fields[0].name;
+    this.validateFn = typeof def.validate === 'function' ? def.validate : null;
+
+    const schema = {
+      name,
+      fields: Object.fromEntries(this.fields.map((f) => [f.name, stripFunctions(f.spec)])),
+      indexes: def.indexes, unique: def.unique, search: def.search, ttl: def.ttl, shared: def.shared,
+    };
+    const core = this.core;
+    core.enc.reset().value(schema);
+    core.call0('nw_entity_define', core.send());
+    this.table = core.dv.getUint32(core.outView().byteOffset, true);
+
+    this.Rec = makeRecordClass(this, def);
+    this.decode = makeDecoder(this.fields, this.Rec);
+    this.reader = new Reader();
+  }
+
+  // ---- encoding -------------------------------------------------------------
+
+  /** Encodes one record's data as a FIELDS map (keys by schema position). */
+  encodeData(data, enc, index) {
+    if (data instanceof this.Rec) data = data.toJSON();
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      throw this.error('VALIDATION', null, 'type', 'record data must be an object', index);
+    }
+    enc.byte(T.FIELDS);
+    const countAt = enc.len;
+    enc.u32(0);
+    let count = 0;
+    for (const k in data) {
+      if (!Object.prototype.hasOwnProperty.call(data, k)) continue;
+      const v = data[k];
+      if (v === undefined) continue;
+      const fi = this.fieldIndex.get(k);
+      if (fi === undefined) { enc.byte(T.UNKNOWN); enc.str(k); } else { enc.byte(T.FIELD); enc.u32(fi); }
+      try {
+        enc.value(v);
+      } catch (err) {
+        throw this.error('VALIDATION', k, 'type', `cannot store ${err.message.replace(/^cannot encode /, '')}`, index);
+      }
+      count++;
+    }
+    enc.dv.setUint32(countAt, count, true);
+  }
+
+  error(code, field, rule, message, index) {
+    const where = field ? `${this.name}.${field}` : this.name;
+    const at = index !== undefined ? ` [${index}]` : '';
+    return new NitroError(code, `${where}${at}: ${message}`, { entity: this.name, field: field || undefined, rule, index });
+  }
+
+  // ---- decoding ---------------------------------------------------------------
+
+  /** Reader positioned at the start of the last call's output. */
+  out() {
+    const core = this.core;
+    const v = core.outView();
+    return this.reader.reset(core.u8, core.dv, v.byteOffset);
+  }
+
+  readRecord(r) {
+    const len = r.u32();
+    if (len === 0) return null;
+    return this.decode(r);
+  }
+
+  readRecords(r) {
+    const n = r.u32();
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.readRecord(r);
+    return out;
+  }
+
+  // ---- writes -------------------------------------------------------------------
+
+  flags() { return this.nitro._eventFlags(this); }
+
+  /** Runs one write export with the shared rules: JS-side approval (validate,
+   * before* handlers) inside a savepoint, events after commit. */
+  write(fn, readResult) {
+    const nitro = this.nitro;
+    const flags = this.flags() | (this.validateFn ? F_EVENTS | F_BEFORE : 0);
+    const guarded = (flags & F_BEFORE) !== 0;
+    const core = this.core;
+    let mark = 0;
+    if (guarded) {
+      core.call0('nw_tx_begin');
+      mark = core.dv.getUint32(core.outView().byteOffset, true);
+    }
+    let result, events;
+    try {
+      fn(flags);
+      const r = this.out();
+      result = readResult(r);
+      events = nitro._readEvents(r);
+      if (guarded) nitro._approve(events);
+    } catch (err) {
+      if (guarded) core.x.nw_tx_rollback(mark);
+      throw err;
+    }
+    if (guarded) core.call0('nw_tx_commit');
+    nitro._deliver(events);
+    return result;
+  }
+
+  create(data, options = {}) {
+    const core = this.core;
+    const ttl = ttlArg(options);
+    return this.write((flags) => {
+      core.enc.reset();
+      this.encodeData(data, core.enc);
+      this.nitro._now();
+      core.call0('nw_create', this.table, core.send(), ttl, flags, 0);
+    }, (r) => { r.u32(); return this.readRecord(r); });
+  }
+
+  upsert(data, options = {}) {
+    const core = this.core;
+    const ttl = ttlArg(options);
+    return this.write((flags) => {
+      core.enc.reset();
+      this.encodeData(data, core.enc);
+      this.nitro._now();
+      core.call0('nw_create', this.table, core.send(), ttl, flags, 1);
+    }, (r) => { r.u32(); return this.readRecord(r); });
+  }
+
+  insertMany(array, options = {}) {
+    if (!Array.isArray(array)) throw this.error('VALIDATION', null, 'type', 'insertMany takes an array');
+    const core = this.core;
+    const ttl = ttlArg(options);
+    return this.write((flags) => {
+      const enc = core.enc.reset();
+      enc.byte(T.ARR);
+      enc.u32(array.length);
+      for (let i = 0; i < array.length; i++) this.encodeData(array[i], enc, i);
+      this.nitro._now();
+      core.call0('nw_insert_many', this.table, core.send(), ttl, flags, options.upsert ? 1 : 0);
+    }, (r) => this.readRecords(r));
+  }
+
+  update(id, patch, options = {}) {
+    const core = this.core;
+    const ttl = ttlArg(options);
+    checkId(this, id);
+    return this.write((flags) => {
+      const enc = core.enc.reset();
+      enc.str(id);
+      this.encodeData(patch, enc);
+      this.nitro._now();
+      core.call0('nw_update', this.table, core.send(), ttl, flags);
+    }, (r) => { r.u32(); return this.readRecord(r); });
+  }
+
+  delete(id) {
+    const core = this.core;
+    checkId(this, id);
+    return this.write((flags) => {
+      const len = this.sendId(id);
+      this.nitro._now();
+      core.call0('nw_delete', this.table, len, flags);
+    }, (r) => { r.u32(); return r.u32() === 1; });
+  }
+
+  expire(now = Date.now()) {
+    const core = this.core;
+    return this.write((flags) => {
+      core.call0('nw_expire', this.table, +now, flags);
+    }, (r) => { r.u32(); return r.u32(); });
+  }
+
+  // ---- reads ---------------------------------------------------------------------
+
+  /** Writes a raw id into the input buffer; returns its byte length. */
+  sendId(id) {
+    this.core.enc.reset().raw(id);
+    return this.core.send();
+  }
+
+  get(id) {
+    if (typeof id !== 'string') return null;
+    const core = this.core;
+    const len = this.sendId(id);
+    this.nitro._now();
+    core.call0('nw_get', this.table, len);
+    return this.readRecord(this.out());
+  }
+
+  getMany(ids) {
+    const core = this.core;
+    core.enc.reset().value(ids.map((id) => (typeof id === 'string' ? id : null)));
+    this.nitro._now();
+    core.call0('nw_get_many', this.table, core.send());
+    return this.readRecords(this.out());
+  }
+
+  all() {
+    this.nitro._now();
+    this.core.call0('nw_all', this.table);
+    return this.readRecords(this.out());
+  }
+
+  count() {
+    this.nitro._now();
+    this.core.call0('nw_count', this.table);
+    return this.out().u32();
+  }
+}
+
+function ttlArg(options) {
+  if (options.ttl === undefined || options.ttl === null) return -1;
+  const t = Number(options.ttl);
+  return Number.isFinite(t) && t >= 0 ? t : -1;
+}
+
+function checkId(entity, id) {
+  if (typeof id !== 'string' || id === '') {
+    throw entity.error('VALIDATION', entity.idName, 'type', `an id is a non-empty string (got ${JSON.stringify(id) ?? String(id)})`);
+  }
+}
+
+function stripFunctions(spec) {
+  const out = {};
+  for (const [k, v] of Object.entries(spec)) if (typeof v !== 'function') out[k] = v;
+  return out;
+}
+
+/** Records are instances of a per-entity class: fields are own properties,
+ * methods live on the prototype. */
+function makeRecordClass(entity, def) {
+  const fieldNames = entity.fields.map((f) => f.name);
+  const computed = def.computed ? Object.entries(def.computed) : [];
+  const Rec = computed.length
+    ? function Record() {
+      for (const [k, fn] of computed) {
+        Object.defineProperty(this, k, { get() { return fn(this); }, enumerable: true, configurable: true });
+      }
+    }
+    : function Record() {};
+  Object.defineProperty(Rec, 'name', { value: entity.name });
+  const proto = Rec.prototype;
+  Object.defineProperties(proto, {
+    toJSON: {
+      value: function toJSON() {
+        const o = {};
+        for (const k of fieldNames) o[k] = this[k];
+        return o;
+      },
+    },
+    save: {
+      value: function save() {
+        const fresh = entity.upsert(this.toJSON());
+        for (const k of fieldNames) this[k] = fresh[k];
+        return this;
+      },
+    },
+    update: {
+      value: function update(patch) {
+        const fresh = entity.update(this[entity.idName], patch);
+        for (const k of fieldNames) this[k] = fresh[k];
+        return this;
+      },
+    },
+    delete: { value: function del() { return entity.delete(this[entity.idName]); } },
+  });
+  for (const [k, fn] of Object.entries(def.methods || {})) {
+    if (typeof fn !== 'function') throw new NitroError('SCHEMA', `${entity.name}: method ${k} is not a function`, { entity: entity.name, rule: 'schema' });
+    if (entity.fieldIndex.has(k) || ['save', 'update', 'delete', 'toJSON'].includes(k)) {
+      throw new NitroError('SCHEMA', `${entity.name}: method ${k} clashes with a field or record method`, { entity: entity.name, rule: 'schema' });
+    }
+    Object.defineProperty(proto, k, { value: fn, writable: true, configurable: true });
+  }
+  return Rec;
+}
+
+export { EV_NAMES, F_EVENTS, F_BEFORE, skipValue };

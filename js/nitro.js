@@ -1,0 +1,206 @@
+// nitro.js - the public entry: createNitro(), NitroError, and the instance
+// that ties the C store, the event bus and the templates together.
+import { Core } from './core.js';
+import { NitroError } from './errors.js';
+import { Entity, EV_NAMES, F_EVENTS, F_BEFORE } from './entity.js';
+import { EventBus } from './events.js';
+
+export { NitroError };
+
+/** Creates an independent instance with its own WebAssembly memory. */
+export async function createNitro(options = {}) {
+  const core = await Core.create(options);
+  return new Nitro(core, options);
+}
+
+const AFTER_TYPES = ['created', 'updated', 'deleted', 'expired'];
+
+class Nitro {
+  constructor(core) {
+    this.core = core;
+    this.entities = new Map();
+    this.byTable = [];
+    this.bus = new EventBus({ errorFactory: (code, message) => new NitroError(code, message) });
+    this.txDepth = 0;
+    this.pending = [];
+    this.flagCache = new Map();
+    // The random part of generated ids, so that ids of different clients differ.
+    const tag = new Uint8Array(5);
+    globalThis.crypto.getRandomValues(tag);
+    core.call0('nw_set_client', core.sendBytes(tag));
+  }
+
+  // ---- entities ----------------------------------------------------------------
+
+  entity(name, def = {}) {
+    this._open();
+    if (typeof name !== 'string') throw new NitroError('SCHEMA', 'an entity name is a string', { rule: 'schema' });
+    if (this.entities.has(name)) {
+      throw new NitroError('SCHEMA', `${name}: entity ${name} is already defined`, { entity: name, rule: 'schema' });
+    }
+    const e = new Entity(this, name, def);
+    this.entities.set(name, e);
+    this.byTable[e.table] = e;
+    this.flagCache.clear();
+    return e;
+  }
+
+  // ---- events ------------------------------------------------------------------
+
+  on(pattern, handler, options) {
+    const off = this.bus.on(pattern, handler, options);
+    this.flagCache.clear();
+    return () => { off(); this.flagCache.clear(); };
+  }
+
+  emit(type, payload) { return this.bus.emit(type, payload); }
+  emitAsync(type, payload) { return this.bus.emitAsync(type, payload); }
+
+  /** Which events C must capture for writes to this entity. */
+  _eventFlags(entity) {
+    let f = this.flagCache.get(entity.name);
+    if (f !== undefined) return f;
+    f = 0;
+    const bus = this.bus;
+    for (const t of AFTER_TYPES) if (bus.hasListeners(`${entity.name}.${t}`)) f |= F_EVENTS;
+    if (bus.hasListeners(`${entity.name}.beforeSave`) || bus.hasListeners(`${entity.name}.beforeDelete`)) f |= F_EVENTS | F_BEFORE;
+    // cascades write to other entities: capture when any entity is listened to
+    if (!f && this.entities.size > 1) {
+      for (const other of this.entities.values()) {
+        if (other === entity) continue;
+        for (const t of AFTER_TYPES) if (bus.hasListeners(`${other.name}.${t}`)) f |= F_EVENTS;
+        if (other.validateFn || bus.hasListeners(`${other.name}.beforeSave`) || bus.hasListeners(`${other.name}.beforeDelete`)) f |= F_EVENTS | F_BEFORE;
+      }
+    }
+    this.flagCache.set(entity.name, f);
+    return f;
+  }
+
+  /** Decodes the event records that follow a write's results. */
+  _readEvents(r) {
+    const n = r.u32();
+    if (n === 0) return null;
+    const events = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const type = EV_NAMES[r.u8[r.at]];
+      const table = r.u8[r.at + 2] | (r.u8[r.at + 3] << 8);
+      r.at += 4;
+      const entity = this.byTable[table];
+      const rl = r.u32();
+      const record = rl ? entity.decode(r) : null;
+      const pl = r.u32();
+      const previous = pl ? entity.decode(r) : null;
+      const lo = r.u32(), hi = r.u32();
+      let changes = {};
+      if (type === 'created' || type === 'updated' || (type === 'beforeSave')) {
+        for (let fi = 0; fi < entity.fields.length; fi++) {
+          const bit = fi < 32 ? (lo >>> fi) & 1 : (hi >>> (fi - 32)) & 1;
+          if (bit || type === 'created' || (type === 'beforeSave' && !previous)) {
+            const k = entity.fields[fi].name;
+            changes[k] = record[k];
+          }
+        }
+      }
+      const id = (record || previous)[entity.idName];
+      events[i] = { type: `${entity.name}.${type}`, entity: entity.name, id, record, previous, changes, source: 'local' };
+    }
+    return events;
+  }
+
+  /** Runs validate and before* handlers; throws to undo the write. */
+  _approve(events) {
+    if (!events) return;
+    const ordinal = new Map();
+    for (const e of events) {
+      const kind = e.type.slice(e.entity.length + 1);
+      if (kind !== 'beforeSave' && kind !== 'beforeDelete') continue;
+      const entity = this.entities.get(e.entity);
+      const n = ordinal.get(e.entity) ?? 0;
+      ordinal.set(e.entity, n + 1);
+      if (kind === 'beforeSave' && entity.validateFn) {
+        let msg;
+        try {
+          msg = entity.validateFn(e.record);
+        } catch (err) {
+          msg = err && err.message ? err.message : String(err);
+        }
+        if (msg) {
+          throw new NitroError('VALIDATION', `${e.entity}${events.length > 2 ? ` [${n}]` : ''}: ${msg}`,
+            { entity: e.entity, rule: 'validate', index: events.length > 2 ? n : undefined });
+        }
+      }
+      if (this.bus.hasListeners(e.type)) {
+        const reason = this.bus.dispatchCancellable(e);
+        delete e.cancel;
+        if (reason !== null) {
+          throw new NitroError('CANCELLED', `${e.entity}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
+            { entity: e.entity, rule: kind });
+        }
+      }
+    }
+  }
+
+  /** Delivers after-commit events now, or at the end of the transaction. */
+  _deliver(events) {
+    if (!events) return;
+    const after = [];
+    for (const e of events) {
+      if (!e.type.endsWith('.beforeSave') && !e.type.endsWith('.beforeDelete')) after.push(e);
+    }
+    if (!after.length) return;
+    if (this.txDepth > 0) { for (const e of after) this.pending.push(e); return; }
+    this.bus.dispatchBatch(after);
+  }
+
+  _now() { this.core.x.nw_set_now(Date.now()); }
+
+  _open() { if (this.core.closed) throw new NitroError('CLOSED', 'this nitro instance is closed'); }
+
+  // ---- transactions ------------------------------------------------------------
+
+  transaction(fn) {
+    this._open();
+    if (typeof fn !== 'function') throw new TypeError('transaction(fn) takes a function');
+    const core = this.core;
+    core.call0('nw_tx_begin');
+    const mark = core.dv.getUint32(core.outView().byteOffset, true);
+    const pendingAt = this.pending.length;
+    this.txDepth++;
+    let result;
+    try {
+      result = fn();
+      if (result && typeof result.then === 'function') {
+        throw new TypeError('transaction(fn): fn must be synchronous (it returned a promise)');
+      }
+    } catch (err) {
+      this.txDepth--;
+      core.x.nw_tx_rollback(mark);
+      this.pending.length = pendingAt;
+      throw err;
+    }
+    this.txDepth--;
+    core.call0('nw_tx_commit');
+    if (this.txDepth === 0 && this.pending.length) {
+      const events = this.pending;
+      this.pending = [];
+      this.bus.dispatchBatch(events);
+    }
+    return result;
+  }
+
+  // ---- instance ------------------------------------------------------------------
+
+  stats() {
+    this._open();
+    this.core.call0('nw_stats');
+    const s = JSON.parse(this.core.outString());
+    for (const [name, e] of Object.entries(s.entities)) {
+      s.entities[name] = { records: e.records, indexes: e.indexes, bytes: e.bytes };
+    }
+    return { memoryBytes: this.core.memoryBytes(), heapBytes: s.heapBytes, entities: s.entities, events: this.bus.stats() };
+  }
+
+  close() { this.core.close(); }
+}
+
+export { Nitro };

@@ -1,0 +1,118 @@
+// record.js - decoding stored records (src/record.h layout) into JS values,
+// and the record classes users get back.
+import { utf8 } from './core.js';
+
+// Stored field tags (src/nval.h + src/record.h).
+const NULL = 0x00, FALSE = 0x01, TRUE = 0x02, NUM = 0x03, STR = 0x04, ARR = 0x05, OBJ = 0x06, DATE = 0x07, ENUM = 0x0c;
+
+/** Reads short strings with a plain loop: for ASCII below ~32 bytes it is
+ * several times cheaper than TextDecoder's fixed cost (TOOLCHAIN.md). */
+export function readStr(u8, at, n) {
+  if (n === 0) return '';
+  if (n <= 32) {
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const c = u8[at + i];
+      if (c > 0x7f) return utf8.decode(u8.subarray(at, at + n));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(u8.subarray(at, at + n));
+}
+
+const isoCache = { ms: NaN, iso: '' };
+function iso(ms) {
+  if (ms === isoCache.ms) return isoCache.iso;
+  const s = new Date(ms).toISOString();
+  isoCache.ms = ms;
+  isoCache.iso = s;
+  return s;
+}
+
+/** A decoding cursor over WASM memory (re-pointed after each call). */
+export class Reader {
+  constructor() { this.u8 = null; this.dv = null; this.at = 0; }
+  reset(u8, dv, at) { this.u8 = u8; this.dv = dv; this.at = at; return this; }
+  u32() { const v = this.dv.getUint32(this.at, true); this.at += 4; return v; }
+
+  /** Any NVAL value (json fields, list items). Dates become ISO strings, as JSON would. */
+  value() {
+    const u8 = this.u8, tag = u8[this.at++];
+    switch (tag) {
+      case NULL: return null;
+      case FALSE: return false;
+      case TRUE: return true;
+      case NUM: { const v = this.dv.getFloat64(this.at, true); this.at += 8; return v; }
+      case DATE: { const v = this.dv.getFloat64(this.at, true); this.at += 8; return iso(v); }
+      case STR: { const n = this.u32(); const s = readStr(u8, this.at, n); this.at += n; return s; }
+      case ARR: {
+        const n = this.u32();
+        const a = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = this.value();
+        return a;
+      }
+      case OBJ: {
+        const n = this.u32();
+        const o = {};
+        for (let i = 0; i < n; i++) {
+          const kl = this.u32();
+          const k = readStr(u8, this.at, kl);
+          this.at += kl;
+          o[k] = this.value();
+        }
+        return o;
+      }
+      case ENUM: return u8[this.at++];
+      default: throw new Error(`nitro-wasm: corrupt record (tag ${tag})`);
+    }
+  }
+}
+
+/** Builds the per-entity decoder: stored field bytes -> a fresh record. */
+export function makeDecoder(fields, Rec) {
+  const n = fields.length;
+  const names = fields.map((f) => f.name);
+  const kinds = fields.map((f) => (f.type === 'enum' ? 1 : f.type === 'datetime' ? 2 : 0));
+  const enums = fields.map((f) => f.values || null);
+  return function decode(r) {
+    const rec = new Rec();
+    const u8 = r.u8;
+    for (let i = 0; i < n; i++) {
+      const tag = u8[r.at];
+      let v;
+      if (tag === STR) {
+        r.at++;
+        const len = r.dv.getUint32(r.at, true);
+        r.at += 4;
+        v = readStr(u8, r.at, len);
+        r.at += len;
+      } else if (tag === NUM) {
+        v = r.dv.getFloat64(r.at + 1, true);
+        r.at += 9;
+        if (kinds[i] === 2) v = iso(v);
+      } else if (tag === ENUM) {
+        v = enums[i][u8[r.at + 1]];
+        r.at += 2;
+      } else {
+        v = r.value();
+      }
+      rec[names[i]] = v;
+    }
+    return rec;
+  };
+}
+
+/** Skips one stored record's fields (used to walk past records nobody reads). */
+export function skipValue(r) {
+  const u8 = r.u8, tag = u8[r.at++];
+  switch (tag) {
+    case NULL: case FALSE: case TRUE: return;
+    case NUM: case DATE: r.at += 8; return;
+    case STR: r.at += 4 + r.dv.getUint32(r.at, true); return;
+    case ENUM: r.at += 1; return;
+    case ARR: { const n = r.u32(); for (let i = 0; i < n; i++) skipValue(r); return; }
+    case OBJ: { const n = r.u32(); for (let i = 0; i < n; i++) { r.at += 4 + r.dv.getUint32(r.at, true); skipValue(r); } return; }
+    default: throw new Error(`nitro-wasm: corrupt record (tag ${tag})`);
+  }
+}

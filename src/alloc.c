@@ -1,0 +1,61 @@
+/* alloc.c - size-tracking wrapper over the C library allocator. */
+#include "alloc.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Each block carries its size in a header so that free() can keep the live
+ * byte count exact. 8 bytes keeps doubles aligned. */
+typedef struct { size_t size; size_t pad; } hdr_t;
+
+static size_t live_bytes;
+static long fail_countdown = -1;
+static long failures;
+
+static int injected_failure(void) {
+    if (fail_countdown < 0) return 0;
+    if (fail_countdown == 0) { failures++; return 1; }
+    fail_countdown--;
+    return 0;
+}
+
+void *nw_malloc(size_t n) {
+    if (injected_failure()) return NULL;
+    if (n > SIZE_MAX - sizeof(hdr_t)) return NULL;
+    hdr_t *h = malloc(sizeof(hdr_t) + n);
+    if (!h) return NULL;
+    h->size = n;
+    live_bytes += n;
+    return h + 1;
+}
+
+void *nw_calloc(size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) return NULL;
+    void *p = nw_malloc(count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+
+void *nw_realloc(void *p, size_t n) {
+    if (!p) return nw_malloc(n);
+    if (injected_failure()) return NULL;
+    if (n > SIZE_MAX - sizeof(hdr_t)) return NULL;
+    hdr_t *old = (hdr_t *)p - 1;
+    size_t old_size = old->size;
+    hdr_t *h = realloc(old, sizeof(hdr_t) + n);
+    if (!h) return NULL;
+    live_bytes = live_bytes - old_size + n;
+    h->size = n;
+    return h + 1;
+}
+
+void nw_free(void *p) {
+    if (!p) return;
+    hdr_t *h = (hdr_t *)p - 1;
+    live_bytes -= h->size;
+    free(h);
+}
+
+size_t nw_alloc_bytes(void) { return live_bytes; }
+void nw_alloc_fail_after(long n) { fail_countdown = n; }
+void nw_alloc_fail_reset(void) { fail_countdown = -1; }
+long nw_alloc_failures(void) { return failures; }

@@ -1,0 +1,312 @@
+/* api_store.c - WebAssembly exports of the entity store (see api.h for the
+ * calling convention). One store per instance.
+ *
+ * Record output: u32 length + stored field bytes (record.h); length 0 means
+ * "no record". Write calls append the captured events after their results:
+ * u32 count, then the event records of store.c. */
+#include "api.h"
+#include "store.h"
+#include "nval.h"
+#include "alloc.h"
+#include <string.h>
+
+enum { F_EVENTS = 1, F_BEFORE = 2 };
+
+static nw_store *store;
+
+static nw_code need_store(nw_error *err) {
+    if (store) return NW_OK;
+    store = nw_store_new();
+    return store ? NW_OK : nw_error_nomem(err);
+}
+
+static nw_code need_table(uint32_t table, nw_table **t, nw_error *err) {
+    nw_code rc = need_store(err);
+    if (rc) return rc;
+    *t = nw_store_table(store, table);
+    return *t ? NW_OK : nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity (handle %u)", table);
+}
+
+/* Validates the whole input as one NVAL value. */
+static nw_code input_value(uint32_t len, const uint8_t **v, nw_error *err) {
+    const uint8_t *in = nw_api_in();
+    if (!len || nval_check(in, len) != len)
+        return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed input");
+    *v = in;
+    return NW_OK;
+}
+
+static void put_row(nw_buf *o, const uint8_t *row) {
+    if (!row) { nw_buf_u32(o, 0); return; }
+    uint32_t n = nw_row_len(row);
+    nw_buf_u32(o, n);
+    nw_buf_append(o, row + 4, n);
+}
+
+static void begin_write(uint32_t flags) {
+    nw_store_clear_events(store);
+    nw_store_capture_events(store, flags & F_EVENTS, flags & F_BEFORE);
+}
+
+/* Ends a write: keep or undo, then append the events. */
+static int end_write(size_t mark, nw_code rc) {
+    if (rc) {
+        nw_store_rollback(store, mark);
+        nw_store_clear_events(store);
+    } else {
+        nw_store_release(store, mark);
+        nw_buf *o = nw_api_out();
+        nw_buf_u32(o, nw_store_event_count(store));
+        nw_buf *ev = nw_store_events(store);
+        nw_buf_append(o, ev->p, ev->len);
+        if (ev->oom) rc = nw_error_nomem(nw_api_err());
+    }
+    nw_store_capture_events(store, false, false);
+    return nw_api_end(rc);
+}
+
+NW_EXPORT void nw_set_now(double now) {
+    if (need_store(nw_api_err()) == NW_OK) nw_store_set_now(store, now);
+}
+
+NW_EXPORT int nw_set_client(uint32_t len) {
+    nw_api_begin();
+    nw_code rc = need_store(nw_api_err());
+    if (!rc) nw_store_set_client(store, (const char *)nw_api_in(), len);
+    return nw_api_end(rc);
+}
+
+NW_EXPORT int nw_entity_define(uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    const uint8_t *v;
+    uint32_t index = 0;
+    nw_code rc = need_store(err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (!rc) rc = nw_store_define(store, v, &index, err);
+    if (!rc) nw_buf_u32(nw_api_out(), index);
+    return nw_api_end(rc);
+}
+
+/* create / upsert: input is one record (object or FIELDS map). */
+NW_EXPORT int nw_create(uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    const uint8_t *v;
+    nw_code rc = need_table(table, &t, err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (rc) return nw_api_end(rc);
+    begin_write(flags);
+    size_t mark = nw_store_mark(store);
+    uint32_t slot;
+    rc = nw_store_create(store, table, v, ttl, upsert != 0, &slot, err);
+    if (!rc) {
+        nw_buf_u32(nw_api_out(), 1);
+        put_row(nw_api_out(), nw_table_row(t, slot));
+    }
+    return end_write(mark, rc);
+}
+
+/* insertMany / upsertMany: input is an array of records; all or nothing. */
+NW_EXPORT int nw_insert_many(uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    const uint8_t *v;
+    nw_code rc = need_table(table, &t, err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (!rc && v[0] != NVAL_ARR) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
+    if (rc) return nw_api_end(rc);
+    begin_write(flags);
+    size_t mark = nw_store_mark(store);
+    const uint8_t *it;
+    uint32_t n = nval_arr(v, &it);
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, n);
+    for (uint32_t i = 0; i < n && !rc; i++, it += nval_span(it)) {
+        uint32_t slot;
+        rc = nw_store_create(store, table, it, ttl, upsert != 0, &slot, err);
+        if (rc) err->index = (int32_t)i;
+        else put_row(o, nw_table_row(t, slot));
+    }
+    return end_write(mark, rc);
+}
+
+/* update: input is u32 id length, id bytes, then the NVAL patch. */
+NW_EXPORT int nw_update(uint32_t table, uint32_t len, double ttl, uint32_t flags) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    nw_code rc = need_table(table, &t, err);
+    const uint8_t *in = nw_api_in();
+    uint32_t il = len >= 4 ? nw_rd_u32(in) : 0;
+    if (!rc && (len < 4 || il > len - 4 || nval_check(in + 4 + il, len - 4 - il) != len - 4 - il))
+        rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed input");
+    if (rc) return nw_api_end(rc);
+    begin_write(flags);
+    size_t mark = nw_store_mark(store);
+    uint32_t slot;
+    rc = nw_store_update(store, table, (const char *)in + 4, il, in + 4 + il, ttl, &slot, err);
+    if (!rc) {
+        nw_buf_u32(nw_api_out(), 1);
+        put_row(nw_api_out(), nw_table_row(t, slot));
+    }
+    return end_write(mark, rc);
+}
+
+/* delete: input is the raw id bytes. Result: u32 1, u32 existed (0/1). */
+NW_EXPORT int nw_delete(uint32_t table, uint32_t len, uint32_t flags) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    nw_code rc = need_table(table, &t, err);
+    if (rc) return nw_api_end(rc);
+    begin_write(flags);
+    size_t mark = nw_store_mark(store);
+    bool existed = false;
+    rc = nw_store_delete(store, table, (const char *)nw_api_in(), len, &existed, err);
+    if (!rc) {
+        nw_buf_u32(nw_api_out(), 1);
+        nw_buf_u32(nw_api_out(), existed);
+    }
+    return end_write(mark, rc);
+}
+
+NW_EXPORT int nw_expire(int32_t table, double now, uint32_t flags) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_code rc = need_store(err);
+    if (rc) return nw_api_end(rc);
+    begin_write(flags);
+    size_t mark = nw_store_mark(store);
+    uint32_t count = 0;
+    rc = nw_store_expire(store, table, now, &count, err);
+    if (!rc) {
+        nw_buf_u32(nw_api_out(), 1);
+        nw_buf_u32(nw_api_out(), count);
+    }
+    return end_write(mark, rc);
+}
+
+/* get: input is the raw id bytes; output one record (length 0 = missing).
+ * Returns the slot + 1 in the result code space? No: status only. */
+NW_EXPORT int nw_get(uint32_t table, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    nw_code rc = need_table(table, &t, err);
+    if (rc) return nw_api_end(rc);
+    uint32_t slot = nw_table_find(t, (const char *)nw_api_in(), len);
+    put_row(nw_api_out(), slot != NW_NO_SLOT && nw_table_visible(store, t, slot) ? nw_table_row(t, slot) : NULL);
+    return nw_api_end(NW_OK);
+}
+
+/* getMany: input NVAL array of id strings; output u32 count + records. */
+NW_EXPORT int nw_get_many(uint32_t table, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    const uint8_t *v;
+    nw_code rc = need_table(table, &t, err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (!rc && v[0] != NVAL_ARR) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
+    if (rc) return nw_api_end(rc);
+    const uint8_t *it;
+    uint32_t n = nval_arr(v, &it);
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, n);
+    for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
+        uint32_t il;
+        const char *id = nval_str(it, &il);
+        uint32_t slot = id ? nw_table_find(t, id, il) : NW_NO_SLOT;
+        put_row(o, slot != NW_NO_SLOT && nw_table_visible(store, t, slot) ? nw_table_row(t, slot) : NULL);
+    }
+    return nw_api_end(NW_OK);
+}
+
+/* all: every visible record in primary key order: u32 count + records. */
+NW_EXPORT int nw_all(uint32_t table) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    nw_code rc = need_table(table, &t, err);
+    uint32_t *slots = NULL, n = 0;
+    if (!rc) rc = nw_table_scan(store, t, &slots, &n, err);
+    if (!rc) {
+        nw_buf *o = nw_api_out();
+        nw_buf_u32(o, n);
+        for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
+    }
+    nw_free(slots);
+    return nw_api_end(rc);
+}
+
+NW_EXPORT int nw_count(uint32_t table) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    nw_code rc = need_table(table, &t, err);
+    if (rc) return nw_api_end(rc);
+    uint32_t n = nw_table_count_visible(store, t);
+    nw_buf_u32(nw_api_out(), n);
+    return nw_api_end(NW_OK);
+}
+
+/* Transactions and savepoints. nw_tx_begin returns (in the output) a mark;
+ * nw_tx_rollback(mark) undoes everything since it; nw_tx_commit ends one
+ * level (the outermost commit makes the writes permanent). The shim uses
+ * them for nitro.transaction() and for writes that JS must approve first
+ * (validate, beforeSave/beforeDelete handlers). */
+NW_EXPORT int nw_tx_begin(void) {
+    nw_api_begin();
+    nw_code rc = need_store(nw_api_err());
+    if (!rc) {
+        nw_buf_u32(nw_api_out(), (uint32_t)nw_store_mark(store));
+        nw_store_tx_begin(store);
+    }
+    return nw_api_end(rc);
+}
+
+NW_EXPORT int nw_tx_commit(void) {
+    nw_api_begin();
+    if (store && nw_store_in_tx(store)) nw_store_tx_end(store);
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT int nw_tx_rollback(uint32_t mark) {
+    nw_api_begin();
+    if (store && nw_store_in_tx(store)) {
+        nw_store_rollback(store, mark);
+        nw_store_tx_end(store);
+    }
+    return nw_api_end(NW_OK);
+}
+
+/* stats: JSON {"heapBytes":n,"entities":{"Task":{"records":n,"bytes":n}}} */
+NW_EXPORT int nw_stats(void) {
+    nw_api_begin();
+    nw_code rc = need_store(nw_api_err());
+    if (rc) return nw_api_end(rc);
+    nw_buf *o = nw_api_out();
+    nw_buf_str(o, "{\"heapBytes\":");
+    nw_buf_num(o, (double)nw_alloc_bytes());
+    nw_buf_str(o, ",\"entities\":{");
+    for (uint32_t i = 0; i < nw_store_ntables(store); i++) {
+        nw_table *t = nw_store_table(store, i);
+        if (i) nw_buf_byte(o, ',');
+        nw_buf_byte(o, '"');
+        nw_buf_str(o, nw_table_def(t)->name);
+        nw_buf_str(o, "\":{\"records\":");
+        nw_buf_num(o, nw_table_count_visible(store, t));
+        nw_buf_str(o, ",\"stored\":");
+        nw_buf_num(o, nw_table_live(t));
+        nw_buf_str(o, ",\"bytes\":");
+        nw_buf_num(o, (double)nw_table_bytes(t));
+        nw_buf_str(o, ",\"indexes\":");
+        nw_buf_num(o, nw_table_def(t)->nindexes);
+        nw_buf_byte(o, '}');
+    }
+    nw_buf_str(o, "}}");
+    return nw_api_end(NW_OK);
+}

@@ -1,0 +1,153 @@
+/* buf.c - growable byte buffer and JS-compatible number formatting. */
+#include "buf.h"
+#include "alloc.h"
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+
+void nw_buf_init(nw_buf *b) { b->p = NULL; b->len = 0; b->cap = 0; b->oom = false; }
+
+void nw_buf_free(nw_buf *b) { nw_free(b->p); nw_buf_init(b); }
+
+void nw_buf_reset(nw_buf *b) { b->len = 0; b->oom = false; }
+
+bool nw_buf_reserve(nw_buf *b, size_t extra) {
+    if (b->oom) return false;
+    if (extra <= b->cap - b->len) return true;
+    if (extra > SIZE_MAX / 2 - b->len) { b->oom = true; return false; }
+    size_t need = b->len + extra;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    uint8_t *p = nw_realloc(b->p, cap);
+    if (!p) { b->oom = true; return false; }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void nw_buf_append(nw_buf *b, const void *data, size_t n) {
+    if (!n || !nw_buf_reserve(b, n)) return;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+void nw_buf_byte(nw_buf *b, uint8_t c) {
+    if (b->len < b->cap && !b->oom) { b->p[b->len++] = c; return; }
+    if (!nw_buf_reserve(b, 1)) return;
+    b->p[b->len++] = c;
+}
+
+void nw_buf_str(nw_buf *b, const char *s) { nw_buf_append(b, s, strlen(s)); }
+
+void nw_buf_u32(nw_buf *b, uint32_t v) {
+    uint8_t t[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    nw_buf_append(b, t, 4);
+}
+
+void nw_buf_i32(nw_buf *b, int32_t v) { nw_buf_u32(b, (uint32_t)v); }
+
+void nw_buf_f64(nw_buf *b, double v) {
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++) t[i] = (uint8_t)(u >> (8 * i));
+    nw_buf_append(b, t, 8);
+}
+
+double nw_rd_f64(const uint8_t *p) {
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = (u << 8) | p[i];
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+void nw_buf_patch_u32(nw_buf *b, size_t at, uint32_t v) {
+    if (b->oom || at + 4 > b->len) return;
+    b->p[at] = (uint8_t)v; b->p[at + 1] = (uint8_t)(v >> 8);
+    b->p[at + 2] = (uint8_t)(v >> 16); b->p[at + 3] = (uint8_t)(v >> 24);
+}
+
+static int fmt_uint(char *t, uint64_t u) {
+    char r[24];
+    int i = 24, n = 0;
+    do { r[--i] = (char)('0' + u % 10); u /= 10; } while (u);
+    while (i < 24) t[n++] = r[i++];
+    return n;
+}
+
+/* Multiplies v by 10^k in steps that stay within double range. */
+static double scale10(double v, int k) {
+    while (k > 300) { v *= 1e300; k -= 300; }
+    while (k < -300) { v *= 1e-300; k += 300; }
+    return v * pow(10.0, k);
+}
+
+/* Shortest decimal digits that round-trip: tries 1..17 significant digits,
+ * computing candidates in floating point and verifying each with strtod (a
+ * correctly rounded parser), so any accepted answer is exact. */
+static int shortest_digits(double v, char *digits, int *exp10) {
+    int e = (int)floor(log10(v));
+    char tmp[48];
+    for (int p = 1; p <= 17; p++) {
+        double m = floor(scale10(v, p - 1 - e) + 0.5);
+        for (int d = 0; d <= 2; d++) {
+            double cand = d == 0 ? m : d == 1 ? m - 1 : m + 1;
+            if (cand <= 0) continue;
+            int n = fmt_uint(tmp, (uint64_t)cand);
+            int ce = e - p + 1;
+            int k = n;
+            tmp[k++] = 'e';
+            if (ce < 0) { tmp[k++] = '-'; ce = -ce; }
+            k += fmt_uint(tmp + k, (uint64_t)ce);
+            tmp[k] = 0;
+            if (strtod(tmp, NULL) == v) {
+                memcpy(digits, tmp, (size_t)n);
+                /* decimal exponent of the first digit */
+                *exp10 = e - p + n;
+                while (n > 1 && digits[n - 1] == '0') n--;
+                return n;
+            }
+        }
+    }
+    /* unreachable for finite doubles; keep a sane answer anyway */
+    digits[0] = '0';
+    *exp10 = 0;
+    return 1;
+}
+
+int nw_fmt_num(char *out, double v) {
+    int o = 0;
+    if (isnan(v)) { memcpy(out, "NaN", 3); return 3; }
+    if (v == 0) { out[0] = '0'; return 1; }
+    if (v < 0) { out[o++] = '-'; v = -v; }
+    if (isinf(v)) { memcpy(out + o, "Infinity", 8); return o + 8; }
+    if (v < 9007199254740992.0 && v == floor(v)) return o + fmt_uint(out + o, (uint64_t)v);
+    char digits[24];
+    int e, k = shortest_digits(v, digits, &e);
+    int n = e + 1; /* ECMA-262 Number::toString layout */
+    if (k <= n && n <= 21) {
+        memcpy(out + o, digits, (size_t)k); o += k;
+        for (int i = k; i < n; i++) out[o++] = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(out + o, digits, (size_t)n); o += n;
+        out[o++] = '.';
+        memcpy(out + o, digits + n, (size_t)(k - n)); o += k - n;
+    } else if (-6 < n && n <= 0) {
+        out[o++] = '0'; out[o++] = '.';
+        for (int i = 0; i < -n; i++) out[o++] = '0';
+        memcpy(out + o, digits, (size_t)k); o += k;
+    } else {
+        out[o++] = digits[0];
+        if (k > 1) { out[o++] = '.'; memcpy(out + o, digits + 1, (size_t)(k - 1)); o += k - 1; }
+        out[o++] = 'e';
+        out[o++] = n - 1 >= 0 ? '+' : '-';
+        o += fmt_uint(out + o, (uint64_t)(n - 1 >= 0 ? n - 1 : -(n - 1)));
+    }
+    return o;
+}
+
+void nw_buf_num(nw_buf *b, double v) {
+    char t[NW_NUM_MAX];
+    nw_buf_append(b, t, (size_t)nw_fmt_num(t, v));
+}

@@ -1,0 +1,334 @@
+/* record.c - stored field encoding, validation and comparison. */
+#include "record.h"
+#include <string.h>
+#include <math.h>
+
+size_t nw_field_span(const uint8_t *f) {
+    if (f[0] == NW_ROW_ENUM) return 2;
+    return nval_span(f);
+}
+
+const uint8_t *nw_row_field(const uint8_t *row, uint32_t i) {
+    const uint8_t *f = row + 4;
+    while (i--) f += nw_field_span(f);
+    return f;
+}
+
+uint32_t nw_utf8_count(const uint8_t *s, size_t len) {
+    uint32_t n = 0;
+    for (size_t i = 0; i < len; i++) n += (s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+uint32_t nw_hash_bytes(const uint8_t *p, size_t n) {
+    /* FNV-1a with a final avalanche: ids are short, this is fast enough and
+     * spreads sequential ids well. */
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; }
+    h ^= h >> 16; h *= 0x7feb352dU; h ^= h >> 15; h *= 0x846ca68bU; h ^= h >> 16;
+    return h;
+}
+
+void nw_describe_value(const uint8_t *v, char *out, size_t cap) {
+    nw_buf b;
+    nw_buf_init(&b);
+    char tmp[64];
+    size_t n = 0;
+    switch (v[0]) {
+    case NVAL_NULL: memcpy(tmp, "null", n = 4); break;
+    case NVAL_TRUE: memcpy(tmp, "true", n = 4); break;
+    case NVAL_FALSE: memcpy(tmp, "false", n = 5); break;
+    case NVAL_NUM: case NVAL_DATE: n = (size_t)nw_fmt_num(tmp, nw_rd_f64(v + 1)); break;
+    case NVAL_STR: {
+        uint32_t len = nw_rd_u32(v + 1);
+        const uint8_t *s = v + 5;
+        tmp[n++] = '"';
+        uint32_t cut = len;
+        if (cut > 40) { cut = 40; while (cut > 0 && (s[cut] & 0xC0) == 0x80) cut--; }
+        memcpy(tmp + n, s, cut); n += cut;
+        if (cut < len) { memcpy(tmp + n, "...", 3); n += 3; }
+        tmp[n++] = '"';
+        break;
+    }
+    case NVAL_ARR: memcpy(tmp, "an array", n = 8); break;
+    case NVAL_OBJ: case NVAL_FIELDS: memcpy(tmp, "an object", n = 9); break;
+    default: memcpy(tmp, "a value", n = 7); break;
+    }
+    nw_buf_free(&b);
+    if (n >= cap) n = cap - 1;
+    memcpy(out, tmp, n);
+    out[n] = 0;
+}
+
+/* ---- ISO 8601 ------------------------------------------------------------- */
+
+static int digits(const char *s, size_t len, size_t at, int n, int *out) {
+    if (at + (size_t)n > len) return 0;
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = s[at + i];
+        if (c < '0' || c > '9') return 0;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+bool nw_parse_iso_date(const char *s, size_t len, double *ms) {
+    size_t i = 0;
+    int sign = 1, y, mo = 1, d = 1, h = 0, mi = 0, sec = 0, frac = 0;
+    if (len && (s[0] == '+' || s[0] == '-')) {
+        sign = s[0] == '-' ? -1 : 1;
+        if (!digits(s, len, 1, 6, &y)) return false;
+        i = 7;
+    } else {
+        if (!digits(s, len, 0, 4, &y)) return false;
+        i = 4;
+    }
+    y *= sign;
+    if (i < len && s[i] == '-') {
+        if (!digits(s, len, i + 1, 2, &mo)) return false;
+        i += 3;
+        if (i < len && s[i] == '-') {
+            if (!digits(s, len, i + 1, 2, &d)) return false;
+            i += 3;
+        }
+    }
+    int64_t offset_min = 0;
+    if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+        if (!digits(s, len, i + 1, 2, &h) || i + 3 >= len || s[i + 3] != ':' || !digits(s, len, i + 4, 2, &mi)) return false;
+        i += 6;
+        if (i < len && s[i] == ':') {
+            if (!digits(s, len, i + 1, 2, &sec)) return false;
+            i += 3;
+            if (i < len && (s[i] == '.' || s[i] == ',')) {
+                i++;
+                int nd = 0;
+                while (i < len && s[i] >= '0' && s[i] <= '9') {
+                    if (nd < 3) frac = frac * 10 + (s[i] - '0');
+                    nd++; i++;
+                }
+                if (!nd) return false;
+                for (; nd < 3; nd++) frac *= 10;
+            }
+        }
+        if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+            i++;
+        } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+            int oh, om;
+            int osign = s[i] == '-' ? -1 : 1;
+            if (!digits(s, len, i + 1, 2, &oh)) return false;
+            i += 3;
+            if (i < len && s[i] == ':') i++;
+            if (!digits(s, len, i, 2, &om)) return false;
+            i += 2;
+            offset_min = osign * (oh * 60 + om);
+        }
+    }
+    if (i != len) return false;
+    static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 24 || mi > 59 || sec > 59) return false;
+    if (h == 24 && (mi || sec || frac)) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return false;
+    double t = (double)days_from_civil(y, mo, d) * 86400000.0 + h * 3600000.0 + mi * 60000.0 + sec * 1000.0 + frac
+               - (double)offset_min * 60000.0;
+    if (fabs(t) > 8.64e15) return false;
+    *ms = t;
+    return true;
+}
+
+/* ---- conversion and validation ---------------------------------------------- */
+
+static nw_code fail(const nw_entity_def *def, const nw_field *f, nw_error *err, const char *rule, const char *msg, const uint8_t *v) {
+    char got[64];
+    nw_describe_value(v, got, sizeof got);
+    return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, rule, "%s (got %s)", msg, got);
+}
+
+static bool is_int(double d) { return isfinite(d) && d == floor(d) && fabs(d) <= 9007199254740991.0; }
+
+static nw_code check_num_range(const nw_entity_def *def, const nw_field *f, double d, const uint8_t *v, nw_error *err) {
+    if (f->has_min && d < f->min) {
+        char lim[NW_NUM_MAX + 1]; lim[nw_fmt_num(lim, f->min)] = 0;
+        char got[64]; nw_describe_value(v, got, sizeof got);
+        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "min", "must be >= %s (got %s)", lim, got);
+    }
+    if (f->has_max && d > f->max) {
+        char lim[NW_NUM_MAX + 1]; lim[nw_fmt_num(lim, f->max)] = 0;
+        char got[64]; nw_describe_value(v, got, sizeof got);
+        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "max", "must be <= %s (got %s)", lim, got);
+    }
+    return NW_OK;
+}
+
+static nw_code check_len(const nw_entity_def *def, const nw_field *f, uint32_t n, const char *unit, nw_error *err) {
+    if (f->has_minlen && n < f->minlen)
+        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "minLength",
+                            "must have at least %u %s (got %u)", f->minlen, unit, n);
+    if (f->has_maxlen && n > f->maxlen)
+        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "maxLength",
+                            "must have at most %u %s (got %u)", f->maxlen, unit, n);
+    return NW_OK;
+}
+
+static bool scalar_ok(nw_type t, const uint8_t *v) {
+    switch (t) {
+    case NW_T_STRING: return v[0] == NVAL_STR;
+    case NW_T_INT: return v[0] == NVAL_NUM && is_int(nw_rd_f64(v + 1));
+    case NW_T_FLOAT: return v[0] == NVAL_NUM && isfinite(nw_rd_f64(v + 1));
+    case NW_T_BOOL: return v[0] == NVAL_TRUE || v[0] == NVAL_FALSE;
+    default: return false;
+    }
+}
+
+static bool json_ok(const uint8_t *v, int depth) {
+    if (depth > NVAL_MAX_DEPTH) return false;
+    switch (v[0]) {
+    case NVAL_NULL: case NVAL_TRUE: case NVAL_FALSE: case NVAL_STR: return true;
+    case NVAL_NUM: case NVAL_DATE: return isfinite(nw_rd_f64(v + 1));
+    case NVAL_ARR: case NVAL_OBJ: {
+        uint32_t n = nw_rd_u32(v + 1);
+        size_t off = 5;
+        for (uint32_t i = 0; i < n; i++) {
+            if (v[0] == NVAL_OBJ) off += 4 + nw_rd_u32(v + off);
+            if (!json_ok(v + off, depth + 1)) return false;
+            off += nval_span(v + off);
+        }
+        return true;
+    }
+    default: return false;
+    }
+}
+
+nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v, nw_buf *out, nw_error *err) {
+    const nw_field *f = &def->fields[fi];
+    if (v[0] == NVAL_NULL) { nw_buf_byte(out, NVAL_NULL); return NW_OK; }
+    switch (f->type) {
+    case NW_T_ID: case NW_T_STRING: case NW_T_REF: {
+        if (v[0] != NVAL_STR) return fail(def, f, err, "type", "must be a string", v);
+        uint32_t len = nw_rd_u32(v + 1);
+        if (f->type != NW_T_STRING && len == 0) return fail(def, f, err, "type", "must be a non-empty string", v);
+        if (f->has_minlen || f->has_maxlen) {
+            nw_code rc = check_len(def, f, nw_utf8_count(v + 5, len), "characters", err);
+            if (rc) return rc;
+        }
+        nw_buf_append(out, v, 5 + (size_t)len);
+        return NW_OK;
+    }
+    case NW_T_INT: case NW_T_FLOAT: {
+        if (!scalar_ok(f->type, v))
+            return fail(def, f, err, "type", f->type == NW_T_INT ? "must be an integer" : "must be a finite number", v);
+        nw_code rc = check_num_range(def, f, nw_rd_f64(v + 1), v, err);
+        if (rc) return rc;
+        nw_buf_append(out, v, 9);
+        return NW_OK;
+    }
+    case NW_T_BOOL:
+        if (!scalar_ok(NW_T_BOOL, v)) return fail(def, f, err, "type", "must be a boolean", v);
+        nw_buf_byte(out, v[0]);
+        return NW_OK;
+    case NW_T_ENUM: {
+        if (v[0] != NVAL_STR) return fail(def, f, err, "type", "must be a string", v);
+        uint32_t len = nw_rd_u32(v + 1);
+        for (uint32_t i = 0; i < f->nvalues; i++) {
+            if (f->value_lens[i] == len && memcmp(f->values[i], v + 5, len) == 0) {
+                nw_buf_byte(out, NW_ROW_ENUM);
+                nw_buf_byte(out, (uint8_t)i);
+                return NW_OK;
+            }
+        }
+        char list[200];
+        size_t n = 0;
+        for (uint32_t i = 0; i < f->nvalues && n + 4 < sizeof list; i++) {
+            if (i) { list[n++] = ','; list[n++] = ' '; }
+            size_t k = f->value_lens[i];
+            if (k > sizeof list - n - 4) k = sizeof list - n - 4;
+            memcpy(list + n, f->values[i], k);
+            n += k;
+        }
+        list[n] = 0;
+        char got[64];
+        nw_describe_value(v, got, sizeof got);
+        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "values", "must be one of %s (got %s)", list, got);
+    }
+    case NW_T_DATETIME: {
+        double ms;
+        if (v[0] == NVAL_DATE || v[0] == NVAL_NUM) {
+            ms = nw_rd_f64(v + 1);
+            if (!isfinite(ms) || fabs(ms) > 8.64e15) return fail(def, f, err, "type", "must be a valid date", v);
+        } else if (v[0] == NVAL_STR) {
+            if (!nw_parse_iso_date((const char *)v + 5, nw_rd_u32(v + 1), &ms))
+                return fail(def, f, err, "type", "must be an ISO 8601 date", v);
+        } else {
+            return fail(def, f, err, "type", "must be a date (ISO string, Date or epoch ms)", v);
+        }
+        ms = floor(ms);
+        uint8_t tmp[9] = { NVAL_NUM };
+        nw_buf_append(out, tmp, 1);
+        nw_buf_f64(out, ms);
+        return check_num_range(def, f, ms, v, err);
+    }
+    case NW_T_LIST: {
+        if (v[0] != NVAL_ARR) return fail(def, f, err, "type", "must be an array", v);
+        uint32_t n = nw_rd_u32(v + 1);
+        size_t off = 5;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!scalar_ok(f->of, v + off)) {
+                char got[64];
+                nw_describe_value(v + off, got, sizeof got);
+                return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "type",
+                                    "item %u must be a %s (got %s)", i, nw_type_name(f->of), got);
+            }
+            off += nval_span(v + off);
+        }
+        nw_code rc = check_len(def, f, n, "items", err);
+        if (rc) return rc;
+        nw_buf_append(out, v, off);
+        return NW_OK;
+    }
+    case NW_T_JSON:
+        if (!json_ok(v, 0)) return fail(def, f, err, "type", "must be JSON data", v);
+        nw_buf_append(out, v, nval_span(v));
+        return NW_OK;
+    }
+    return fail(def, f, err, "type", "has an unknown type", v);
+}
+
+/* ---- ordering --------------------------------------------------------------- */
+
+static int cmp_bytes(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
+    uint32_t n = al < bl ? al : bl;
+    int c = memcmp(a, b, n);
+    if (c) return c;
+    return al < bl ? -1 : al > bl;
+}
+
+int nw_field_cmp(const nw_field *f, const uint8_t *a, const uint8_t *b) {
+    bool an = a[0] == NVAL_NULL, bn = b[0] == NVAL_NULL;
+    if (an || bn) return an == bn ? 0 : an ? -1 : 1;
+    switch (a[0]) {
+    case NVAL_NUM: case NVAL_DATE: {
+        double x = nw_rd_f64(a + 1), y = nw_rd_f64(b + 1);
+        return x < y ? -1 : x > y;
+    }
+    case NVAL_STR:
+        if (b[0] != NVAL_STR) break;
+        return cmp_bytes(a + 5, nw_rd_u32(a + 1), b + 5, nw_rd_u32(b + 1));
+    case NW_ROW_ENUM: return a[1] < b[1] ? -1 : a[1] > b[1];
+    case NVAL_FALSE: case NVAL_TRUE: return a[0] < b[0] ? -1 : a[0] > b[0];
+    default: break;
+    }
+    /* lists and json: order by encoded bytes, which is stable and total */
+    (void)f;
+    return cmp_bytes(a, (uint32_t)nw_field_span(a), b, (uint32_t)nw_field_span(b));
+}

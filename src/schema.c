@@ -1,0 +1,278 @@
+/* schema.c - parsing and validating entity definitions. */
+#include "schema.h"
+#include "record.h"
+#include "alloc.h"
+#include "nval.h"
+#include <string.h>
+#include <math.h>
+
+static const struct { const char *name; nw_type type; } type_names[] = {
+    { "id", NW_T_ID }, { "string", NW_T_STRING }, { "int", NW_T_INT }, { "float", NW_T_FLOAT },
+    { "bool", NW_T_BOOL }, { "enum", NW_T_ENUM }, { "datetime", NW_T_DATETIME },
+    { "list", NW_T_LIST }, { "json", NW_T_JSON }, { "ref", NW_T_REF },
+};
+
+const char *nw_type_name(nw_type t) {
+    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+        if (type_names[i].type == t) return type_names[i].name;
+    return "?";
+}
+
+static char *dup_n(const char *s, size_t n) {
+    char *p = nw_malloc(n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static void field_free(nw_field *f) {
+    nw_free(f->name);
+    nw_free(f->def);
+    for (uint32_t i = 0; i < f->nvalues; i++) nw_free(f->values[i]);
+    nw_free(f->values);
+    nw_free(f->value_lens);
+    nw_free(f->ref_name);
+    memset(f, 0, sizeof *f);
+}
+
+void nw_schema_free(nw_entity_def *def) {
+    if (!def) return;
+    for (uint32_t i = 0; i < def->nfields; i++) field_free(&def->fields[i]);
+    nw_free(def->fields);
+    nw_free(def->indexes);
+    nw_free(def->uniques);
+    nw_free(def->name);
+    memset(def, 0, sizeof *def);
+}
+
+int nw_schema_field(const nw_entity_def *def, const char *name, size_t len) {
+    for (uint32_t i = 0; i < def->nfields; i++)
+        if (def->fields[i].name_len == len && memcmp(def->fields[i].name, name, len) == 0) return (int)i;
+    return -1;
+}
+
+#define SCHEMA_ERR(field, ...) nw_error_set(err, NW_E_SCHEMA, def->name, field, "schema", __VA_ARGS__)
+
+static bool valid_name(const char *s, uint32_t n) {
+    if (n == 0 || n > 64) return false;
+    for (uint32_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || (i && c >= '0' && c <= '9');
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, uint32_t nlen, const uint8_t *spec, nw_error *err) {
+    if (!valid_name(name, nlen)) {
+        char tmp[80];
+        uint32_t k = nlen < 60 ? nlen : 60;
+        memcpy(tmp, name, k); tmp[k] = 0;
+        return nw_error_set(err, NW_E_SCHEMA, def->name, tmp, "schema", "field names are identifiers of 1-64 characters");
+    }
+    f->name = dup_n(name, nlen);
+    if (!f->name) return nw_error_nomem(err);
+    f->name_len = nlen;
+    f->ref_entity = -1;
+    if (!spec || spec[0] != NVAL_OBJ) return SCHEMA_ERR(f->name, "field definition must be an object");
+    uint32_t tl;
+    const char *tn = nval_str(nval_get(spec, "type"), &tl);
+    if (!tn) return SCHEMA_ERR(f->name, "field needs a type");
+    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+        if (strlen(type_names[i].name) == tl && memcmp(type_names[i].name, tn, tl) == 0) f->type = type_names[i].type;
+    if (!f->type) return SCHEMA_ERR(f->name, "unknown type \"%.*s\" (id, string, int, float, bool, enum, datetime, list, json, ref)", (int)tl, tn);
+    f->required = nval_bool(nval_get(spec, "required"), false);
+    const uint8_t *v;
+    if ((v = nval_get(spec, "min"))) { if (v[0] != NVAL_NUM) return SCHEMA_ERR(f->name, "min must be a number"); f->has_min = true; f->min = nval_num(v, 0); }
+    if ((v = nval_get(spec, "max"))) { if (v[0] != NVAL_NUM) return SCHEMA_ERR(f->name, "max must be a number"); f->has_max = true; f->max = nval_num(v, 0); }
+    if ((v = nval_get(spec, "minLength"))) {
+        double d = nval_num(v, -1);
+        if (d < 0 || d != floor(d) || d > 4294967295.0) return SCHEMA_ERR(f->name, "minLength must be a non-negative integer");
+        f->has_minlen = true; f->minlen = (uint32_t)d;
+    }
+    if ((v = nval_get(spec, "maxLength"))) {
+        double d = nval_num(v, -1);
+        if (d < 0 || d != floor(d) || d > 4294967295.0) return SCHEMA_ERR(f->name, "maxLength must be a non-negative integer");
+        f->has_maxlen = true; f->maxlen = (uint32_t)d;
+    }
+    if (f->type == NW_T_ENUM) {
+        const uint8_t *it;
+        uint32_t n = nval_arr(nval_get(spec, "values"), &it);
+        if (!n) return SCHEMA_ERR(f->name, "an enum needs a non-empty values array");
+        if (n > 255) return SCHEMA_ERR(f->name, "an enum has at most 255 values");
+        f->values = nw_calloc(n, sizeof *f->values);
+        f->value_lens = nw_calloc(n, sizeof *f->value_lens);
+        if (!f->values || !f->value_lens) return nw_error_nomem(err);
+        for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
+            uint32_t sl;
+            const char *s = nval_str(it, &sl);
+            if (!s) return SCHEMA_ERR(f->name, "enum values must be strings");
+            if (!(f->values[i] = dup_n(s, sl))) return nw_error_nomem(err);
+            f->value_lens[i] = sl;
+            f->nvalues = i + 1;
+        }
+    }
+    if (f->type == NW_T_LIST) {
+        uint32_t ol;
+        const char *of = nval_str(nval_get(spec, "of"), &ol);
+        if (!of) return SCHEMA_ERR(f->name, "a list needs `of` (string, int, float or bool)");
+        if (ol == 6 && !memcmp(of, "string", 6)) f->of = NW_T_STRING;
+        else if (ol == 3 && !memcmp(of, "int", 3)) f->of = NW_T_INT;
+        else if (ol == 5 && !memcmp(of, "float", 5)) f->of = NW_T_FLOAT;
+        else if (ol == 4 && !memcmp(of, "bool", 4)) f->of = NW_T_BOOL;
+        else return SCHEMA_ERR(f->name, "list `of` must be string, int, float or bool");
+    }
+    if (f->type == NW_T_REF) {
+        uint32_t rl;
+        const char *rn = nval_str(nval_get(spec, "entity"), &rl);
+        if (!rn || !rl) return SCHEMA_ERR(f->name, "a ref needs `entity` (the referenced entity name)");
+        if (!(f->ref_name = dup_n(rn, rl))) return nw_error_nomem(err);
+        uint32_t dl;
+        const char *od = nval_str(nval_get(spec, "onDelete"), &dl);
+        if (!od || (dl == 8 && !memcmp(od, "restrict", 8))) f->on_delete = NW_ONDEL_RESTRICT;
+        else if (dl == 7 && !memcmp(od, "cascade", 7)) f->on_delete = NW_ONDEL_CASCADE;
+        else if (dl == 7 && !memcmp(od, "nullify", 7)) f->on_delete = NW_ONDEL_NULLIFY;
+        else return SCHEMA_ERR(f->name, "onDelete must be restrict, cascade or nullify");
+    }
+    return NW_OK;
+}
+
+static nw_code parse_keys(nw_entity_def *def, const uint8_t *list, nw_keydef **out, uint32_t *count, bool allow_single, nw_error *err) {
+    const uint8_t *it;
+    uint32_t n = nval_arr(list, &it);
+    if (list && list[0] != NVAL_ARR) return SCHEMA_ERR(NULL, "indexes and unique must be arrays");
+    if (!n) return NW_OK;
+    *out = nw_calloc(n, sizeof **out);
+    if (!*out) return nw_error_nomem(err);
+    for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
+        nw_keydef *k = &(*out)[i];
+        const uint8_t *names = it;
+        uint32_t m = 1;
+        if (it[0] == NVAL_ARR) {
+            m = nval_arr(it, &names);
+        } else if (!allow_single || it[0] != NVAL_STR) {
+            return SCHEMA_ERR(NULL, "an index or unique constraint is a field name or an array of field names");
+        }
+        if (m == 0 || m > NW_MAX_KEY_FIELDS) return SCHEMA_ERR(NULL, "a key has 1 to %d fields", NW_MAX_KEY_FIELDS);
+        for (uint32_t j = 0; j < m; j++, names += nval_span(names)) {
+            uint32_t sl;
+            const char *s = nval_str(names, &sl);
+            int fi = s ? nw_schema_field(def, s, sl) : -1;
+            if (fi < 0) return SCHEMA_ERR(NULL, "key names unknown field \"%.*s\"", s ? (int)sl : 0, s ? s : "");
+            k->fields[j] = (uint8_t)fi;
+        }
+        k->nfields = m;
+        *count = i + 1;
+    }
+    return NW_OK;
+}
+
+nw_code nw_schema_parse(const uint8_t *p, nw_entity_def *out, nw_error *err) {
+    nw_entity_def d;
+    memset(&d, 0, sizeof d);
+    nw_entity_def *def = &d;
+    nw_code rc = NW_OK;
+    uint32_t nl;
+    const char *name = nval_str(nval_get(p, "name"), &nl);
+    if (!name || !valid_name(name, nl)) return nw_error_set(err, NW_E_SCHEMA, name ? "?" : NULL, NULL, "schema", "entity names are identifiers of 1-64 characters");
+    if (!(d.name = dup_n(name, nl))) return nw_error_nomem(err);
+    const uint8_t *fields = nval_get(p, "fields");
+    if (!fields || fields[0] != NVAL_OBJ) { rc = SCHEMA_ERR(NULL, "an entity needs a fields object"); goto fail; }
+    uint32_t n = nw_rd_u32(fields + 1);
+    if (n + 1 > NW_MAX_FIELDS) { rc = SCHEMA_ERR(NULL, "an entity has at most %d fields", NW_MAX_FIELDS - 1); goto fail; }
+    d.fields = nw_calloc(n + 1, sizeof *d.fields);
+    if (!d.fields) { rc = nw_error_nomem(err); goto fail; }
+    /* find the id field first: it is stored at position 0 */
+    size_t off = 5;
+    int id_at = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t kl = nw_rd_u32(fields + off);
+        const uint8_t *spec = fields + off + 4 + kl;
+        uint32_t tl;
+        const char *tn = nval_str(nval_get(spec, "type"), &tl);
+        if (tn && tl == 2 && !memcmp(tn, "id", 2)) {
+            if (id_at >= 0) { rc = SCHEMA_ERR(NULL, "an entity has one id field"); goto fail; }
+            id_at = (int)i;
+            d.nfields = 1;
+            rc = parse_field(def, &d.fields[0], (const char *)fields + off + 4, kl, spec, err);
+            if (rc) goto fail;
+        }
+        off += 4 + kl + nval_span(spec);
+    }
+    if (id_at < 0) {
+        if (!(d.fields[0].name = dup_n("id", 2))) { rc = nw_error_nomem(err); goto fail; }
+        d.fields[0].name_len = 2;
+        d.fields[0].type = NW_T_ID;
+        d.fields[0].ref_entity = -1;
+        d.nfields = 1;
+    }
+    off = 5;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t kl = nw_rd_u32(fields + off);
+        const char *fname = (const char *)fields + off + 4;
+        const uint8_t *spec = fields + off + 4 + kl;
+        off += 4 + kl + nval_span(spec);
+        if ((int)i == id_at) continue;
+        if (nw_schema_field(def, fname, kl) >= 0) { rc = SCHEMA_ERR(NULL, "duplicate field \"%.*s\"", (int)kl, fname); goto fail; }
+        nw_field *f = &d.fields[d.nfields++];
+        rc = parse_field(def, f, fname, kl, spec, err);
+        if (rc) goto fail;
+    }
+    /* defaults need every field parsed (conversion uses the field rules) */
+    off = 5;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t kl = nw_rd_u32(fields + off);
+        const char *fname = (const char *)fields + off + 4;
+        const uint8_t *spec = fields + off + 4 + kl;
+        off += 4 + kl + nval_span(spec);
+        const uint8_t *dv = nval_get(spec, "default");
+        if (!dv) continue;
+        int fi = nw_schema_field(def, fname, kl);
+        nw_field *f = &d.fields[fi];
+        if (f->type == NW_T_ID) { rc = SCHEMA_ERR(f->name, "an id field has no default (ids are generated)"); goto fail; }
+        nw_buf b;
+        nw_buf_init(&b);
+        nw_error sub;
+        nw_error_clear(&sub);
+        nw_code crc = nw_field_convert(def, (uint32_t)fi, dv, &b, &sub);
+        if (crc == NW_OK && b.oom) crc = nw_error_nomem(&sub);
+        if (crc) {
+            nw_buf_free(&b);
+            rc = crc == NW_E_LIMIT ? nw_error_nomem(err) : SCHEMA_ERR(f->name, "invalid default: %s", sub.message);
+            goto fail;
+        }
+        f->def = b.p;
+        f->def_len = (uint32_t)b.len;
+    }
+    if ((rc = parse_keys(def, nval_get(p, "indexes"), &d.indexes, &d.nindexes, true, err))) goto fail;
+    if ((rc = parse_keys(def, nval_get(p, "unique"), &d.uniques, &d.nuniques, true, err))) goto fail;
+    const uint8_t *search = nval_get(p, "search");
+    if (search) {
+        const uint8_t *it;
+        uint32_t m = nval_arr(search, &it);
+        if (search[0] != NVAL_ARR) { rc = SCHEMA_ERR(NULL, "search must be an array of field names"); goto fail; }
+        for (uint32_t i = 0; i < m; i++, it += nval_span(it)) {
+            uint32_t sl;
+            const char *s = nval_str(it, &sl);
+            int fi = s ? nw_schema_field(def, s, sl) : -1;
+            if (fi < 0) { rc = SCHEMA_ERR(NULL, "search names unknown field \"%.*s\"", s ? (int)sl : 0, s ? s : ""); goto fail; }
+            nw_type t = d.fields[fi].type;
+            if (t != NW_T_STRING && !(t == NW_T_LIST && d.fields[fi].of == NW_T_STRING))
+                { rc = SCHEMA_ERR(d.fields[fi].name, "search fields are strings or lists of strings"); goto fail; }
+            d.search[d.nsearch++] = (uint8_t)fi;
+        }
+    }
+    const uint8_t *ttl = nval_get(p, "ttl");
+    if (ttl && ttl[0] != NVAL_NULL) {
+        double t = nval_num(ttl, -1);
+        if (!(t > 0) || !isfinite(t)) { rc = SCHEMA_ERR(NULL, "ttl must be a positive number of milliseconds"); goto fail; }
+        d.ttl = t;
+    }
+    d.shared = nval_bool(nval_get(p, "shared"), false);
+    *out = d;
+    return NW_OK;
+fail:
+    nw_schema_free(&d);
+    return rc;
+}

@@ -1,0 +1,872 @@
+/* store.c - the memory repository (see store.h). */
+#include "store.h"
+#include "alloc.h"
+#include "nval.h"
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+
+/* ---- structures ------------------------------------------------------------ */
+
+/* Open-addressing set of slots keyed by some bytes of the row (the primary
+ * key, or a unique constraint's fields). Entries hold slot+1; 0 is empty and
+ * TOMB a deleted entry. */
+#define TOMB 0xFFFFFFFFu
+
+typedef struct slotset {
+    uint32_t *e;
+    uint32_t cap;       /* power of two, or 0 */
+    uint32_t used;      /* live + tombstones */
+    uint32_t live;
+} slotset;
+
+struct nw_table {
+    nw_entity_def def;
+    uint32_t index;
+    uint8_t **rows;         /* rows[slot]: owned row or NULL */
+    uint32_t *hashes;       /* primary key hash per slot */
+    double *expires;        /* per slot expiry (0 = never); NULL until a TTL is used */
+    uint32_t nslots, cap;
+    uint32_t *free_slots;   /* capacity == cap, so pushing never allocates */
+    uint32_t nfree;
+    slotset pk;
+    slotset *uniq;          /* one per unique constraint */
+    uint32_t live;
+    size_t row_bytes;
+};
+
+typedef enum { U_INSERT = 1, U_UPDATE, U_DELETE } undo_op;
+
+typedef struct undo {
+    uint8_t op;
+    uint32_t table;
+    uint32_t slot;
+    uint8_t *old_row;       /* U_UPDATE / U_DELETE: the previous row (owned by the log) */
+    double old_expires;
+} undo;
+
+struct nw_store {
+    nw_table **tables;
+    uint32_t ntables;
+    undo *log;
+    size_t nlog, logcap;
+    int tx_depth;
+    nw_buf events;
+    uint32_t nevents;
+    bool capture, capture_before;
+    double now;
+    double last_ms;
+    uint32_t seq;
+    char client[5];
+    nw_buf scratch;         /* row being built */
+};
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static const uint8_t *row_id(const uint8_t *row, uint32_t *len) {
+    const uint8_t *f = row + 4;     /* the id is field 0, always a string */
+    *len = nw_rd_u32(f + 1);
+    return f + 5;
+}
+
+static size_t row_size(const uint8_t *row) { return 4 + (size_t)nw_row_len(row); }
+
+const nw_entity_def *nw_table_def(const nw_table *t) { return &t->def; }
+uint32_t nw_table_live(const nw_table *t) { return t->live; }
+uint32_t nw_table_count_visible(const nw_store *s, const nw_table *t) {
+    if (!t->expires) return t->live;
+    uint32_t n = 0;
+    for (uint32_t slot = 0; slot < t->nslots; slot++) n += nw_table_visible(s, t, slot);
+    return n;
+}
+uint32_t nw_store_ntables(const nw_store *s) { return s->ntables; }
+nw_table *nw_store_table(const nw_store *s, uint32_t i) { return i < s->ntables ? s->tables[i] : NULL; }
+void nw_store_set_now(nw_store *s, double now) { s->now = now; }
+
+void nw_store_set_client(nw_store *s, const char *tag, size_t len) {
+    static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    for (size_t i = 0; i < sizeof s->client; i++)
+        s->client[i] = i < len ? b32[(uint8_t)tag[i] & 31] : '0';
+}
+
+const uint8_t *nw_table_row(const nw_table *t, uint32_t slot) {
+    return slot < t->nslots ? t->rows[slot] : NULL;
+}
+
+bool nw_table_visible(const nw_store *s, const nw_table *t, uint32_t slot) {
+    if (slot >= t->nslots || !t->rows[slot]) return false;
+    if (t->expires && t->expires[slot] != 0 && t->expires[slot] <= s->now) return false;
+    return true;
+}
+
+/* ---- slot sets ---------------------------------------------------------------- */
+
+typedef uint32_t (*key_hash_fn)(const nw_table *t, uint32_t slot, const void *aux);
+typedef bool (*key_eq_fn)(const nw_table *t, uint32_t a, uint32_t b, const void *aux);
+
+static bool slotset_reserve(slotset *ss, uint32_t extra, const nw_table *t, key_hash_fn hash, const void *aux) {
+    if ((uint64_t)(ss->used + extra) * 4 < (uint64_t)ss->cap * 3) return true;
+    uint32_t cap = ss->cap ? ss->cap : 16;
+    while ((uint64_t)(ss->live + extra) * 2 >= cap) cap *= 2;
+    uint32_t *e = nw_calloc(cap, sizeof *e);
+    if (!e) return false;
+    for (uint32_t i = 0; i < ss->cap; i++) {
+        uint32_t v = ss->e[i];
+        if (!v || v == TOMB) continue;
+        uint32_t h = hash(t, v - 1, aux) & (cap - 1);
+        while (e[h]) h = (h + 1) & (cap - 1);
+        e[h] = v;
+    }
+    nw_free(ss->e);
+    ss->e = e;
+    ss->cap = cap;
+    ss->used = ss->live;
+    return true;
+}
+
+/* Needs a prior successful slotset_reserve (so never fails). */
+static void slotset_add(slotset *ss, uint32_t slot, uint32_t h) {
+    uint32_t mask = ss->cap - 1, i = h & mask;
+    while (ss->e[i] && ss->e[i] != TOMB) i = (i + 1) & mask;
+    if (!ss->e[i]) ss->used++;
+    ss->e[i] = slot + 1;
+    ss->live++;
+}
+
+static void slotset_remove(slotset *ss, uint32_t slot, uint32_t h) {
+    if (!ss->cap) return;
+    uint32_t mask = ss->cap - 1, i = h & mask;
+    while (ss->e[i]) {
+        if (ss->e[i] == slot + 1) { ss->e[i] = TOMB; ss->live--; return; }
+        i = (i + 1) & mask;
+    }
+}
+
+/* ---- primary key ---------------------------------------------------------------- */
+
+static uint32_t pk_hash(const nw_table *t, uint32_t slot, const void *aux) {
+    (void)aux;
+    return t->hashes[slot];
+}
+
+uint32_t nw_table_find(const nw_table *t, const char *id, size_t len) {
+    if (!t->pk.cap) return NW_NO_SLOT;
+    uint32_t h = nw_hash_bytes((const uint8_t *)id, len);
+    uint32_t mask = t->pk.cap - 1, i = h & mask;
+    for (;;) {
+        uint32_t v = t->pk.e[i];
+        if (!v) return NW_NO_SLOT;
+        if (v != TOMB && t->hashes[v - 1] == h) {
+            uint32_t il;
+            const uint8_t *rid = row_id(t->rows[v - 1], &il);
+            if (il == len && memcmp(rid, id, len) == 0) return v - 1;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/* ---- unique constraints ------------------------------------------------------------ */
+
+static bool key_has_null(const nw_table *t, const uint8_t *row, const nw_keydef *k) {
+    for (uint32_t i = 0; i < k->nfields; i++)
+        if (nw_field_is_null(nw_row_field(row, k->fields[i]))) return true;
+    return false;
+}
+
+static uint32_t key_hash_row(const uint8_t *row, const nw_keydef *k) {
+    uint32_t h = 0x9e3779b9u;
+    for (uint32_t i = 0; i < k->nfields; i++) {
+        const uint8_t *f = nw_row_field(row, k->fields[i]);
+        h = (h ^ nw_hash_bytes(f, nw_field_span(f))) * 0x85ebca6bu;
+    }
+    return h;
+}
+
+static uint32_t uniq_hash(const nw_table *t, uint32_t slot, const void *aux) {
+    return key_hash_row(t->rows[slot], aux);
+}
+
+static bool key_eq_rows(const uint8_t *a, const uint8_t *b, const nw_keydef *k) {
+    for (uint32_t i = 0; i < k->nfields; i++) {
+        const uint8_t *fa = nw_row_field(a, k->fields[i]), *fb = nw_row_field(b, k->fields[i]);
+        size_t n = nw_field_span(fa);
+        if (n != nw_field_span(fb) || memcmp(fa, fb, n) != 0) return false;
+    }
+    return true;
+}
+
+/* Slot of another visible-or-not record with the same key as row, or NO_SLOT. */
+static uint32_t uniq_find(const nw_table *t, uint32_t u, const uint8_t *row, uint32_t self) {
+    const slotset *ss = &t->uniq[u];
+    const nw_keydef *k = &t->def.uniques[u];
+    if (!ss->cap || key_has_null(t, row, k)) return NW_NO_SLOT;
+    uint32_t h = key_hash_row(row, k), mask = ss->cap - 1, i = h & mask;
+    for (;;) {
+        uint32_t v = ss->e[i];
+        if (!v) return NW_NO_SLOT;
+        if (v != TOMB && v - 1 != self && key_eq_rows(t->rows[v - 1], row, k)) return v - 1;
+        i = (i + 1) & mask;
+    }
+}
+
+/* ---- table lifecycle ------------------------------------------------------------------ */
+
+static void table_free(nw_table *t) {
+    if (!t) return;
+    for (uint32_t i = 0; i < t->nslots; i++) nw_free(t->rows[i]);
+    nw_free(t->rows);
+    nw_free(t->hashes);
+    nw_free(t->expires);
+    nw_free(t->free_slots);
+    nw_free(t->pk.e);
+    for (uint32_t i = 0; t->uniq && i < t->def.nuniques; i++) nw_free(t->uniq[i].e);
+    nw_free(t->uniq);
+    nw_schema_free(&t->def);
+    nw_free(t);
+}
+
+nw_store *nw_store_new(void) {
+    nw_store *s = nw_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    nw_buf_init(&s->events);
+    nw_buf_init(&s->scratch);
+    memcpy(s->client, "00000", 5);
+    return s;
+}
+
+void nw_store_free(nw_store *s) {
+    if (!s) return;
+    nw_store_rollback(s, 0);
+    for (uint32_t i = 0; i < s->ntables; i++) table_free(s->tables[i]);
+    nw_free(s->tables);
+    nw_free(s->log);
+    nw_buf_free(&s->events);
+    nw_buf_free(&s->scratch);
+    nw_free(s);
+}
+
+nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_error *err) {
+    nw_entity_def def;
+    nw_code rc = nw_schema_parse(schema, &def, err);
+    if (rc) return rc;
+    for (uint32_t i = 0; i < s->ntables; i++) {
+        if (strcmp(s->tables[i]->def.name, def.name) == 0) {
+            rc = nw_error_set(err, NW_E_SCHEMA, def.name, NULL, "schema", "entity %s is already defined", def.name);
+            nw_schema_free(&def);
+            return rc;
+        }
+    }
+    nw_table *t = nw_calloc(1, sizeof *t);
+    nw_table **tables = t ? nw_realloc(s->tables, (s->ntables + 1) * sizeof *tables) : NULL;
+    if (tables) s->tables = tables;
+    if (t && def.nuniques) t->uniq = nw_calloc(def.nuniques, sizeof *t->uniq);
+    if (!t || !tables || (def.nuniques && !t->uniq)) {
+        if (t) nw_free(t->uniq);
+        nw_free(t);
+        nw_schema_free(&def);
+        return nw_error_nomem(err);
+    }
+    t->def = def;
+    t->index = s->ntables;
+    s->tables[s->ntables++] = t;
+    *index = t->index;
+    return NW_OK;
+}
+
+/* Makes room for one more slot; false on OOM (nothing changed). */
+static bool table_reserve_slot(nw_table *t) {
+    if (t->nfree || t->nslots < t->cap) return true;
+    uint32_t cap = t->cap ? t->cap * 2 : 64;
+    uint8_t **rows = nw_realloc(t->rows, cap * sizeof *rows);
+    if (!rows) return false;
+    t->rows = rows;
+    uint32_t *hashes = nw_realloc(t->hashes, cap * sizeof *hashes);
+    if (!hashes) return false;
+    t->hashes = hashes;
+    uint32_t *fs = nw_realloc(t->free_slots, cap * sizeof *fs);
+    if (!fs) return false;
+    t->free_slots = fs;
+    if (t->expires) {
+        double *ex = nw_realloc(t->expires, cap * sizeof *ex);
+        if (!ex) return false;
+        t->expires = ex;
+    }
+    t->cap = cap;
+    return true;
+}
+
+static bool table_need_expires(nw_table *t) {
+    if (t->expires) return true;
+    if (!t->cap) return true;   /* allocated with the first slot */
+    t->expires = nw_calloc(t->cap, sizeof *t->expires);
+    return t->expires != NULL;
+}
+
+/* ---- undo log ------------------------------------------------------------------------ */
+
+static bool log_reserve(nw_store *s) {
+    if (s->nlog < s->logcap) return true;
+    size_t cap = s->logcap ? s->logcap * 2 : 64;
+    undo *l = nw_realloc(s->log, cap * sizeof *l);
+    if (!l) return false;
+    s->log = l;
+    s->logcap = cap;
+    return true;
+}
+
+size_t nw_store_mark(nw_store *s) { return s->nlog; }
+bool nw_store_in_tx(const nw_store *s) { return s->tx_depth > 0; }
+void nw_store_tx_begin(nw_store *s) { s->tx_depth++; }
+
+static void commit_log(nw_store *s) {
+    for (size_t i = 0; i < s->nlog; i++) {
+        undo *u = &s->log[i];
+        if (u->op == U_DELETE) {
+            nw_table *t = s->tables[u->table];
+            t->free_slots[t->nfree++] = u->slot;
+        }
+        nw_free(u->old_row);
+    }
+    s->nlog = 0;
+}
+
+void nw_store_release(nw_store *s, size_t mark) {
+    (void)mark;
+    if (s->tx_depth == 0) commit_log(s);
+}
+
+void nw_store_tx_end(nw_store *s) {
+    if (s->tx_depth > 0 && --s->tx_depth == 0) commit_log(s);
+}
+
+/* Index maintenance shared by writes and rollback. Adding needs reserved
+ * capacity (done before the write); removing never allocates. */
+static void unlink_slot(nw_table *t, uint32_t slot) {
+    const uint8_t *row = t->rows[slot];
+    slotset_remove(&t->pk, slot, t->hashes[slot]);
+    for (uint32_t u = 0; u < t->def.nuniques; u++)
+        if (!key_has_null(t, row, &t->def.uniques[u]))
+            slotset_remove(&t->uniq[u], slot, key_hash_row(row, &t->def.uniques[u]));
+}
+
+static void link_slot(nw_table *t, uint32_t slot) {
+    const uint8_t *row = t->rows[slot];
+    slotset_add(&t->pk, slot, t->hashes[slot]);
+    for (uint32_t u = 0; u < t->def.nuniques; u++)
+        if (!key_has_null(t, row, &t->def.uniques[u]))
+            slotset_add(&t->uniq[u], slot, key_hash_row(row, &t->def.uniques[u]));
+}
+
+/* Capacity for linking one more slot into every set of the table. */
+static bool reserve_links(nw_table *t) {
+    if (!slotset_reserve(&t->pk, 1, t, pk_hash, NULL)) return false;
+    for (uint32_t u = 0; u < t->def.nuniques; u++)
+        if (!slotset_reserve(&t->uniq[u], 1, t, uniq_hash, &t->def.uniques[u])) return false;
+    return true;
+}
+
+void nw_store_rollback(nw_store *s, size_t mark) {
+    while (s->nlog > mark) {
+        undo *u = &s->log[--s->nlog];
+        nw_table *t = s->tables[u->table];
+        switch (u->op) {
+        case U_INSERT:
+            unlink_slot(t, u->slot);
+            t->row_bytes -= row_size(t->rows[u->slot]);
+            nw_free(t->rows[u->slot]);
+            t->rows[u->slot] = NULL;
+            t->free_slots[t->nfree++] = u->slot;
+            t->live--;
+            break;
+        case U_UPDATE:
+            unlink_slot(t, u->slot);
+            t->row_bytes -= row_size(t->rows[u->slot]);
+            nw_free(t->rows[u->slot]);
+            t->rows[u->slot] = u->old_row;
+            t->row_bytes += row_size(u->old_row);
+            if (t->expires) t->expires[u->slot] = u->old_expires;
+            link_slot(t, u->slot);
+            break;
+        case U_DELETE:
+            t->rows[u->slot] = u->old_row;
+            t->row_bytes += row_size(u->old_row);
+            if (t->expires) t->expires[u->slot] = u->old_expires;
+            link_slot(t, u->slot);
+            t->live++;
+            break;
+        }
+        u->old_row = NULL;
+    }
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+/* Event record layout in the event buffer:
+ *   u8 type, u8 0, u16 table, u32 record length, record field bytes,
+ *   u32 previous length (0 = none), previous field bytes,
+ *   u32 changed-fields mask low, u32 high (bit i = field i changed). */
+
+void nw_store_capture_events(nw_store *s, bool on, bool before) { s->capture = on; s->capture_before = before; }
+nw_buf *nw_store_events(nw_store *s) { return &s->events; }
+uint32_t nw_store_event_count(const nw_store *s) { return s->nevents; }
+void nw_store_clear_events(nw_store *s) { nw_buf_reset(&s->events); s->nevents = 0; }
+
+static void emit(nw_store *s, nw_event_type type, const nw_table *t, const uint8_t *row, const uint8_t *prev, uint64_t mask) {
+    if (!s->capture) return;
+    if ((type == NW_EV_BEFORE_SAVE || type == NW_EV_BEFORE_DELETE) && !s->capture_before) return;
+    nw_buf *b = &s->events;
+    nw_buf_byte(b, (uint8_t)type);
+    nw_buf_byte(b, 0);
+    nw_buf_byte(b, (uint8_t)t->index);
+    nw_buf_byte(b, (uint8_t)(t->index >> 8));
+    uint32_t rl = row ? nw_row_len(row) : 0, pl = prev ? nw_row_len(prev) : 0;
+    nw_buf_u32(b, rl);
+    if (rl) nw_buf_append(b, row + 4, rl);
+    nw_buf_u32(b, pl);
+    if (pl) nw_buf_append(b, prev + 4, pl);
+    nw_buf_u32(b, (uint32_t)mask);
+    nw_buf_u32(b, (uint32_t)(mask >> 32));
+    s->nevents++;
+}
+
+static uint64_t changed_mask(const nw_table *t, const uint8_t *a, const uint8_t *b) {
+    uint64_t m = 0;
+    const uint8_t *fa = a + 4, *fb = b + 4;
+    for (uint32_t i = 0; i < t->def.nfields; i++) {
+        size_t na = nw_field_span(fa), nb = nw_field_span(fb);
+        if (na != nb || memcmp(fa, fb, na) != 0) m |= (uint64_t)1 << i;
+        fa += na;
+        fb += nb;
+    }
+    return m;
+}
+
+/* ---- building rows ----------------------------------------------------------------------- */
+
+static void gen_id(nw_store *s, nw_buf *out) {
+    static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    double ms = floor(s->now);
+    if (ms <= s->last_ms) { ms = s->last_ms; s->seq++; }
+    else { s->last_ms = ms; s->seq = 0; }
+    if (s->seq >= 32u * 32 * 32 * 32) { s->last_ms = ++ms; s->seq = 0; }
+    char id[18];
+    uint64_t t = ms < 0 ? 0 : (uint64_t)ms;
+    for (int i = 8; i >= 0; i--) { id[i] = b32[t & 31]; t >>= 5; }
+    uint32_t q = s->seq;
+    for (int i = 12; i >= 9; i--) { id[i] = b32[q & 31]; q >>= 5; }
+    memcpy(id + 13, s->client, 5);
+    nw_buf_byte(out, NVAL_STR);
+    nw_buf_u32(out, 18);
+    nw_buf_append(out, id, 18);
+}
+
+static nw_table *ref_target(nw_store *s, nw_field *f) {
+    if (f->ref_entity < 0) {
+        for (uint32_t i = 0; i < s->ntables; i++)
+            if (strcmp(s->tables[i]->def.name, f->ref_name) == 0) f->ref_entity = (int)i;
+    }
+    return f->ref_entity >= 0 ? s->tables[f->ref_entity] : NULL;
+}
+
+/* Collects the input values per field. Input is an NVAL object (keys by
+ * name) or a FIELDS map (keys by index, unknown names spelled out). */
+static nw_code gather(const nw_table *t, const uint8_t *data, const uint8_t **vals, nw_error *err) {
+    memset(vals, 0, t->def.nfields * sizeof *vals);
+    if (data[0] != NVAL_OBJ && data[0] != NVAL_FIELDS)
+        return nw_error_set(err, NW_E_VALIDATION, t->def.name, NULL, "type", "record data must be an object");
+    uint32_t n = nw_rd_u32(data + 1);
+    size_t off = 5;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name = NULL;
+        uint32_t nl = 0;
+        int fi;
+        if (data[0] == NVAL_OBJ) {
+            nl = nw_rd_u32(data + off);
+            name = (const char *)data + off + 4;
+            off += 4 + nl;
+            fi = nw_schema_field(&t->def, name, nl);
+        } else if (data[off] == NVAL_FIELD) {
+            fi = (int)nw_rd_u32(data + off + 1);
+            off += 5;
+            if (fi >= (int)t->def.nfields) fi = -1;
+        } else {
+            nl = nw_rd_u32(data + off + 1);
+            name = (const char *)data + off + 5;
+            off += 5 + nl;
+            fi = -1;
+        }
+        if (fi < 0) {
+            char fname[NW_ERR_NAME];
+            uint32_t k = nl < NW_ERR_NAME - 1 ? nl : NW_ERR_NAME - 1;
+            if (name) memcpy(fname, name, k);
+            fname[name ? k : 0] = 0;
+            return nw_error_set(err, NW_E_VALIDATION, t->def.name, fname, "unknown", "is not a field of %s", t->def.name);
+        }
+        vals[fi] = data + off;
+        off += nval_span(data + off);
+    }
+    return NW_OK;
+}
+
+/* Builds the full row for a create (base == NULL) or an update (base = the
+ * current row) into s->scratch, validating every rule but uniqueness. */
+static nw_code build_row(nw_store *s, nw_table *t, const uint8_t *data, const uint8_t *base, nw_error *err) {
+    const uint8_t *vals[NW_MAX_FIELDS];
+    nw_code rc = gather(t, data, vals, err);
+    if (rc) return rc;
+    nw_buf *b = &s->scratch;
+    nw_buf_reset(b);
+    nw_buf_u32(b, 0);
+    const uint8_t *bf = base ? base + 4 : NULL;
+    for (uint32_t i = 0; i < t->def.nfields; i++) {
+        nw_field *f = &t->def.fields[i];
+        size_t start = b->len;
+        size_t bspan = bf ? nw_field_span(bf) : 0;
+        if (vals[i]) {
+            if (i == 0 && base) {
+                /* the id of a stored record cannot change */
+                uint32_t il;
+                const uint8_t *id = row_id(base, &il);
+                if (vals[0][0] != NVAL_STR || nw_rd_u32(vals[0] + 1) != il || memcmp(vals[0] + 5, id, il) != 0)
+                    return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "type", "the id of a stored record cannot change");
+            }
+            if (i == 0 && vals[0][0] == NVAL_NULL && !base) {
+                gen_id(s, b);
+            } else if ((rc = nw_field_convert(&t->def, i, vals[i], b, err))) {
+                return rc;
+            }
+        } else if (bf) {
+            nw_buf_append(b, bf, bspan);
+        } else if (i == 0) {
+            gen_id(s, b);
+        } else if (f->def) {
+            nw_buf_append(b, f->def, f->def_len);
+        } else {
+            nw_buf_byte(b, NVAL_NULL);
+        }
+        if (bf) bf += bspan;
+        if (b->oom) return nw_error_nomem(err);
+        const uint8_t *fv = b->p + start;
+        if (fv[0] == NVAL_NULL && (f->required || i == 0))
+            return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "required", "is required");
+        if (f->type == NW_T_REF && fv[0] == NVAL_STR && (vals[i] || !base)) {
+            nw_table *target = ref_target(s, f);
+            if (!target)
+                return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "ref", "refers to entity %s, which is not defined", f->ref_name);
+            uint32_t slot = nw_table_find(target, (const char *)fv + 5, nw_rd_u32(fv + 1));
+            if (slot == NW_NO_SLOT || !nw_table_visible(s, target, slot)) {
+                char got[64];
+                nw_describe_value(fv, got, sizeof got);
+                return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "ref", "no %s with id %s", target->def.name, got);
+            }
+        }
+    }
+    nw_buf_patch_u32(b, 0, (uint32_t)(b->len - 4));
+    return b->oom ? nw_error_nomem(err) : NW_OK;
+}
+
+static nw_code check_unique(nw_table *t, const uint8_t *row, uint32_t self, nw_error *err) {
+    for (uint32_t u = 0; u < t->def.nuniques; u++) {
+        if (uniq_find(t, u, row, self) == NW_NO_SLOT) continue;
+        const nw_keydef *k = &t->def.uniques[u];
+        char names[NW_ERR_NAME];
+        size_t n = 0;
+        for (uint32_t i = 0; i < k->nfields; i++) {
+            const char *fn = t->def.fields[k->fields[i]].name;
+            size_t l = strlen(fn);
+            if (n + l + 2 >= sizeof names) break;
+            if (i) names[n++] = ',';
+            memcpy(names + n, fn, l);
+            n += l;
+        }
+        names[n] = 0;
+        return nw_error_set(err, NW_E_DUPLICATE, t->def.name, names, "unique",
+                            "another record has the same %s", names);
+    }
+    return NW_OK;
+}
+
+/* Evaluated validity-wise: a hidden (expired) record still holds its slot
+ * until reclaimed; writes reclaim it first so ids and unique keys free up. */
+static nw_code delete_slot(nw_store *s, nw_table *t, uint32_t slot, nw_event_type type, nw_error *err, int depth);
+
+static nw_code reclaim_if_expired(nw_store *s, nw_table *t, uint32_t slot, nw_error *err) {
+    if (slot == NW_NO_SLOT || nw_table_visible(s, t, slot)) return NW_OK;
+    return delete_slot(s, t, slot, NW_EV_EXPIRED, err, 0);
+}
+
+static double expiry_for(nw_store *s, nw_table *t, double ttl_ms, double current) {
+    if (ttl_ms > 0) return s->now + ttl_ms;
+    if (ttl_ms == 0) return 0;
+    if (current != 0 || t->def.ttl > 0) return t->def.ttl > 0 ? s->now + t->def.ttl : current;
+    return 0;
+}
+
+static nw_code insert_row(nw_store *s, nw_table *t, double ttl_ms, uint32_t *out_slot, nw_error *err) {
+    const uint8_t *row = s->scratch.p;
+    uint32_t il;
+    const uint8_t *id = row_id(row, &il);
+    uint32_t existing = nw_table_find(t, (const char *)id, il);
+    nw_code rc = reclaim_if_expired(s, t, existing, err);
+    if (rc) return rc;
+    if (existing != NW_NO_SLOT && t->rows[existing]) {
+        char got[64];
+        nw_describe_value(row + 4, got, sizeof got);
+        return nw_error_set(err, NW_E_DUPLICATE, t->def.name, t->def.fields[0].name, "unique", "a record with id %s already exists", got);
+    }
+    if (t->def.nuniques) {
+        /* expired holders of the same unique key are reclaimed first */
+        for (uint32_t u = 0; u < t->def.nuniques; u++) {
+            uint32_t other = uniq_find(t, u, row, NW_NO_SLOT);
+            if ((rc = reclaim_if_expired(s, t, other, err))) return rc;
+        }
+        row = s->scratch.p;
+        if ((rc = check_unique(t, row, NW_NO_SLOT, err))) return rc;
+    }
+    double exp = expiry_for(s, t, ttl_ms, 0);
+    if (!table_reserve_slot(t) || !log_reserve(s) || !reserve_links(t) || (exp != 0 && !table_need_expires(t)))
+        return nw_error_nomem(err);
+    size_t size = s->scratch.len;
+    uint8_t *copy = nw_malloc(size);
+    if (!copy) return nw_error_nomem(err);
+    memcpy(copy, s->scratch.p, size);
+    uint32_t slot;
+    if (t->nfree) {
+        slot = t->free_slots[--t->nfree];
+    } else {
+        slot = t->nslots++;
+        if (t->expires) t->expires[slot] = 0;
+    }
+    if (!t->expires && exp != 0) {
+        /* first TTL of a table created before any slot existed */
+        if (!table_need_expires(t)) { t->free_slots[t->nfree++] = slot; nw_free(copy); return nw_error_nomem(err); }
+    }
+    t->rows[slot] = copy;
+    uint32_t cl;
+    const uint8_t *cid = row_id(copy, &cl);
+    t->hashes[slot] = nw_hash_bytes(cid, cl);
+    if (t->expires) t->expires[slot] = exp;
+    link_slot(t, slot);
+    t->live++;
+    t->row_bytes += size;
+    s->log[s->nlog++] = (undo){ U_INSERT, t->index, slot, NULL, 0 };
+    emit(s, NW_EV_BEFORE_SAVE, t, copy, NULL, 0);
+    emit(s, NW_EV_CREATED, t, copy, NULL, ~(uint64_t)0 >> (64 - t->def.nfields));
+    *out_slot = slot;
+    return NW_OK;
+}
+
+/* Replaces the row in slot with s->scratch (validated). */
+static nw_code replace_row(nw_store *s, nw_table *t, uint32_t slot, double ttl_ms, nw_error *err) {
+    const uint8_t *old = t->rows[slot];
+    uint64_t mask = changed_mask(t, old, s->scratch.p);
+    double old_exp = t->expires ? t->expires[slot] : 0;
+    double exp = expiry_for(s, t, ttl_ms, old_exp);
+    if (!mask && exp == old_exp) return NW_OK;   /* nothing changes: no write, no event */
+    nw_code rc;
+    if (t->def.nuniques && (rc = check_unique(t, s->scratch.p, slot, err))) return rc;
+    if (!log_reserve(s) || (exp != 0 && !table_need_expires(t))) return nw_error_nomem(err);
+    size_t size = s->scratch.len;
+    uint8_t *copy = nw_malloc(size);
+    if (!copy) return nw_error_nomem(err);
+    memcpy(copy, s->scratch.p, size);
+    unlink_slot(t, slot);   /* frees set entries (tombstones), so relinking fits */
+    t->rows[slot] = copy;
+    t->row_bytes += size;
+    t->row_bytes -= row_size(old);
+    if (t->expires) t->expires[slot] = exp;
+    link_slot(t, slot);
+    s->log[s->nlog++] = (undo){ U_UPDATE, t->index, slot, (uint8_t *)old, old_exp };
+    if (mask) {
+        emit(s, NW_EV_BEFORE_SAVE, t, copy, old, mask);
+        emit(s, NW_EV_UPDATED, t, copy, old, mask);
+    }
+    return NW_OK;
+}
+
+nw_code nw_store_create(nw_store *s, uint32_t table, const uint8_t *data, double ttl_ms, bool upsert, uint32_t *slot, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    if (upsert) {
+        const uint8_t *vals[NW_MAX_FIELDS];
+        nw_code rc = gather(t, data, vals, err);
+        if (rc) return rc;
+        if (vals[0] && vals[0][0] == NVAL_STR) {
+            uint32_t found = nw_table_find(t, (const char *)vals[0] + 5, nw_rd_u32(vals[0] + 1));
+            if ((rc = reclaim_if_expired(s, t, found, err))) return rc;
+            if (found != NW_NO_SLOT && t->rows[found]) {
+                if ((rc = build_row(s, t, data, t->rows[found], err))) return rc;
+                if ((rc = replace_row(s, t, found, ttl_ms, err))) return rc;
+                *slot = found;
+                return NW_OK;
+            }
+        }
+    }
+    nw_code rc = build_row(s, t, data, NULL, err);
+    if (rc) return rc;
+    return insert_row(s, t, ttl_ms, slot, err);
+}
+
+static nw_code not_found(nw_table *t, const char *id, size_t idlen, nw_error *err) {
+    return nw_error_set(err, NW_E_NOT_FOUND, t->def.name, t->def.fields[0].name, NULL,
+                        "no record with id \"%.*s\"", (int)(idlen > 60 ? 60 : idlen), id);
+}
+
+nw_code nw_store_update(nw_store *s, uint32_t table, const char *id, size_t idlen, const uint8_t *patch, double ttl_ms, uint32_t *slot, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    uint32_t found = nw_table_find(t, id, idlen);
+    if (found == NW_NO_SLOT || !nw_table_visible(s, t, found)) return not_found(t, id, idlen, err);
+    nw_code rc = build_row(s, t, patch, t->rows[found], err);
+    if (rc) return rc;
+    if ((rc = replace_row(s, t, found, ttl_ms, err))) return rc;
+    *slot = found;
+    return NW_OK;
+}
+
+/* ---- deletes and references ----------------------------------------------------------------- */
+
+#define MAX_CASCADE_DEPTH 64
+
+/* Applies onDelete rules of every ref field pointing at (t, id). */
+static nw_code apply_refs(nw_store *s, nw_table *t, const uint8_t *id, uint32_t il, nw_error *err, int depth) {
+    for (uint32_t ti = 0; ti < s->ntables; ti++) {
+        nw_table *rt = s->tables[ti];
+        for (uint32_t fi = 0; fi < rt->def.nfields; fi++) {
+            nw_field *f = &rt->def.fields[fi];
+            if (f->type != NW_T_REF || ref_target(s, f) != t) continue;
+            for (uint32_t slot = 0; slot < rt->nslots; slot++) {
+                const uint8_t *row = rt->rows[slot];
+                if (!row) continue;
+                const uint8_t *fv = nw_row_field(row, fi);
+                if (fv[0] != NVAL_STR || nw_rd_u32(fv + 1) != il || memcmp(fv + 5, id, il) != 0) continue;
+                nw_code rc;
+                if (!nw_table_visible(s, rt, slot)) {
+                    rc = delete_slot(s, rt, slot, NW_EV_EXPIRED, err, depth + 1);
+                } else if (f->on_delete == NW_ONDEL_RESTRICT) {
+                    uint32_t rl;
+                    const uint8_t *rid = row_id(row, &rl);
+                    return nw_error_set(err, NW_E_CONFLICT, rt->def.name, f->name, "restrict",
+                                        "%s \"%.*s\" still refers to this %s \"%.*s\" (onDelete: restrict)",
+                                        rt->def.name, (int)(rl > 40 ? 40 : rl), rid, t->def.name, (int)(il > 40 ? 40 : il), id);
+                } else if (f->on_delete == NW_ONDEL_CASCADE) {
+                    rc = delete_slot(s, rt, slot, NW_EV_DELETED, err, depth + 1);
+                } else {
+                    /* nullify: rebuild the row with the field set to null */
+                    nw_buf *b = &s->scratch;
+                    nw_buf_reset(b);
+                    nw_buf_u32(b, 0);
+                    const uint8_t *src = row + 4;
+                    for (uint32_t k = 0; k < rt->def.nfields; k++) {
+                        size_t n = nw_field_span(src);
+                        if (k == fi) nw_buf_byte(b, NVAL_NULL);
+                        else nw_buf_append(b, src, n);
+                        src += n;
+                    }
+                    nw_buf_patch_u32(b, 0, (uint32_t)(b->len - 4));
+                    if (b->oom) return nw_error_nomem(err);
+                    if (f->required)
+                        return nw_error_set(err, NW_E_VALIDATION, rt->def.name, f->name, "required",
+                                            "is required, so it cannot be nullified when the %s is deleted", t->def.name);
+                    rc = replace_row(s, rt, slot, -1, err);
+                }
+                if (rc) return rc;
+            }
+        }
+    }
+    return NW_OK;
+}
+
+static nw_code delete_slot(nw_store *s, nw_table *t, uint32_t slot, nw_event_type type, nw_error *err, int depth) {
+    if (depth > MAX_CASCADE_DEPTH)
+        return nw_error_set(err, NW_E_LIMIT, t->def.name, NULL, "depth", "cascading deletes nest deeper than %d", MAX_CASCADE_DEPTH);
+    if (!log_reserve(s)) return nw_error_nomem(err);
+    uint8_t *row = t->rows[slot];
+    if (type == NW_EV_DELETED) emit(s, NW_EV_BEFORE_DELETE, t, row, NULL, 0);
+    unlink_slot(t, slot);
+    t->rows[slot] = NULL;
+    t->live--;
+    t->row_bytes -= row_size(row);
+    s->log[s->nlog++] = (undo){ U_DELETE, t->index, slot, row, t->expires ? t->expires[slot] : 0 };
+    emit(s, type, t, row, NULL, 0);
+    uint32_t il;
+    const uint8_t *id = row_id(row, &il);
+    return apply_refs(s, t, id, il, err, depth);
+}
+
+nw_code nw_store_delete(nw_store *s, uint32_t table, const char *id, size_t idlen, bool *existed, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    uint32_t found = nw_table_find(t, id, idlen);
+    *existed = false;
+    if (found == NW_NO_SLOT) return NW_OK;
+    if (!nw_table_visible(s, t, found)) return reclaim_if_expired(s, t, found, err);
+    *existed = true;
+    return delete_slot(s, t, found, NW_EV_DELETED, err, 0);
+}
+
+nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, nw_error *err) {
+    double saved = s->now;
+    s->now = now_ms;
+    *count = 0;
+    nw_code rc = NW_OK;
+    for (uint32_t ti = 0; ti < s->ntables && !rc; ti++) {
+        if (table >= 0 && (uint32_t)table != ti) continue;
+        nw_table *t = s->tables[ti];
+        if (!t->expires) continue;
+        for (uint32_t slot = 0; slot < t->nslots && !rc; slot++) {
+            if (!t->rows[slot] || nw_table_visible(s, t, slot)) continue;
+            rc = delete_slot(s, t, slot, NW_EV_EXPIRED, err, 0);
+            if (!rc) (*count)++;
+        }
+    }
+    s->now = saved;
+    return rc;
+}
+
+/* ---- scans ----------------------------------------------------------------------------------- */
+
+static const nw_table *sort_table;
+
+static int cmp_pk(const void *a, const void *b) {
+    uint32_t al, bl;
+    const uint8_t *ia = row_id(sort_table->rows[*(const uint32_t *)a], &al);
+    const uint8_t *ib = row_id(sort_table->rows[*(const uint32_t *)b], &bl);
+    int c = memcmp(ia, ib, al < bl ? al : bl);
+    return c ? c : (al < bl ? -1 : al > bl);
+}
+
+nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint32_t *n, nw_error *err) {
+    uint32_t *v = nw_malloc((size_t)(t->live ? t->live : 1) * sizeof *v);
+    if (!v) return nw_error_nomem(err);
+    uint32_t k = 0;
+    for (uint32_t slot = 0; slot < t->nslots; slot++)
+        if (nw_table_visible(s, t, slot)) v[k++] = slot;
+    sort_table = t;
+    qsort(v, k, sizeof *v, cmp_pk);
+    *out = v;
+    *n = k;
+    return NW_OK;
+}
+
+size_t nw_table_bytes(const nw_table *t) {
+    size_t b = t->row_bytes + (size_t)t->cap * (sizeof(uint8_t *) + 2 * sizeof(uint32_t)) + (size_t)t->pk.cap * 4;
+    if (t->expires) b += (size_t)t->cap * sizeof(double);
+    for (uint32_t u = 0; u < t->def.nuniques; u++) b += (size_t)t->uniq[u].cap * 4;
+    return b;
+}
+
+int nw_store_check(const nw_store *s) {
+    for (uint32_t ti = 0; ti < s->ntables; ti++) {
+        const nw_table *t = s->tables[ti];
+        uint32_t live = 0;
+        for (uint32_t slot = 0; slot < t->nslots; slot++) {
+            if (!t->rows[slot]) continue;
+            live++;
+            uint32_t il;
+            const uint8_t *id = row_id(t->rows[slot], &il);
+            if (nw_table_find(t, (const char *)id, il) != slot) return 1;
+        }
+        if (live != t->live || t->pk.live != live) return 2;
+    }
+    return 0;
+}

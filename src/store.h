@@ -1,0 +1,91 @@
+/* store.h - the memory repository: typed records of every entity, their
+ * primary keys, TTLs, the undo log that makes each call (and each
+ * transaction) all-or-nothing, and the event records writes produce.
+ *
+ * Records are identified inside a table by a slot number. A table owns its
+ * rows (row layout in record.h); views and pointers handed out are borrowed
+ * and valid until the next write.
+ *
+ * Every write goes through nw_store_write_* and is undone as a unit on
+ * failure: the caller marks the undo log (nw_store_mark), performs writes
+ * and then either nw_store_release(mark) (keep; commits when no transaction
+ * is open) or nw_store_rollback(mark). Rollback never allocates.
+ */
+#ifndef NW_STORE_H
+#define NW_STORE_H
+#include "schema.h"
+#include "record.h"
+#include "buf.h"
+#include "error.h"
+
+#define NW_NO_SLOT 0xFFFFFFFFu
+
+/* Event types written to the event buffer (order matters to JS). */
+typedef enum nw_event_type {
+    NW_EV_BEFORE_SAVE = 1, NW_EV_CREATED, NW_EV_UPDATED, NW_EV_BEFORE_DELETE,
+    NW_EV_DELETED, NW_EV_EXPIRED
+} nw_event_type;
+
+typedef struct nw_table nw_table;
+typedef struct nw_store nw_store;
+
+nw_store *nw_store_new(void);             /* NULL on OOM */
+void nw_store_free(nw_store *s);
+
+/* Defines an entity from an NVAL schema (schema.h). Returns the table index
+ * in *index. SCHEMA if the name exists already. */
+nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_error *err);
+uint32_t nw_store_ntables(const nw_store *s);
+nw_table *nw_store_table(const nw_store *s, uint32_t index);   /* NULL if out of range */
+const nw_entity_def *nw_table_def(const nw_table *t);
+uint32_t nw_table_live(const nw_table *t);
+/* Visible (not expired) records. */
+uint32_t nw_table_count_visible(const nw_store *s, const nw_table *t);                   /* stored records (incl. expired not yet reclaimed) */
+
+/* The clock used for TTLs and generated ids, set by the host before calls. */
+void nw_store_set_now(nw_store *s, double now_ms);
+/* Seeds the random part of generated ids (distinct per client). */
+void nw_store_set_client(nw_store *s, const char *tag, size_t len);
+
+/* Event capture: while on, writes append event records to the buffer
+ * returned by nw_store_events (layout documented in store.c). */
+void nw_store_capture_events(nw_store *s, bool on, bool before);
+nw_buf *nw_store_events(nw_store *s);
+uint32_t nw_store_event_count(const nw_store *s);
+void nw_store_clear_events(nw_store *s);
+
+/* Undo log: see the file comment. Transactions nest by marks. */
+size_t nw_store_mark(nw_store *s);
+void nw_store_rollback(nw_store *s, size_t mark);
+void nw_store_release(nw_store *s, size_t mark);
+void nw_store_tx_begin(nw_store *s);
+void nw_store_tx_end(nw_store *s);         /* outermost end commits */
+bool nw_store_in_tx(const nw_store *s);
+
+/* Lookups. Expired records are invisible. */
+uint32_t nw_table_find(const nw_table *t, const char *id, size_t len);   /* slot or NW_NO_SLOT */
+const uint8_t *nw_table_row(const nw_table *t, uint32_t slot);           /* NULL if free */
+bool nw_table_visible(const nw_store *s, const nw_table *t, uint32_t slot);
+
+/* Writes. `data` is NVAL (an object or a FIELDS map) already validated by
+ * nval_check. ttl_ms < 0 keeps the entity default (create) or the current
+ * lifetime (update); 0 = no expiry. On success *slot is the written slot. */
+nw_code nw_store_create(nw_store *s, uint32_t table, const uint8_t *data, double ttl_ms, bool upsert, uint32_t *slot, nw_error *err);
+nw_code nw_store_update(nw_store *s, uint32_t table, const char *id, size_t idlen, const uint8_t *patch, double ttl_ms, uint32_t *slot, nw_error *err);
+/* *existed is false (and NW_OK returned) when no such record exists. */
+nw_code nw_store_delete(nw_store *s, uint32_t table, const char *id, size_t idlen, bool *existed, nw_error *err);
+/* Removes expired records of a table (all tables when table < 0); returns
+ * the number removed in *count. */
+nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, nw_error *err);
+
+/* Slots of visible records in primary key order; *out is nw_malloc'd
+ * (caller frees). */
+nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint32_t *n, nw_error *err);
+
+/* Memory used by the table (rows and indexes), in bytes. */
+size_t nw_table_bytes(const nw_table *t);
+
+/* Checks internal invariants (tests): 0 = ok. */
+int nw_store_check(const nw_store *s);
+
+#endif
