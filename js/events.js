@@ -1,0 +1,412 @@
+// events.js - the in-process event bus behind nitro.on / emit / emitAsync and
+// the domain events the store produces (after-commit and cancellable ones).
+//
+// Runs anywhere (browsers, Node, workers): no DOM and no Node-only APIs.
+//
+// Design: every subscription sits in one Set, in subscription order. For each
+// event type the bus keeps a *route*: the matching handlers merged into one
+// array ordered by priority, then subscription order, plus that type's
+// counters. Emitting is one Map lookup and a loop over that array. Routes are
+// patched when subscriptions change, copy-on-write: a dispatch that is running
+// keeps iterating the array it started with, which is what gives the snapshot
+// semantics documented on `on()`.
+
+const ERROR = 'error';
+const DEFAULT_REASON = 'cancelled';
+const DEFAULT_MAX_DEPTH = 32;
+
+// Pattern kinds.
+const EXACT = 0;   // 'Task.created', 'invoice.sent', 'error'
+const ALL = 1;     // '*': every type except 'error'
+const PREFIX = 2;  // 'Task.*', 'sync.*': key holds 'Task.'
+const SUFFIX = 3;  // '*.deleted': key holds '.deleted'
+
+// Returned by #call when a handler was not run (filtered out, or a `once`
+// handler that already ran), so it gets no slot in the results.
+const SKIP = Symbol('skip');
+
+function defaultErrorFactory(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
+}
+
+function parsePattern(pattern) {
+  if (typeof pattern !== 'string' || pattern === '') {
+    throw new TypeError('event pattern must be a non-empty string');
+  }
+  const star = pattern.indexOf('*');
+  if (star === -1) return { kind: EXACT, key: pattern };
+  if (pattern === '*') return { kind: ALL, key: '' };
+  if (star === 0 && pattern.length > 2 && pattern[1] === '.' && pattern.indexOf('*', 1) === -1) {
+    return { kind: SUFFIX, key: pattern.slice(1) };
+  }
+  if (star === pattern.length - 1 && pattern.length > 2 && pattern[star - 1] === '.') {
+    return { kind: PREFIX, key: pattern.slice(0, -1) };
+  }
+  throw new TypeError(`invalid event pattern '${pattern}': use 'Type.name', 'Type.*', '*.name' or '*'`);
+}
+
+function matches(sub, type) {
+  switch (sub.kind) {
+    case EXACT: return type === sub.key;
+    case ALL: return type !== ERROR;
+    case PREFIX: return type.length > sub.key.length && type.startsWith(sub.key);
+    default: return type.length > sub.key.length && type.endsWith(sub.key);
+  }
+}
+
+// Ordered insert of a new subscription: it is the newest, so it goes after
+// every handler of greater or equal priority. Returns a new array (the old one
+// may be in the middle of a dispatch).
+function withSub(list, sub) {
+  let i = list.length;
+  while (i > 0 && list[i - 1].priority < sub.priority) i--;
+  const out = list.slice(0, i);
+  out.push(sub);
+  for (; i < list.length; i++) out.push(list[i]);
+  return out;
+}
+
+function isThenable(v) {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';
+}
+
+function reportUnhandled(err, event) {
+  try {
+    console.error(`nitro: unhandled error in a '${event && event.type}' event handler:`, err);
+  } catch { /* nothing left to tell */ }
+}
+
+class Subscription {
+  constructor(kind, key, fn, priority, once, filter) {
+    this.kind = kind;
+    this.key = key;
+    this.fn = fn;
+    this.priority = priority;
+    this.once = once;
+    this.filter = filter;          // null when absent
+    this.plain = !once && filter === null;  // fast path: nothing to check before calling
+    this.fired = false;            // a `once` handler has been claimed
+    this.active = true;
+    this.signal = null;
+    this.onAbort = null;
+  }
+}
+
+class Route {
+  constructor(subs, stats) {
+    this.subs = subs;    // replaced, never mutated
+    this.stats = stats;  // { emitted, delivered, failed, cancelled }
+  }
+}
+
+export class EventBus {
+  #subs = new Set();
+  #routes = new Map();
+  #errorRoute;
+  #draining = false;
+  #next = [];          // events produced while draining, delivered after the current round
+  #maxDepth;
+  #errorFactory;
+
+  /**
+   * @param {{ maxDepth?: number, errorFactory?: (code: string, message: string) => Error }} [options]
+   */
+  constructor({ maxDepth = DEFAULT_MAX_DEPTH, errorFactory = defaultErrorFactory } = {}) {
+    if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new TypeError('maxDepth must be an integer >= 0');
+    if (typeof errorFactory !== 'function') throw new TypeError('errorFactory must be a function');
+    this.#maxDepth = maxDepth;
+    this.#errorFactory = errorFactory;
+    this.#errorRoute = this.#route(ERROR);
+  }
+
+  /**
+   * Subscribes `handler` to `pattern`; returns an idempotent unsubscribe function.
+   *
+   * Snapshot semantics: a dispatch calls exactly the handlers that were
+   * subscribed when it started. Subscribing or unsubscribing (also through
+   * `signal`) during a dispatch takes effect from the next one. The one
+   * exception is `once`: such a handler is removed just before it runs and runs
+   * at most once, even when a handler before it emits the same type again.
+   */
+  on(pattern, handler, { priority = 0, once = false, signal, filter } = {}) {
+    const { kind, key } = parsePattern(pattern);
+    if (typeof handler !== 'function') throw new TypeError('event handler must be a function');
+    if (typeof priority !== 'number' || Number.isNaN(priority)) throw new TypeError('priority must be a number');
+    if (filter !== undefined && filter !== null && typeof filter !== 'function') throw new TypeError('filter must be a function');
+    if (signal && signal.aborted) return () => {};
+    const sub = new Subscription(kind, key, handler, priority, Boolean(once), filter || null);
+    const off = () => this.#unsubscribe(sub);
+    if (signal) {
+      sub.signal = signal;
+      sub.onAbort = off;
+      signal.addEventListener('abort', off, { once: true });
+    }
+    this.#subs.add(sub);
+    if (kind === EXACT) {
+      const route = this.#routes.get(key);
+      if (route !== undefined) route.subs = withSub(route.subs, sub);
+    } else {
+      for (const [type, route] of this.#routes) if (matches(sub, type)) route.subs = withSub(route.subs, sub);
+    }
+    return off;
+  }
+
+  /** True when at least one handler would receive an event of `type`. */
+  hasListeners(type) {
+    return (this.#routes.get(type) ?? this.#route(type)).subs.length !== 0;
+  }
+
+  /** Emits a custom event; handlers get `{ type, payload }`. Returns their results in delivery order. */
+  emit(type, payload) {
+    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
+    const route = this.#routes.get(type) ?? this.#route(type);
+    const subs = route.subs;
+    route.stats.emitted++;
+    const event = { type, payload };
+    // One handler, the common case: no loop, no growing array.
+    if (subs.length === 1) {
+      const r = this.#call(subs[0], route, event);
+      return r === SKIP ? [] : [r];
+    }
+    const out = [];
+    for (let i = 0; i < subs.length; i++) {
+      const r = this.#call(subs[i], route, event);
+      if (r !== SKIP) out.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * Emits a custom event to handlers that may be async. Each handler is started
+   * in turn without waiting for the previous one, so async handlers overlap.
+   * Resolves with the results in delivery order; a handler that throws or
+   * rejects leaves `undefined` in its slot and its error goes to 'error'.
+   * Never rejects because of a handler.
+   */
+  emitAsync(type, payload) {
+    if (type === ERROR) return Promise.reject(new TypeError(`'error' is reserved for handler failures`));
+    let route;
+    try {
+      route = this.#routes.get(type) ?? this.#route(type);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const subs = route.subs;
+    route.stats.emitted++;
+    const event = { type, payload };
+    const slots = [];
+    for (let i = 0; i < subs.length; i++) {
+      const r = this.#call(subs[i], route, event);
+      if (r === SKIP) continue;
+      slots.push(isThenable(r)
+        ? Promise.resolve(r).then(undefined, (err) => { this.#fail(err, event, route); return undefined; })
+        : r);
+    }
+    return Promise.all(slots);
+  }
+
+  /**
+   * Delivers one domain event (after commit). When called from inside a
+   * handler (a write in a handler), the event is queued and delivered after
+   * the events being delivered now, instead of nested; see dispatchBatch.
+   */
+  dispatch(event) {
+    if (this.#draining) {
+      this.#next.push(event);
+      return;
+    }
+    this.#draining = true;
+    try {
+      this.#deliver(event);
+      if (this.#next.length !== 0) this.#drain();
+    } finally {
+      this.#draining = false;
+      if (this.#next.length !== 0) this.#next = [];
+    }
+  }
+
+  /**
+   * Delivers a batch of domain events in order, synchronously, so sync
+   * handlers have run when the write call returns. Called while a dispatch is
+   * running, it queues the events and returns at once; they are delivered
+   * after the current round (breadth first). If events keep producing events
+   * for more than `maxDepth` rounds, the rest are dropped and a LIMIT error
+   * (made by `errorFactory`) is thrown from the outermost dispatch call.
+   */
+  dispatchBatch(events) {
+    if (this.#draining) {
+      for (let i = 0; i < events.length; i++) this.#next.push(events[i]);
+      return;
+    }
+    this.#draining = true;
+    try {
+      for (let i = 0; i < events.length; i++) this.#deliver(events[i]);
+      if (this.#next.length !== 0) this.#drain();
+    } finally {
+      this.#draining = false;
+      if (this.#next.length !== 0) this.#next = [];
+    }
+  }
+
+  /**
+   * Delivers a `beforeSave` / `beforeDelete` event, always synchronously and
+   * nested (the write waits for the verdict). Adds `event.cancel(reason)`.
+   * Returns null, or the reason (default 'cancelled') of the first cancel.
+   * Delivery stops at the first cancel: lower-priority handlers do not run,
+   * since the write will not happen. A handler that throws does not cancel
+   * (its error goes to 'error'); one that calls cancel() and then throws does.
+   * Calls to cancel() after this returns (e.g. from an async handler) are ignored.
+   */
+  dispatchCancellable(event) {
+    const type = event.type;
+    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
+    const route = this.#routes.get(type) ?? this.#route(type);
+    const subs = route.subs;
+    route.stats.emitted++;
+    let reason = null;
+    let open = true;
+    event.cancel = (why) => {
+      if (!open || reason !== null) return;
+      reason = why === undefined || why === null || why === '' ? DEFAULT_REASON : String(why);
+    };
+    try {
+      for (let i = 0; i < subs.length && reason === null; i++) this.#call(subs[i], route, event);
+    } finally {
+      open = false;
+    }
+    if (reason !== null) route.stats.cancelled++;
+    return reason;
+  }
+
+  /** Counters per event type: `{ [type]: { emitted, delivered, failed, cancelled } }` (a copy). */
+  stats() {
+    const out = {};
+    for (const [type, route] of this.#routes) {
+      const s = route.stats;
+      if (s.emitted !== 0 || s.delivered !== 0 || s.failed !== 0) out[type] = { ...s };
+    }
+    return out;
+  }
+
+  // Route for a type seen for the first time: every matching subscription,
+  // stably sorted by priority (the Set is already in subscription order).
+  #route(type) {
+    if (typeof type !== 'string' || type === '') throw new TypeError('event type must be a non-empty string');
+    if (type.includes('*')) throw new TypeError(`event type '${type}' must not contain '*'`);
+    const subs = [];
+    for (const sub of this.#subs) if (matches(sub, type)) subs.push(sub);
+    subs.sort((a, b) => b.priority - a.priority);
+    const route = new Route(subs, { emitted: 0, delivered: 0, failed: 0, cancelled: 0 });
+    this.#routes.set(type, route);
+    return route;
+  }
+
+  #unsubscribe(sub) {
+    if (!sub.active) return;
+    sub.active = false;
+    this.#subs.delete(sub);
+    if (sub.signal !== null) {
+      sub.signal.removeEventListener('abort', sub.onAbort);
+      sub.signal = null;
+      sub.onAbort = null;
+    }
+    const drop = (route) => { route.subs = route.subs.filter((s) => s !== sub); };
+    if (sub.kind === EXACT) {
+      const route = this.#routes.get(sub.key);
+      if (route !== undefined) drop(route);
+    } else {
+      for (const [type, route] of this.#routes) if (matches(sub, type)) drop(route);
+    }
+  }
+
+  // Runs one handler; returns its result, or SKIP when it was not run.
+  #call(sub, route, event) {
+    if (!sub.plain) {
+      if (sub.fired) return SKIP;
+      if (sub.filter !== null) {
+        try {
+          if (!sub.filter(event)) return SKIP;
+        } catch (err) {
+          this.#fail(err, event, route);
+          return SKIP;
+        }
+      }
+      if (sub.once) {
+        // Claim before running, so a re-entrant emit cannot run it again.
+        sub.fired = true;
+        this.#unsubscribe(sub);
+      }
+    }
+    route.stats.delivered++;
+    const fn = sub.fn;  // called without a receiver: `this` is not the subscription
+    try {
+      return fn(event);
+    } catch (err) {
+      this.#fail(err, event, route);
+      return undefined;
+    }
+  }
+
+  #deliver(event) {
+    const type = event.type;
+    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
+    const route = this.#routes.get(type) ?? this.#route(type);
+    const subs = route.subs;
+    route.stats.emitted++;
+    for (let i = 0; i < subs.length; i++) this.#call(subs[i], route, event);
+  }
+
+  // Delivers queued events round by round; a round holds the events produced
+  // by the previous one.
+  #drain() {
+    for (let depth = 1; this.#next.length !== 0; depth++) {
+      if (depth > this.#maxDepth) {
+        const dropped = this.#next.length;
+        this.#next = [];
+        throw this.#errorFactory('LIMIT',
+          `event handlers kept producing events for more than ${this.#maxDepth} rounds; ${dropped} queued event(s) dropped`);
+      }
+      const round = this.#next;
+      this.#next = [];
+      for (let i = 0; i < round.length; i++) this.#deliver(round[i]);
+    }
+  }
+
+  // A handler (or filter) failed: tell the 'error' handlers as (err, event),
+  // or console.error when there are none. Never throws: errors thrown by
+  // 'error' handlers go to console.error, not back to 'error'.
+  #fail(err, event, route) {
+    route.stats.failed++;
+    const errRoute = this.#errorRoute;
+    const subs = errRoute.subs;
+    errRoute.stats.emitted++;
+    if (subs.length === 0) {
+      reportUnhandled(err, event);
+      return;
+    }
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i];
+      try {
+        if (!sub.plain) {
+          if (sub.fired) continue;
+          if (sub.filter !== null && !sub.filter(err, event)) continue;
+          if (sub.once) {
+            sub.fired = true;
+            this.#unsubscribe(sub);
+          }
+        }
+        errRoute.stats.delivered++;
+        const fn = sub.fn;
+        const r = fn(err, event);
+        if (isThenable(r)) {
+          Promise.resolve(r).then(undefined, (e2) => { errRoute.stats.failed++; reportUnhandled(e2, { type: ERROR }); });
+        }
+      } catch (e2) {
+        errRoute.stats.failed++;
+        reportUnhandled(e2, { type: ERROR });
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# scripts/test.sh - every test: C under ASan/UBSan, the JS API in Node,
+# the packed tarball, and real Chromium. `npm test` runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Chromium for the browser tests: install when root, else say how.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing chromium" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "test.sh: Chromium missing; run: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
+bash build.sh --native
+
+status=0
+c_pass=0; c_fail=0
+for t in build/native/test_*; do
+  [ -x "$t" ] || continue
+  if out=$("$t" 2>&1); then :; else status=1; echo "$out" | grep -v '^ok - ' ; fi
+  line=$(echo "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -1)
+  p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+  c_pass=$((c_pass + ${p:-0})); c_fail=$((c_fail + ${f:-1}))
+done
+echo "C tests: $c_pass passed, $c_fail failed"
+
+# Node's runner: unit tests, the packed tarball, then real Chromium.
+node --test --test-concurrency=2 tests/js/*.test.js tests/pack/*.test.js tests/browser/*.test.js || status=1
+exit $status
