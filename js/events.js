@@ -113,22 +113,22 @@ RouteTable.prototype = Object.create(null);
 
 export class EventBus {
   #subs = new Set();
-  #routes = new Map();
-  #errorRoute;
+  #routes = new RouteTable();
+  #errorRoute = new Route([]);  // kept out of #routes so emit('error') misses the fast path
   #draining = false;
-  #next = [];          // events produced while draining, delivered after the current round
+  #next = [];                   // events produced while draining, delivered in the next round
   #maxDepth;
   #errorFactory;
 
   /**
    * @param {{ maxDepth?: number, errorFactory?: (code: string, message: string) => Error }} [options]
+   *   `errorFactory` is called as a plain function (not with `new`).
    */
   constructor({ maxDepth = DEFAULT_MAX_DEPTH, errorFactory = defaultErrorFactory } = {}) {
     if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new TypeError('maxDepth must be an integer >= 0');
     if (typeof errorFactory !== 'function') throw new TypeError('errorFactory must be a function');
     this.#maxDepth = maxDepth;
     this.#errorFactory = errorFactory;
-    this.#errorRoute = this.#route(ERROR);
   }
 
   /**
@@ -154,31 +154,33 @@ export class EventBus {
       signal.addEventListener('abort', off, { once: true });
     }
     this.#subs.add(sub);
-    if (kind === EXACT) {
-      const route = this.#routes.get(key);
-      if (route !== undefined) route.subs = withSub(route.subs, sub);
-    } else {
-      for (const [type, route] of this.#routes) if (matches(sub, type)) route.subs = withSub(route.subs, sub);
-    }
+    this.#eachRoute(sub, (route) => { route.subs = withSub(route.subs, sub); });
     return off;
   }
 
-  /** True when at least one handler would receive an event of `type`. */
+  /** True when at least one handler would receive an event of `type` (cheap: a cached lookup). */
   hasListeners(type) {
-    return (this.#routes.get(type) ?? this.#route(type)).subs.length !== 0;
+    const route = type === ERROR ? this.#errorRoute : this.#routes[type] ?? this.#newRoute(type);
+    return route.subs.length !== 0;
   }
 
   /** Emits a custom event; handlers get `{ type, payload }`. Returns their results in delivery order. */
   emit(type, payload) {
-    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
-    const route = this.#routes.get(type) ?? this.#route(type);
+    const route = this.#routes[type];
+    if (route === undefined) return this.#emitNew(type, payload);
+    route.emitted++;
     const subs = route.subs;
-    route.stats.emitted++;
     const event = { type, payload };
-    // One handler, the common case: no loop, no growing array.
-    if (subs.length === 1) {
-      const r = this.#call(subs[0], route, event);
-      return r === SKIP ? [] : [r];
+    // One plain handler, the common case: no loop, no SKIP checks.
+    if (subs.length === 1 && subs[0].plain) {
+      route.delivered++;
+      const fn = subs[0].fn;  // called without a receiver: `this` is not the subscription
+      try {
+        return [fn(event)];
+      } catch (err) {
+        this.#fail(err, event, route);
+        return [undefined];
+      }
     }
     const out = [];
     for (let i = 0; i < subs.length; i++) {
@@ -196,15 +198,14 @@ export class EventBus {
    * Never rejects because of a handler.
    */
   emitAsync(type, payload) {
-    if (type === ERROR) return Promise.reject(new TypeError(`'error' is reserved for handler failures`));
     let route;
     try {
-      route = this.#routes.get(type) ?? this.#route(type);
+      route = this.#routes[type] ?? this.#newRoute(type);
     } catch (err) {
       return Promise.reject(err);
     }
+    route.emitted++;
     const subs = route.subs;
-    route.stats.emitted++;
     const event = { type, payload };
     const slots = [];
     for (let i = 0; i < subs.length; i++) {
@@ -218,9 +219,8 @@ export class EventBus {
   }
 
   /**
-   * Delivers one domain event (after commit). When called from inside a
-   * handler (a write in a handler), the event is queued and delivered after
-   * the events being delivered now, instead of nested; see dispatchBatch.
+   * Delivers one domain event (after commit). Called from inside a handler
+   * (a write made by a handler), it queues instead; see dispatchBatch.
    */
   dispatch(event) {
     if (this.#draining) {
@@ -240,10 +240,12 @@ export class EventBus {
   /**
    * Delivers a batch of domain events in order, synchronously, so sync
    * handlers have run when the write call returns. Called while a dispatch is
-   * running, it queues the events and returns at once; they are delivered
-   * after the current round (breadth first). If events keep producing events
-   * for more than `maxDepth` rounds, the rest are dropped and a LIMIT error
-   * (made by `errorFactory`) is thrown from the outermost dispatch call.
+   * running (a handler wrote something), it queues the events and returns at
+   * once: they are delivered after the events of the current round, never
+   * nested inside a handler. Rounds continue until nothing new is queued; when
+   * handlers keep producing events for more than `maxDepth` rounds, the queue
+   * is dropped and a LIMIT error (from `errorFactory`) is thrown out of the
+   * outermost dispatch call.
    */
   dispatchBatch(events) {
     if (this.#draining) {
@@ -262,19 +264,18 @@ export class EventBus {
 
   /**
    * Delivers a `beforeSave` / `beforeDelete` event, always synchronously and
-   * nested (the write waits for the verdict). Adds `event.cancel(reason)`.
-   * Returns null, or the reason (default 'cancelled') of the first cancel.
+   * nested (the write waits for the verdict), and sets `event.cancel(reason)`.
+   * Returns null, or the reason of the first cancel ('cancelled' by default).
    * Delivery stops at the first cancel: lower-priority handlers do not run,
    * since the write will not happen. A handler that throws does not cancel
    * (its error goes to 'error'); one that calls cancel() and then throws does.
-   * Calls to cancel() after this returns (e.g. from an async handler) are ignored.
+   * cancel() called after this returns (e.g. by an async handler) is ignored.
    */
   dispatchCancellable(event) {
     const type = event.type;
-    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
-    const route = this.#routes.get(type) ?? this.#route(type);
+    const route = this.#routes[type] ?? this.#newRoute(type);
+    route.emitted++;
     const subs = route.subs;
-    route.stats.emitted++;
     let reason = null;
     let open = true;
     event.cancel = (why) => {
@@ -286,31 +287,51 @@ export class EventBus {
     } finally {
       open = false;
     }
-    if (reason !== null) route.stats.cancelled++;
+    if (reason !== null) route.cancelled++;
     return reason;
   }
 
-  /** Counters per event type: `{ [type]: { emitted, delivered, failed, cancelled } }` (a copy). */
+  /**
+   * Counters per event type, a fresh copy:
+   * `{ [type]: { emitted, delivered, failed, cancelled } }`. `emitted` counts
+   * events, `delivered` handler calls. Handler failures also count under
+   * 'error' (emitted = failures reported, delivered = 'error' handler calls).
+   */
   stats() {
     const out = {};
-    for (const [type, route] of this.#routes) {
-      const s = route.stats;
-      if (s.emitted !== 0 || s.delivered !== 0 || s.failed !== 0) out[type] = { ...s };
-    }
+    const add = (type, r) => {
+      if (r.emitted !== 0) out[type] = { emitted: r.emitted, delivered: r.delivered, failed: r.failed, cancelled: r.cancelled };
+    };
+    for (const type of Object.keys(this.#routes)) add(type, this.#routes[type]);
+    add(ERROR, this.#errorRoute);
     return out;
   }
 
   // Route for a type seen for the first time: every matching subscription,
   // stably sorted by priority (the Set is already in subscription order).
-  #route(type) {
+  #newRoute(type) {
     if (typeof type !== 'string' || type === '') throw new TypeError('event type must be a non-empty string');
+    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
     if (type.includes('*')) throw new TypeError(`event type '${type}' must not contain '*'`);
     const subs = [];
     for (const sub of this.#subs) if (matches(sub, type)) subs.push(sub);
     subs.sort((a, b) => b.priority - a.priority);
-    const route = new Route(subs, { emitted: 0, delivered: 0, failed: 0, cancelled: 0 });
-    this.#routes.set(type, route);
-    return route;
+    return (this.#routes[type] = new Route(subs));
+  }
+
+  #emitNew(type, payload) {
+    this.#newRoute(type);
+    return this.emit(type, payload);
+  }
+
+  // Calls fn(route) for every existing route the subscription matches.
+  #eachRoute(sub, fn) {
+    if (sub.kind === EXACT) {
+      const route = sub.key === ERROR ? this.#errorRoute : this.#routes[sub.key];
+      if (route !== undefined) fn(route);
+      return;
+    }
+    for (const type of Object.keys(this.#routes)) if (matches(sub, type)) fn(this.#routes[type]);
   }
 
   #unsubscribe(sub) {
@@ -322,13 +343,7 @@ export class EventBus {
       sub.signal = null;
       sub.onAbort = null;
     }
-    const drop = (route) => { route.subs = route.subs.filter((s) => s !== sub); };
-    if (sub.kind === EXACT) {
-      const route = this.#routes.get(sub.key);
-      if (route !== undefined) drop(route);
-    } else {
-      for (const [type, route] of this.#routes) if (matches(sub, type)) drop(route);
-    }
+    this.#eachRoute(sub, (route) => { route.subs = route.subs.filter((s) => s !== sub); });
   }
 
   // Runs one handler; returns its result, or SKIP when it was not run.
@@ -349,8 +364,8 @@ export class EventBus {
         this.#unsubscribe(sub);
       }
     }
-    route.stats.delivered++;
-    const fn = sub.fn;  // called without a receiver: `this` is not the subscription
+    route.delivered++;
+    const fn = sub.fn;
     try {
       return fn(event);
     } catch (err) {
@@ -361,15 +376,14 @@ export class EventBus {
 
   #deliver(event) {
     const type = event.type;
-    if (type === ERROR) throw new TypeError(`'error' is reserved for handler failures`);
-    const route = this.#routes.get(type) ?? this.#route(type);
+    const route = this.#routes[type] ?? this.#newRoute(type);
+    route.emitted++;
     const subs = route.subs;
-    route.stats.emitted++;
     for (let i = 0; i < subs.length; i++) this.#call(subs[i], route, event);
   }
 
   // Delivers queued events round by round; a round holds the events produced
-  // by the previous one.
+  // while delivering the previous one.
   #drain() {
     for (let depth = 1; this.#next.length !== 0; depth++) {
       if (depth > this.#maxDepth) {
@@ -388,10 +402,10 @@ export class EventBus {
   // or console.error when there are none. Never throws: errors thrown by
   // 'error' handlers go to console.error, not back to 'error'.
   #fail(err, event, route) {
-    route.stats.failed++;
+    route.failed++;
     const errRoute = this.#errorRoute;
     const subs = errRoute.subs;
-    errRoute.stats.emitted++;
+    errRoute.emitted++;
     if (subs.length === 0) {
       reportUnhandled(err, event);
       return;
@@ -407,14 +421,14 @@ export class EventBus {
             this.#unsubscribe(sub);
           }
         }
-        errRoute.stats.delivered++;
+        errRoute.delivered++;
         const fn = sub.fn;
         const r = fn(err, event);
         if (isThenable(r)) {
-          Promise.resolve(r).then(undefined, (e2) => { errRoute.stats.failed++; reportUnhandled(e2, { type: ERROR }); });
+          Promise.resolve(r).then(undefined, (e2) => { errRoute.failed++; reportUnhandled(e2, { type: ERROR }); });
         }
       } catch (e2) {
-        errRoute.stats.failed++;
+        errRoute.failed++;
         reportUnhandled(e2, { type: ERROR });
       }
     }
