@@ -96,14 +96,12 @@ function effectivePrefix(s) {
   let i = 0;
   const n = s.length;
   while (i < n && out.length < PREFIX_LEN) {
-    let c = s.charCodeAt(i);
-    if (isTabOrNewline(c)) { i++; continue; }
-    i++;
+    let c = s.charCodeAt(i++);
     if (c === 38) {
       const ref = decodeRef(s, i);
       if (ref !== null) { c = ref.cp; i = ref.end; }
     }
-    if (isTabOrNewline(c)) continue;
+    if (isTabOrNewline(c)) continue; // raw or decoded
     if (out === '' && c <= 0x20) continue;
     if (c >= 65 && c <= 90) c += 32;
     out += c < 128 ? String.fromCharCode(c) : '\uFFFD';

@@ -1,0 +1,18 @@
+// server.js - starts the dev server (scripts/serve.js) for browser tests on a
+// free port of 127.0.0.1 and hands back its origin and a close function.
+import { startServer } from '../../scripts/serve.js';
+
+/**
+ * @param {object} [options] passed to startServer (port is always 0)
+ * @returns {Promise<{ server: import('node:http').Server, origin: string, close: () => Promise<void> }>}
+ */
+export async function startTestServer(options = {}) {
+  const server = await startServer({ ...options, port: 0, host: '127.0.0.1' });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const close = () => new Promise((resolve) => {
+    server.close(() => resolve());
+    // Chromium keeps connections alive; without this close() waits for them.
+    server.closeAllConnections();
+  });
+  return { server, origin, close };
+}
