@@ -5,12 +5,17 @@
 // Every contender gets its own loop and handler function literals so that one
 // library's call sites do not make another's megamorphic. Contenders run
 // interleaved, round by round, in one process; the median round is reported.
+// Each scenario runs in a fresh worker thread (its own V8 isolate): type
+// feedback left by an earlier scenario, or by other benchmarks run by the
+// harness in the same process, would otherwise slow down whichever libraries
+// happened to run before, and the ranking would depend on the order.
 //
 //   node bench/events.js            prints a plain table
 //   import { run } from './events.js'; await run(report)   (the bench harness)
 
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import mitt from 'mitt';
 import { createNanoEvents } from 'nanoevents';
 import EventEmitter3 from 'eventemitter3';
@@ -117,12 +122,31 @@ function measure(factories, handlers) {
   return rows;
 }
 
+const scenarios = [
+  { title: `events: emit ${EVENTS.toLocaleString('en')} custom events to 1 handler`, set: 'contenders', handlers: 1 },
+  { title: `events: emit ${EVENTS.toLocaleString('en')} custom events to 10 handlers`, set: 'contenders', handlers: 10 },
+  { title: `events: emit ${EVENTS.toLocaleString('en')} custom events to a '*' handler`, set: 'wildcard', handlers: 1 },
+];
+
+function inWorker(index) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { eventsBenchScenario: index } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`bench worker exited with ${code}`)); });
+  });
+}
+
 /** Harness entry: one table per scenario. */
 export async function run(report) {
-  report.table(`events: emit ${EVENTS.toLocaleString('en')} custom events to 1 handler`, measure(contenders, 1));
-  report.table(`events: emit ${EVENTS.toLocaleString('en')} custom events to 10 handlers`, measure(contenders, 10));
-  report.table(`events: emit ${EVENTS.toLocaleString('en')} custom events to a '*' handler`, measure(wildcard, 1));
+  for (let i = 0; i < scenarios.length; i++) report.table(scenarios[i].title, await inWorker(i));
+}
+
+if (!isMainThread && workerData && workerData.eventsBenchScenario !== undefined) {
+  const { set, handlers } = scenarios[workerData.eventsBenchScenario];
+  const rows = measure(set === 'wildcard' ? wildcard : contenders, handlers);
   if (sink === -1) console.log(sink);  // keep `sink` observable
+  parentPort.postMessage(rows);
 }
 
 // Plain-table report for running this file directly.
@@ -138,6 +162,6 @@ const plainReport = {
   },
 };
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await run(plainReport);
 }

@@ -4,6 +4,7 @@
 import { NitroError } from './errors.js';
 import { T } from './nval.js';
 import { Reader, makeDecoder, skipValue } from './record.js';
+import { Query } from './query.js';
 
 const F_EVENTS = 1, F_BEFORE = 2;
 const EV_NAMES = [null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired'];
@@ -244,11 +245,18 @@ export class Entity {
     return this.readRecords(this.out());
   }
 
-  count() {
+  count(where) {
+    if (where !== undefined && where !== null) return this.where(where).count();
     this.nitro._now();
     this.core.call0('nw_count', this.table);
     return this.out().u32();
   }
+
+  where(where) { return new Query(this).where(where); }
+
+  query() { return new Query(this); }
+
+  findBy(where) { return this.where(where).first(); }
 }
 
 function ttlArg(options) {

@@ -17,7 +17,7 @@ const DEFAULT_MAX_DEPTH = 32;
 
 // Pattern kinds.
 const EXACT = 0;   // 'Task.created', 'invoice.sent', 'error'
-const ALL = 1;     // '*': every type except 'error'
+const ALL = 1;     // '*': every type except 'error' (whose route is separate)
 const PREFIX = 2;  // 'Task.*', 'sync.*': key holds 'Task.'
 const SUFFIX = 3;  // '*.deleted': key holds '.deleted'
 
@@ -50,7 +50,7 @@ function parsePattern(pattern) {
 function matches(sub, type) {
   switch (sub.kind) {
     case EXACT: return type === sub.key;
-    case ALL: return type !== ERROR;
+    case ALL: return true;  // never asked about 'error': that route is kept apart
     case PREFIX: return type.length > sub.key.length && type.startsWith(sub.key);
     default: return type.length > sub.key.length && type.endsWith(sub.key);
   }
@@ -269,7 +269,7 @@ export class EventBus {
    * Delivery stops at the first cancel: lower-priority handlers do not run,
    * since the write will not happen. A handler that throws does not cancel
    * (its error goes to 'error'); one that calls cancel() and then throws does.
-   * cancel() called after this returns (e.g. by an async handler) is ignored.
+   * cancel() called after this returns (e.g. by an async handler) changes nothing.
    */
   dispatchCancellable(event) {
     const type = event.type;
@@ -277,16 +277,11 @@ export class EventBus {
     route.emitted++;
     const subs = route.subs;
     let reason = null;
-    let open = true;
     event.cancel = (why) => {
-      if (!open || reason !== null) return;
+      if (reason !== null) return;  // the first reason wins
       reason = why === undefined || why === null || why === '' ? DEFAULT_REASON : String(why);
     };
-    try {
-      for (let i = 0; i < subs.length && reason === null; i++) this.#call(subs[i], route, event);
-    } finally {
-      open = false;
-    }
+    for (let i = 0; i < subs.length && reason === null; i++) this.#call(subs[i], route, event);
     if (reason !== null) route.cancelled++;
     return reason;
   }

@@ -145,6 +145,12 @@ const K_PLAIN = 0;
 const K_URL = 1;
 const K_CLASS = 2;
 const K_STYLE = 3;
+const K_TRUE_FALSE = 4;
+
+// Enumerated attributes where an empty value does not mean true (aria-hidden=""
+// is not "true", draggable="" is "auto") and omitting one is not "false":
+// booleans are written out as "true" / "false".
+const TRUE_FALSE = new Set(['draggable', 'spellcheck', 'contenteditable']);
 
 const attrKinds = new Map();
 const hasOwn = Object.hasOwn;
@@ -153,7 +159,9 @@ function attrKind(name) {
   let kind = attrKinds.get(name);
   if (kind !== undefined) return kind;
   if (!isValidAttrName(name)) throw new TypeError(`invalid attribute name ${JSON.stringify(name)}`);
-  kind = name === 'class' ? K_CLASS : name === 'style' ? K_STYLE : isUrlAttr(name) ? K_URL : K_PLAIN;
+  const lower = name.toLowerCase();
+  kind = lower === 'class' ? K_CLASS : lower === 'style' ? K_STYLE : isUrlAttr(lower) ? K_URL
+    : lower.startsWith('aria-') || TRUE_FALSE.has(lower) ? K_TRUE_FALSE : K_PLAIN;
   // Names are developer-chosen, so the cache stays small; the cap guards against generated names.
   if (attrKinds.size < 2000) attrKinds.set(name, kind);
   return kind;
@@ -166,10 +174,11 @@ function renderAttrs(attrs) {
   for (const name in attrs) {
     if (!hasOwn(attrs, name)) continue;
     const v = attrs[name];
-    if (v == null || v === false) continue;
+    if (v == null) continue;
     const kind = attrKind(name);
-    if (v === true) {
-      out += ' ' + name;
+    if (typeof v === 'boolean') {
+      if (kind === K_TRUE_FALSE) out += ' ' + name + (v ? '="true"' : '="false"');
+      else if (v) out += ' ' + name; // bare attribute; false omits it
       continue;
     }
     let s;
@@ -279,7 +288,7 @@ export const ELEMENT_NAMES = Object.freeze(Object.fromEntries(
 
 function builder(tag) {
   const el = elementInfo(tag);
-  // `arguments` rather than a rest array: measurably less garbage per element.
+  // `arguments` rather than a rest array: one less allocation per element.
   const fn = function () { return render(el, arguments); };
   Object.defineProperty(fn, 'name', { value: tag });
   return fn;

@@ -51,6 +51,8 @@ export class Reader {
   constructor() { this.u8 = null; this.dv = null; this.at = 0; }
   reset(u8, dv, at) { this.u8 = u8; this.dv = dv; this.at = at; return this; }
   u32() { const v = this.dv.getUint32(this.at, true); this.at += 4; return v; }
+  /** u32 length + UTF-8 bytes (no tag). */
+  value0Str() { const n = this.u32(); const s = readStr(this.u8, this.at, n); this.at += n; return s; }
 
   /** Any NVAL value (json fields, list items). Dates become ISO strings, as JSON would. */
   value() {

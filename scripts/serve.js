@@ -51,7 +51,8 @@ export function defaultRootMap(root = REPO_ROOT) {
  *
  * `rootMap` keys are URL prefixes: a key ending in `/` mounts a directory,
  * any other key is one exact URL mapped to one file. The longest matching key
- * wins. Only GET and HEAD are answered.
+ * wins. Only GET and HEAD are answered (405 for other methods). A directory
+ * URL serves its index.html.
  *
  * The handler is `(req, res, next?)`: when nothing matches (or the file does
  * not exist) it calls `next()` if given, else answers 404, so it can sit in
@@ -67,7 +68,11 @@ export function staticHandler(rootMap) {
 
   return function handle(req, res, next) {
     const notFound = () => (next ? next() : send(res, 404, 'not found'));
-    if (req.method !== 'GET' && req.method !== 'HEAD') return notFound();
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      if (next) return next();
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'method not allowed');
+    }
 
     let pathname;
     try {

@@ -310,3 +310,143 @@ NW_EXPORT int nw_stats(void) {
     nw_buf_str(o, "}}");
     return nw_api_end(NW_OK);
 }
+
+/* ---- queries ---------------------------------------------------------------------- */
+#include "query.h"
+
+enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE };
+
+/* query: input is the NVAL spec of query.h (plus `patch` for updates).
+ * Output: all/first: u32 count + records; count: u32; ids: u32 count + (u32
+ * len + id bytes); update/delete: u32 1, u32 affected, then events. */
+NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t flags) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    const uint8_t *v;
+    nw_code rc = need_table(table, &t, err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (rc) return nw_api_end(rc);
+    nw_query *q = NULL;
+    if ((rc = nw_query_parse(store, table, v, &q, err))) return nw_api_end(rc);
+    nw_buf *o = nw_api_out();
+    if (op == Q_COUNT) {
+        uint32_t n = 0;
+        rc = nw_query_count(store, q, &n, err);
+        nw_buf_u32(o, n);
+        nw_query_free(q);
+        return nw_api_end(rc);
+    }
+    uint32_t *slots = NULL, n = 0;
+    if (op == Q_FIRST) {
+        /* first = limit 1 inside the window */
+        rc = nw_query_run(store, q, false, &slots, &n, err);
+        if (n > 1) n = 1;
+    } else {
+        rc = nw_query_run(store, q, false, &slots, &n, err);
+    }
+    if (rc) { nw_query_free(q); return nw_api_end(rc); }
+    if (op == Q_ALL || op == Q_FIRST) {
+        nw_buf_u32(o, n);
+        for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
+    } else if (op == Q_IDS) {
+        nw_buf_u32(o, n);
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *f = nw_table_row(t, slots[i]) + 4;
+            nw_buf_append(o, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+        }
+    } else {
+        const uint8_t *patch = nval_get(v, "patch");
+        if (op == Q_UPDATE && !patch) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "update needs a patch");
+        /* collect ids first: writes move rows */
+        nw_buf ids;
+        nw_buf_init(&ids);
+        for (uint32_t i = 0; i < n && !rc; i++) {
+            const uint8_t *f = nw_table_row(t, slots[i]) + 4;
+            nw_buf_append(&ids, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+        }
+        if (!rc && ids.oom) rc = nw_error_nomem(err);
+        nw_free(slots);
+        slots = NULL;
+        nw_query_free(q);
+        q = NULL;
+        if (rc) { nw_buf_free(&ids); return nw_api_end(rc); }
+        begin_write(flags);
+        size_t mark = nw_store_mark(store);
+        uint32_t affected = 0;
+        size_t at = 0;
+        for (uint32_t i = 0; i < n && !rc; i++) {
+            uint32_t il = nw_rd_u32(ids.p + at);
+            const char *id = (const char *)ids.p + at + 4;
+            at += 4 + il;
+            if (op == Q_UPDATE) {
+                uint32_t slot;
+                rc = nw_store_update(store, table, id, il, patch, -1, &slot, err);
+                if (!rc) affected++;
+            } else {
+                bool existed = false;
+                rc = nw_store_delete(store, table, id, il, &existed, err);
+                if (!rc && existed) affected++;
+            }
+            if (rc) err->index = (int32_t)i;
+        }
+        nw_buf_free(&ids);
+        if (!rc) {
+            nw_buf_u32(o, 1);
+            nw_buf_u32(o, affected);
+        }
+        return end_write(mark, rc);
+    }
+    nw_free(slots);
+    nw_query_free(q);
+    return nw_api_end(rc);
+}
+
+/* Queries passed to templates: JS sends them once per render as an NVAL
+ * array of { table, query }; each result stays alive until the next call of
+ * nw_query_prepare, and the renderer reads it through the query hook. */
+typedef struct prepared { nw_table *t; uint32_t *slots; uint32_t n; } prepared;
+static prepared *prep;
+static uint32_t nprep;
+
+static void prep_clear(void) {
+    for (uint32_t i = 0; i < nprep; i++) nw_free(prep[i].slots);
+    nw_free(prep);
+    prep = NULL;
+    nprep = 0;
+}
+
+static bool prep_query(void *ud, uint32_t handle, nv *out) {
+    (void)ud;
+    if (handle >= nprep) return false;
+    nw_slots_view(out, prep[handle].t, prep[handle].slots, prep[handle].n);
+    return true;
+}
+
+NW_EXPORT int nw_query_prepare(uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    const uint8_t *v;
+    prep_clear();
+    nw_code rc = need_store(err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (!rc && v[0] != NVAL_ARR) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
+    if (rc) return nw_api_end(rc);
+    nw_api_set_query_resolver(prep_query, NULL);
+    const uint8_t *it;
+    uint32_t n = nval_arr(v, &it);
+    prep = nw_calloc(n ? n : 1, sizeof *prep);
+    if (!prep) return nw_api_end(nw_error_nomem(err));
+    for (uint32_t i = 0; i < n && !rc; i++, it += nval_span(it)) {
+        uint32_t table = (uint32_t)nval_num(nval_get(it, "table"), -1);
+        const uint8_t *spec = nval_get(it, "query");
+        nw_query *q = NULL;
+        if (!spec) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected a query");
+        if (!rc) rc = nw_query_parse(store, table, spec, &q, err);
+        if (!rc) rc = nw_query_run(store, q, false, &prep[i].slots, &prep[i].n, err);
+        if (!rc) { prep[i].t = nw_store_table(store, table); nprep = i + 1; }
+        nw_query_free(q);
+    }
+    if (rc) prep_clear();
+    return nw_api_end(rc);
+}

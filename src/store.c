@@ -73,6 +73,7 @@ static size_t row_size(const uint8_t *row) { return 4 + (size_t)nw_row_len(row);
 
 const nw_entity_def *nw_table_def(const nw_table *t) { return &t->def; }
 uint32_t nw_table_live(const nw_table *t) { return t->live; }
+uint32_t nw_table_nslots(const nw_table *t) { return t->nslots; }
 uint32_t nw_table_count_visible(const nw_store *s, const nw_table *t) {
     if (!t->expires) return t->live;
     uint32_t n = 0;

@@ -39,6 +39,8 @@ uint32_t nw_store_ntables(const nw_store *s);
 nw_table *nw_store_table(const nw_store *s, uint32_t index);   /* NULL if out of range */
 const nw_entity_def *nw_table_def(const nw_table *t);
 uint32_t nw_table_live(const nw_table *t);
+/* Number of slots (upper bound for slot numbers). */
+uint32_t nw_table_nslots(const nw_table *t);
 /* Visible (not expired) records. */
 uint32_t nw_table_count_visible(const nw_store *s, const nw_table *t);                   /* stored records (incl. expired not yet reclaimed) */
 

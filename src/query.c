@@ -1,0 +1,617 @@
+/* query.c - parsing, matching and running queries (see query.h). */
+#include "query.h"
+#include "alloc.h"
+#include "nval.h"
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+
+typedef enum { Q_AND, Q_OR, Q_NOT, Q_CMP, Q_FALSE } qkind;
+typedef enum { OP_EQ, OP_NE, OP_LT, OP_LTE, OP_GT, OP_GTE, OP_IN, OP_NIN, OP_CONTAINS, OP_STARTS, OP_EXISTS } qop;
+
+static const char *const op_names[] = { "eq", "ne", "lt", "lte", "gt", "gte", "in", "nin", "contains", "startsWith", "exists" };
+
+typedef struct qnode {
+    qkind kind;
+    qop op;
+    uint32_t field;
+    struct qnode **kids;
+    uint32_t nkids;
+    uint8_t *vals;          /* stored-form values, concatenated (owned) */
+    uint32_t nvals;
+    bool exists;
+    bool unknown_enum;      /* eq/ne against a value the enum does not have */
+} qnode;
+
+struct nw_query {
+    uint32_t table;
+    nw_table *t;
+    qnode *where;           /* NULL = everything */
+    uint32_t norder;
+    uint32_t order[NW_MAX_FIELDS];
+    bool desc[NW_MAX_FIELDS];
+    double limit, offset;   /* limit < 0 = none */
+};
+
+#define MAX_WHERE_DEPTH 32
+
+uint32_t nw_query_table(const nw_query *q) { return q->table; }
+
+static void node_free(qnode *n) {
+    if (!n) return;
+    for (uint32_t i = 0; i < n->nkids; i++) node_free(n->kids[i]);
+    nw_free(n->kids);
+    nw_free(n->vals);
+    nw_free(n);
+}
+
+void nw_query_free(nw_query *q) {
+    if (!q) return;
+    node_free(q->where);
+    nw_free(q);
+}
+
+/* ---- parsing --------------------------------------------------------------- */
+
+typedef struct pctx { nw_query *q; nw_error *err; const nw_entity_def *def; } pctx;
+
+static nw_code qerr(pctx *c, const char *field, const char *rule, const char *msg, const uint8_t *v) {
+    char got[64];
+    if (v) nw_describe_value(v, got, sizeof got);
+    return nw_error_set(c->err, NW_E_QUERY, c->def->name, field, rule, v ? "%s (got %s)" : "%s", msg, got);
+}
+
+/* Converts a query value to the stored form of field f for comparison (type
+ * only, no value rules). */
+static nw_code conv(pctx *c, const nw_field *f, qop op, const uint8_t *v, nw_buf *out, bool *unknown_enum) {
+    const char *on = op_names[op];
+    if (v[0] == NVAL_NULL) { nw_buf_byte(out, NVAL_NULL); return NW_OK; }
+    nw_type t = f->type;
+    if (t == NW_T_LIST && (op == OP_CONTAINS)) t = f->of;
+    switch (t) {
+    case NW_T_ID: case NW_T_STRING: case NW_T_REF:
+        if (v[0] != NVAL_STR) return qerr(c, f->name, on, "expects a string", v);
+        nw_buf_append(out, v, 5 + (size_t)nw_rd_u32(v + 1));
+        return NW_OK;
+    case NW_T_INT: case NW_T_FLOAT:
+        if (v[0] != NVAL_NUM || isnan(nw_rd_f64(v + 1))) return qerr(c, f->name, on, "expects a number", v);
+        nw_buf_append(out, v, 9);
+        return NW_OK;
+    case NW_T_DATETIME: {
+        double ms;
+        if (v[0] == NVAL_NUM || v[0] == NVAL_DATE) ms = nw_rd_f64(v + 1);
+        else if (v[0] == NVAL_STR && nw_parse_iso_date((const char *)v + 5, nw_rd_u32(v + 1), &ms)) {}
+        else return qerr(c, f->name, on, "expects a date", v);
+        nw_buf_byte(out, NVAL_NUM);
+        nw_buf_f64(out, floor(ms));
+        return NW_OK;
+    }
+    case NW_T_BOOL:
+        if (v[0] != NVAL_TRUE && v[0] != NVAL_FALSE) return qerr(c, f->name, on, "expects a boolean", v);
+        nw_buf_byte(out, v[0]);
+        return NW_OK;
+    case NW_T_ENUM: {
+        if (v[0] != NVAL_STR) return qerr(c, f->name, on, "expects a string", v);
+        uint32_t len = nw_rd_u32(v + 1);
+        for (uint32_t i = 0; i < f->nvalues; i++) {
+            if (f->value_lens[i] == len && memcmp(f->values[i], v + 5, len) == 0) {
+                nw_buf_byte(out, NW_ROW_ENUM);
+                nw_buf_byte(out, (uint8_t)i);
+                return NW_OK;
+            }
+        }
+        if (op == OP_EQ || op == OP_NE || op == OP_IN || op == OP_NIN) {
+            /* a value the enum cannot hold: never equal to anything */
+            *unknown_enum = true;
+            nw_buf_byte(out, NW_ROW_ENUM);
+            nw_buf_byte(out, 0xFF);
+            return NW_OK;
+        }
+        return qerr(c, f->name, on, "is not one of the enum's values", v);
+    }
+    case NW_T_LIST: case NW_T_JSON:
+        if (op != OP_EQ && op != OP_NE && op != OP_IN && op != OP_NIN) return qerr(c, f->name, on, "is not supported on this field type", NULL);
+        nw_buf_append(out, v, nval_span(v));
+        return NW_OK;
+    }
+    return qerr(c, f->name, on, "unsupported field type", NULL);
+}
+
+static nw_code parse_where(pctx *c, const uint8_t *w, qnode **out, int depth);
+
+static qnode *new_node(qkind k) {
+    qnode *n = nw_calloc(1, sizeof *n);
+    if (n) n->kind = k;
+    return n;
+}
+
+static nw_code add_kid(pctx *c, qnode *parent, qnode *kid) {
+    qnode **k = nw_realloc(parent->kids, (parent->nkids + 1) * sizeof *k);
+    if (!k) { node_free(kid); return nw_error_nomem(c->err); }
+    parent->kids = k;
+    parent->kids[parent->nkids++] = kid;
+    return NW_OK;
+}
+
+static nw_code parse_cmp(pctx *c, uint32_t fi, qop op, const uint8_t *v, qnode **out) {
+    const nw_field *f = &c->def->fields[fi];
+    qnode *n = new_node(Q_CMP);
+    if (!n) return nw_error_nomem(c->err);
+    n->op = op;
+    n->field = fi;
+    nw_code rc = NW_OK;
+    nw_buf b;
+    nw_buf_init(&b);
+    if (op == OP_EXISTS) {
+        if (v[0] != NVAL_TRUE && v[0] != NVAL_FALSE) rc = qerr(c, f->name, "exists", "expects a boolean", v);
+        n->exists = v[0] == NVAL_TRUE;
+    } else if (op == OP_IN || op == OP_NIN) {
+        const uint8_t *it;
+        if (v[0] != NVAL_ARR) rc = qerr(c, f->name, op_names[op], "expects an array", v);
+        uint32_t m = nval_arr(v, &it);
+        for (uint32_t i = 0; i < m && !rc; i++, it += nval_span(it)) {
+            bool ue = false;
+            rc = conv(c, f, op, it, &b, &ue);
+            n->nvals++;
+        }
+    } else if (op == OP_STARTS) {
+        if (f->type != NW_T_STRING && f->type != NW_T_ID && f->type != NW_T_REF) rc = qerr(c, f->name, "startsWith", "applies to string fields", NULL);
+        else rc = conv(c, f, op, v, &b, &n->unknown_enum);
+        n->nvals = 1;
+    } else if (op == OP_CONTAINS) {
+        if (f->type != NW_T_STRING && f->type != NW_T_LIST) rc = qerr(c, f->name, "contains", "applies to string and list fields", NULL);
+        else rc = conv(c, f, op, v, &b, &n->unknown_enum);
+        n->nvals = 1;
+    } else {
+        rc = conv(c, f, op, v, &b, &n->unknown_enum);
+        n->nvals = 1;
+        if (!rc && op != OP_EQ && op != OP_NE && b.p && b.p[0] == NVAL_NULL)
+            rc = qerr(c, f->name, op_names[op], "cannot compare with null", NULL);
+    }
+    if (!rc && b.oom) rc = nw_error_nomem(c->err);
+    if (rc) { nw_buf_free(&b); node_free(n); return rc; }
+    n->vals = b.p;
+    *out = n;
+    return NW_OK;
+}
+
+static int op_of(const char *k, uint32_t kl) {
+    for (int i = 0; i < (int)(sizeof op_names / sizeof op_names[0]); i++)
+        if (strlen(op_names[i]) == kl && memcmp(op_names[i], k, kl) == 0) return i;
+    return -1;
+}
+
+static nw_code parse_list(pctx *c, qkind kind, const uint8_t *arr, qnode **out, int depth, const char *name) {
+    if (arr[0] != NVAL_ARR) return nw_error_set(c->err, NW_E_QUERY, c->def->name, NULL, name, "%s takes an array of where objects", name);
+    qnode *n = new_node(kind);
+    if (!n) return nw_error_nomem(c->err);
+    const uint8_t *it;
+    uint32_t m = nval_arr(arr, &it);
+    for (uint32_t i = 0; i < m; i++, it += nval_span(it)) {
+        qnode *k;
+        nw_code rc = parse_where(c, it, &k, depth + 1);
+        if (!rc) rc = add_kid(c, n, k);
+        if (rc) { node_free(n); return rc; }
+    }
+    *out = n;
+    return NW_OK;
+}
+
+static nw_code parse_where(pctx *c, const uint8_t *w, qnode **out, int depth) {
+    if (depth > MAX_WHERE_DEPTH) return nw_error_set(c->err, NW_E_LIMIT, c->def->name, NULL, "depth", "where nests deeper than %d", MAX_WHERE_DEPTH);
+    if (w[0] != NVAL_OBJ) return qerr(c, NULL, "type", "a where clause is an object", w);
+    qnode *and = new_node(Q_AND);
+    if (!and) return nw_error_nomem(c->err);
+    uint32_t n = nw_rd_u32(w + 1);
+    size_t off = 5;
+    nw_code rc = NW_OK;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint32_t kl = nw_rd_u32(w + off);
+        const char *k = (const char *)w + off + 4;
+        const uint8_t *v = w + off + 4 + kl;
+        off += 4 + kl + nval_span(v);
+        qnode *kid = NULL;
+        if (kl == 3 && !memcmp(k, "$or", 3)) rc = parse_list(c, Q_OR, v, &kid, depth, "$or");
+        else if (kl == 4 && !memcmp(k, "$and", 4)) rc = parse_list(c, Q_AND, v, &kid, depth, "$and");
+        else if (kl == 4 && !memcmp(k, "$not", 4)) {
+            qnode *inner;
+            rc = parse_where(c, v, &inner, depth + 1);
+            if (!rc) {
+                kid = new_node(Q_NOT);
+                if (!kid) { node_free(inner); rc = nw_error_nomem(c->err); }
+                else rc = add_kid(c, kid, inner);
+            }
+        } else {
+            int fi = nw_schema_field(c->def, k, kl);
+            if (fi < 0) {
+                char name[NW_ERR_NAME];
+                uint32_t m = kl < NW_ERR_NAME - 1 ? kl : NW_ERR_NAME - 1;
+                memcpy(name, k, m); name[m] = 0;
+                rc = nw_error_set(c->err, NW_E_QUERY, c->def->name, name, "unknown", "is not a field of %s", c->def->name);
+            } else if (v[0] == NVAL_OBJ && c->def->fields[fi].type != NW_T_JSON) {
+                /* operator object: several operators are AND */
+                uint32_t m = nw_rd_u32(v + 1);
+                size_t o2 = 5;
+                qnode *ops = new_node(Q_AND);
+                if (!ops) rc = nw_error_nomem(c->err);
+                for (uint32_t j = 0; j < m && !rc; j++) {
+                    uint32_t ol = nw_rd_u32(v + o2);
+                    const char *on = (const char *)v + o2 + 4;
+                    const uint8_t *ov = v + o2 + 4 + ol;
+                    o2 += 4 + ol + nval_span(ov);
+                    int op = op_of(on, ol);
+                    if (op < 0) {
+                        rc = nw_error_set(c->err, NW_E_QUERY, c->def->name, c->def->fields[fi].name, "operator",
+                                          "unknown operator \"%.*s\" (eq, ne, lt, lte, gt, gte, in, nin, contains, startsWith, exists)", (int)(ol > 30 ? 30 : ol), on);
+                        break;
+                    }
+                    qnode *cmp;
+                    rc = parse_cmp(c, (uint32_t)fi, (qop)op, ov, &cmp);
+                    if (!rc) rc = add_kid(c, ops, cmp);
+                }
+                if (rc) node_free(ops); else kid = ops;
+            } else {
+                rc = parse_cmp(c, (uint32_t)fi, OP_EQ, v, &kid);
+            }
+        }
+        if (!rc) rc = add_kid(c, and, kid);
+    }
+    if (rc) { node_free(and); return rc; }
+    *out = and;
+    return NW_OK;
+}
+
+nw_code nw_query_parse(nw_store *s, uint32_t table, const uint8_t *spec, nw_query **out, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    nw_query *q = nw_calloc(1, sizeof *q);
+    if (!q) return nw_error_nomem(err);
+    q->table = table;
+    q->t = t;
+    q->limit = -1;
+    pctx c = { q, err, nw_table_def(t) };
+    nw_code rc = NW_OK;
+    const uint8_t *w = nval_get(spec, "where");
+    if (w && w[0] != NVAL_NULL) rc = parse_where(&c, w, &q->where, 0);
+    const uint8_t *ord = nval_get(spec, "order");
+    if (!rc && ord) {
+        const uint8_t *it;
+        uint32_t m = nval_arr(ord, &it);
+        for (uint32_t i = 0; i < m && !rc; i++, it += nval_span(it)) {
+            const uint8_t *pair;
+            uint32_t pn = nval_arr(it, &pair);
+            uint32_t nl = 0;
+            const char *name = pn ? nval_str(pair, &nl) : NULL;
+            int fi = name ? nw_schema_field(c.def, name, nl) : -1;
+            if (fi < 0) {
+                char fname[NW_ERR_NAME];
+                uint32_t k = name ? (nl < NW_ERR_NAME - 1 ? nl : NW_ERR_NAME - 1) : 0;
+                if (name) memcpy(fname, name, k);
+                fname[k] = 0;
+                rc = nw_error_set(err, NW_E_QUERY, c.def->name, fname, "unknown", "orderBy names a field %s does not have", c.def->name);
+                break;
+            }
+            if (q->norder < NW_MAX_FIELDS) {
+                q->order[q->norder] = (uint32_t)fi;
+                q->desc[q->norder] = pn > 1 && nval_bool(pair + nval_span(pair), false);
+                q->norder++;
+            }
+        }
+    }
+    if (!rc) {
+        const uint8_t *l = nval_get(spec, "limit"), *o = nval_get(spec, "offset");
+        if (l && l[0] != NVAL_NULL) {
+            double d = nval_num(l, -1);
+            if (!(d >= 0) || d != floor(d)) rc = nw_error_set(err, NW_E_QUERY, c.def->name, NULL, "limit", "limit must be a non-negative integer");
+            q->limit = d;
+        }
+        if (o && o[0] != NVAL_NULL) {
+            double d = nval_num(o, -1);
+            if (!(d >= 0) || d != floor(d)) rc = nw_error_set(err, NW_E_QUERY, c.def->name, NULL, "offset", "offset must be a non-negative integer");
+            q->offset = d;
+        }
+    }
+    if (rc) { nw_query_free(q); return rc; }
+    *out = q;
+    return NW_OK;
+}
+
+/* ---- matching ------------------------------------------------------------------ */
+
+static bool bytes_eq(const uint8_t *a, const uint8_t *b) {
+    size_t n = nw_field_span(a);
+    return n == nw_field_span(b) && memcmp(a, b, n) == 0;
+}
+
+static bool contains_sub(const uint8_t *h, uint32_t hl, const uint8_t *n, uint32_t nl) {
+    if (nl == 0) return true;
+    if (nl > hl) return false;
+    for (uint32_t i = 0; i + nl <= hl; i++)
+        if (h[i] == n[0] && memcmp(h + i, n, nl) == 0) return true;
+    return false;
+}
+
+static bool match_cmp(const qnode *n, const nw_field *f, const uint8_t *fv) {
+    bool isnull = fv[0] == NVAL_NULL;
+    const uint8_t *v = n->vals;
+    switch (n->op) {
+    case OP_EXISTS: return n->exists ? !isnull : isnull;
+    case OP_EQ:
+        if (v[0] == NVAL_NULL) return isnull;
+        return !isnull && !n->unknown_enum && bytes_eq(fv, v);
+    case OP_NE:
+        if (v[0] == NVAL_NULL) return !isnull;
+        return isnull || n->unknown_enum || !bytes_eq(fv, v);
+    case OP_LT: return !isnull && nw_field_cmp(f, fv, v) < 0;
+    case OP_LTE: return !isnull && nw_field_cmp(f, fv, v) <= 0;
+    case OP_GT: return !isnull && nw_field_cmp(f, fv, v) > 0;
+    case OP_GTE: return !isnull && nw_field_cmp(f, fv, v) >= 0;
+    case OP_IN: case OP_NIN: {
+        bool found = false;
+        const uint8_t *it = v;
+        for (uint32_t i = 0; i < n->nvals && !found; i++, it += nw_field_span(it))
+            if (it[0] == NVAL_NULL ? isnull : (!isnull && bytes_eq(fv, it))) found = true;
+        if (n->op == OP_IN) return found && !isnull;
+        return !found;
+    }
+    case OP_STARTS: {
+        if (fv[0] != NVAL_STR) return false;
+        uint32_t hl = nw_rd_u32(fv + 1), nl = nw_rd_u32(v + 1);
+        return nl <= hl && memcmp(fv + 5, v + 5, nl) == 0;
+    }
+    case OP_CONTAINS: {
+        if (fv[0] == NVAL_STR && v[0] == NVAL_STR)
+            return contains_sub(fv + 5, nw_rd_u32(fv + 1), v + 5, nw_rd_u32(v + 1));
+        if (fv[0] == NVAL_ARR) {
+            uint32_t m = nw_rd_u32(fv + 1);
+            const uint8_t *it = fv + 5;
+            for (uint32_t i = 0; i < m; i++, it += nval_span(it))
+                if (bytes_eq(it, v)) return true;
+        }
+        return false;
+    }
+    }
+    return false;
+}
+
+static bool match_node(const qnode *n, const nw_entity_def *def, const uint8_t *const *fields) {
+    switch (n->kind) {
+    case Q_AND:
+        for (uint32_t i = 0; i < n->nkids; i++) if (!match_node(n->kids[i], def, fields)) return false;
+        return true;
+    case Q_OR:
+        for (uint32_t i = 0; i < n->nkids; i++) if (match_node(n->kids[i], def, fields)) return true;
+        return false;
+    case Q_NOT: return !match_node(n->kids[0], def, fields);
+    case Q_CMP: return match_cmp(n, &def->fields[n->field], fields[n->field]);
+    case Q_FALSE: return false;
+    }
+    return false;
+}
+
+static void field_ptrs(const nw_entity_def *def, const uint8_t *row, const uint8_t **out) {
+    const uint8_t *f = row + 4;
+    for (uint32_t i = 0; i < def->nfields; i++) { out[i] = f; f += nw_field_span(f); }
+}
+
+bool nw_query_matches(const nw_query *q, const uint8_t *row) {
+    if (!q->where) return true;
+    const uint8_t *fields[NW_MAX_FIELDS];
+    const nw_entity_def *def = nw_table_def(q->t);
+    field_ptrs(def, row, fields);
+    return match_node(q->where, def, fields);
+}
+
+/* ---- ordering and running ----------------------------------------------------------- */
+
+typedef struct sortctx { const nw_query *q; const nw_table *t; const nw_entity_def *def; } sortctx;
+
+static int cmp_rows(const sortctx *c, uint32_t a, uint32_t b) {
+    const uint8_t *ra = nw_table_row(c->t, a), *rb = nw_table_row(c->t, b);
+    for (uint32_t i = 0; i < c->q->norder; i++) {
+        uint32_t fi = c->q->order[i];
+        int r = nw_field_cmp(&c->def->fields[fi], nw_row_field(ra, fi), nw_row_field(rb, fi));
+        if (r) return c->q->desc[i] ? -r : r;
+    }
+    /* ties end by primary key ascending */
+    const uint8_t *ia = ra + 4, *ib = rb + 4;
+    uint32_t al = nw_rd_u32(ia + 1), bl = nw_rd_u32(ib + 1);
+    int r = memcmp(ia + 5, ib + 5, al < bl ? al : bl);
+    return r ? r : (al < bl ? -1 : al > bl);
+}
+
+/* In-place merge sort with a context (qsort has none); tmp holds n slots. */
+static void msort(const sortctx *c, uint32_t *v, uint32_t *tmp, uint32_t n) {
+    if (n < 16) {
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t x = v[i];
+            uint32_t j = i;
+            while (j > 0 && cmp_rows(c, v[j - 1], x) > 0) { v[j] = v[j - 1]; j--; }
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t h = n / 2;
+    msort(c, v, tmp, h);
+    msort(c, v + h, tmp, n - h);
+    if (cmp_rows(c, v[h - 1], v[h]) <= 0) return;
+    memcpy(tmp, v, h * sizeof *v);
+    uint32_t i = 0, j = h, k = 0;
+    while (i < h && j < n) v[k++] = cmp_rows(c, tmp[i], v[j]) <= 0 ? tmp[i++] : v[j++];
+    while (i < h) v[k++] = tmp[i++];
+}
+
+/* Max-heap of the k best slots (the root is the worst kept). */
+static void heap_sift_down(const sortctx *c, uint32_t *h, uint32_t n, uint32_t i) {
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && cmp_rows(c, h[l], h[m]) > 0) m = l;
+        if (r < n && cmp_rows(c, h[r], h[m]) > 0) m = r;
+        if (m == i) return;
+        uint32_t x = h[i]; h[i] = h[m]; h[m] = x;
+        i = m;
+    }
+}
+
+static void heap_sift_up(const sortctx *c, uint32_t *h, uint32_t i) {
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (cmp_rows(c, h[i], h[p]) <= 0) return;
+        uint32_t x = h[i]; h[i] = h[p]; h[p] = x;
+        i = p;
+    }
+}
+
+static bool id_lookup(const nw_query *q, const uint8_t **id, uint32_t *len) {
+    /* top-level AND with an equality on the id field */
+    const qnode *w = q->where;
+    if (!w || w->kind != Q_AND) return false;
+    for (uint32_t i = 0; i < w->nkids; i++) {
+        const qnode *k = w->kids[i];
+        if (k->kind == Q_AND && k->nkids == 1) k = k->kids[0];
+        if (k->kind == Q_CMP && k->op == OP_EQ && k->field == 0 && k->vals[0] == NVAL_STR) {
+            *len = nw_rd_u32(k->vals + 1);
+            *id = k->vals + 5;
+            return true;
+        }
+    }
+    return false;
+}
+
+nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    const nw_table *t = q->t;
+    const nw_entity_def *def = nw_table_def(t);
+    sortctx c = { q, t, def };
+    double lim = ignore_window ? -1 : q->limit;
+    double off = ignore_window ? 0 : q->offset;
+    uint32_t nslots = nw_table_nslots(t);
+    const uint8_t *id;
+    uint32_t idlen;
+    if (id_lookup(q, &id, &idlen)) {
+        uint32_t *v = nw_malloc(sizeof *v);
+        if (!v) return nw_error_nomem(err);
+        uint32_t slot = nw_table_find(t, (const char *)id, idlen);
+        *count = 0;
+        if (slot != NW_NO_SLOT && nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot)) && off < 1 && lim != 0)
+            v[(*count)++] = slot;
+        *slots = v;
+        return NW_OK;
+    }
+    const uint8_t *fields[NW_MAX_FIELDS];
+    if (lim >= 0 && lim + off < 4096) {
+        /* bounded heap of offset+limit */
+        uint32_t k = (uint32_t)(lim + off);
+        uint32_t *h = nw_malloc((k ? k : 1) * sizeof *h);
+        if (!h) return nw_error_nomem(err);
+        uint32_t n = 0;
+        for (uint32_t slot = 0; slot < nslots && k; slot++) {
+            if (!nw_table_visible(s, t, slot)) continue;
+            const uint8_t *row = nw_table_row(t, slot);
+            if (q->where) { field_ptrs(def, row, fields); if (!match_node(q->where, def, fields)) continue; }
+            if (n < k) { h[n] = slot; heap_sift_up(&c, h, n); n++; }
+            else if (cmp_rows(&c, slot, h[0]) < 0) { h[0] = slot; heap_sift_down(&c, h, n, 0); }
+        }
+        /* heap -> ascending order */
+        for (uint32_t e = n; e > 1; e--) {
+            uint32_t x = h[0]; h[0] = h[e - 1]; h[e - 1] = x;
+            heap_sift_down(&c, h, e - 1, 0);
+        }
+        uint32_t skip = (uint32_t)off < n ? (uint32_t)off : n;
+        memmove(h, h + skip, (n - skip) * sizeof *h);
+        *slots = h;
+        *count = n - skip;
+        return NW_OK;
+    }
+    uint32_t cap = nw_table_live(t) ? nw_table_live(t) : 1;
+    uint32_t *v = nw_malloc((size_t)cap * 2 * sizeof *v);
+    if (!v) return nw_error_nomem(err);
+    uint32_t n = 0;
+    for (uint32_t slot = 0; slot < nslots; slot++) {
+        if (!nw_table_visible(s, t, slot)) continue;
+        const uint8_t *row = nw_table_row(t, slot);
+        if (q->where) { field_ptrs(def, row, fields); if (!match_node(q->where, def, fields)) continue; }
+        v[n++] = slot;
+    }
+    msort(&c, v, v + cap, n);
+    uint32_t skip = off < n ? (uint32_t)off : n;
+    uint32_t keep = n - skip;
+    if (lim >= 0 && lim < keep) keep = (uint32_t)lim;
+    memmove(v, v + skip, keep * sizeof *v);
+    *slots = v;
+    *count = keep;
+    return NW_OK;
+}
+
+nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *count, nw_error *err) {
+    (void)err;
+    const nw_table *t = q->t;
+    const nw_entity_def *def = nw_table_def(t);
+    uint32_t nslots = nw_table_nslots(t), n = 0;
+    const uint8_t *fields[NW_MAX_FIELDS];
+    for (uint32_t slot = 0; slot < nslots; slot++) {
+        if (!nw_table_visible(s, t, slot)) continue;
+        if (q->where) { field_ptrs(def, nw_table_row(t, slot), fields); if (!match_node(q->where, def, fields)) continue; }
+        n++;
+    }
+    *count = n;
+    return NW_OK;
+}
+
+/* ---- views for templates ------------------------------------------------------------------ */
+
+static bool rec_get(const nv *self, const char *key, size_t klen, nv *out);
+static uint32_t slots_len(const nv *self);
+static bool slots_next(const nv *self, nv_iter *it, nv *out);
+static const nv_ops rec_ops = { rec_get, NULL, NULL };
+static const nv_ops slots_ops = { NULL, slots_len, slots_next };
+
+void nw_record_view(nv *out, const nw_table *t, const uint8_t *row) {
+    memset(out, 0, sizeof *out);
+    out->kind = NV_MAP;
+    out->ops = &rec_ops;
+    out->a = row;
+    out->c = t;
+}
+
+static bool rec_get(const nv *self, const char *key, size_t klen, nv *out) {
+    const nw_table *t = self->c;
+    const nw_entity_def *def = nw_table_def(t);
+    int fi = nw_schema_field(def, key, klen);
+    if (fi < 0) return false;
+    const uint8_t *f = nw_row_field(self->a, (uint32_t)fi);
+    const nw_field *fd = &def->fields[fi];
+    memset(out, 0, sizeof *out);
+    switch (f[0]) {
+    case NW_ROW_ENUM:
+        out->kind = NV_STR;
+        out->u.str.p = fd->values[f[1]];
+        out->u.str.len = fd->value_lens[f[1]];
+        return true;
+    case NVAL_NUM:
+        out->kind = fd->type == NW_T_DATETIME ? NV_DATE : NV_NUM;
+        out->u.num = nw_rd_f64(f + 1);
+        return true;
+    default:
+        nval_view(out, f, NULL);
+        return true;
+    }
+}
+
+void nw_slots_view(nv *out, const nw_table *t, const uint32_t *slots, uint32_t n) {
+    memset(out, 0, sizeof *out);
+    out->kind = NV_LIST;
+    out->ops = &slots_ops;
+    out->a = slots;
+    out->c = t;
+    out->n = n;
+}
+
+static uint32_t slots_len(const nv *self) { return self->n; }
+
+static bool slots_next(const nv *self, nv_iter *it, nv *out) {
+    if (it->i >= self->n) return false;
+    const uint32_t *slots = self->a;
+    const nw_table *t = self->c;
+    nw_record_view(out, t, nw_table_row(t, slots[it->i++]));
+    return true;
+}

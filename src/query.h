@@ -1,0 +1,43 @@
+/* query.h - where trees, ordering and query execution over one table.
+ *
+ * A query arrives as NVAL:
+ *   { where: {...API.md where object...}, order: [["priority", true], ...]
+ *     (name, descending), limit: n, offset: n }
+ * nw_query_parse resolves field names and converts values to stored form
+ * (QUERY errors name the entity, field and operator). nw_query_run returns
+ * the matching visible slots in order (orderBy keys, then primary key
+ * ascending), after offset and limit.
+ *
+ * Planning: an equality on the id uses the primary key table; otherwise the
+ * table is scanned once and a bounded heap keeps the first offset+limit
+ * rows when a limit is given (O(n log k)).
+ */
+#ifndef NW_QUERY_H
+#define NW_QUERY_H
+#include "store.h"
+#include "nv.h"
+
+typedef struct nw_query nw_query;
+
+nw_code nw_query_parse(nw_store *s, uint32_t table, const uint8_t *spec, nw_query **out, nw_error *err);
+void nw_query_free(nw_query *q);
+
+/* Ordered result slots (after offset/limit unless ignore_window); *slots is
+ * nw_malloc'd, caller frees. */
+nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *n, nw_error *err);
+
+/* Number of matches (ignores limit/offset). */
+nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *n, nw_error *err);
+
+/* True if the visible row in slot matches the where tree. */
+bool nw_query_matches(const nw_query *q, const uint8_t *row);
+
+uint32_t nw_query_table(const nw_query *q);
+
+/* Views for templates: a record as an NV_MAP (field names -> values), and a
+ * list of slots of a table as an NV_LIST of such maps. The views borrow the
+ * rows and the slot array. */
+void nw_record_view(nv *out, const nw_table *t, const uint8_t *row);
+void nw_slots_view(nv *out, const nw_table *t, const uint32_t *slots, uint32_t n);
+
+#endif
