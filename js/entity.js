@@ -257,6 +257,28 @@ export class Entity {
   query() { return new Query(this); }
 
   findBy(where) { return this.where(where).first(); }
+
+  /** The record a ref field of `rec` points at, or null. */
+  related(rec, field) {
+    const f = this.fields[this.fieldIndex.get(field)];
+    if (!f || f.type !== 'ref') {
+      throw new NitroError('QUERY', `${this.name}.${field}: is not a ref field`, { entity: this.name, field, rule: 'ref' });
+    }
+    const target = this.nitro.entities.get(f.spec.entity);
+    if (!target) throw new NitroError('SCHEMA', `${this.name}.${field}: entity ${f.spec.entity} is not defined`, { entity: this.name, field, rule: 'ref' });
+    const id = rec && rec[field];
+    return typeof id === 'string' ? target.get(id) : null;
+  }
+
+  /** Records of `child` whose ref `field` points at `rec` (a record of this entity). */
+  children(rec, child, field) {
+    const f = child.fields[child.fieldIndex.get(field)];
+    if (!f || f.type !== 'ref' || f.spec.entity !== this.name) {
+      throw new NitroError('QUERY', `${child.name}.${field}: is not a ref to ${this.name}`, { entity: child.name, field, rule: 'ref' });
+    }
+    const id = rec && rec[this.idName];
+    return child.where({ [field]: id }).all();
+  }
 }
 
 function ttlArg(options) {

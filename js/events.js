@@ -96,11 +96,18 @@ class Subscription {
 
 class Route {
   constructor(subs) {
-    this.subs = subs;    // replaced, never mutated
+    this.subs = subs;    // replaced, never mutated (see set)
+    this.plain = true;   // every handler is plain: delivery needs no per-handler checks
     this.emitted = 0;    // events
     this.delivered = 0;  // handler calls
     this.failed = 0;     // handlers (or filters) that threw or rejected
     this.cancelled = 0;  // cancellable events that were cancelled
+    this.set(subs);
+  }
+
+  set(subs) {
+    this.subs = subs;
+    this.plain = subs.every((s) => s.plain);
   }
 }
 
@@ -154,7 +161,7 @@ export class EventBus {
       signal.addEventListener('abort', off, { once: true });
     }
     this.#subs.add(sub);
-    this.#eachRoute(sub, (route) => { route.subs = withSub(route.subs, sub); });
+    this.#eachRoute(sub, (route) => { route.set(withSub(route.subs, sub)); });
     return off;
   }
 
@@ -171,16 +178,31 @@ export class EventBus {
     route.emitted++;
     const subs = route.subs;
     const event = { type, payload };
-    // One plain handler, the common case: no loop, no SKIP checks.
-    if (subs.length === 1 && subs[0].plain) {
-      route.delivered++;
-      const fn = subs[0].fn;  // called without a receiver: `this` is not the subscription
-      try {
-        return [fn(event)];
-      } catch (err) {
-        this.#fail(err, event, route);
-        return [undefined];
+    if (route.plain) {
+      // No once/filter to check: every handler gets a slot.
+      const n = subs.length;
+      route.delivered += n;
+      if (n === 1) {
+        // The common case: no loop, no growing array.
+        const fn = subs[0].fn;  // called without a receiver: `this` is not the subscription
+        try {
+          return [fn(event)];
+        } catch (err) {
+          this.#fail(err, event, route);
+          return [undefined];
+        }
       }
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const fn = subs[i].fn;
+        try {
+          out[i] = fn(event);
+        } catch (err) {
+          out[i] = undefined;  // a slot, not a hole
+          this.#fail(err, event, route);
+        }
+      }
+      return out;
     }
     const out = [];
     for (let i = 0; i < subs.length; i++) {
@@ -338,7 +360,7 @@ export class EventBus {
       sub.signal = null;
       sub.onAbort = null;
     }
-    this.#eachRoute(sub, (route) => { route.subs = route.subs.filter((s) => s !== sub); });
+    this.#eachRoute(sub, (route) => { route.set(route.subs.filter((s) => s !== sub)); });
   }
 
   // Runs one handler; returns its result, or SKIP when it was not run.
@@ -374,6 +396,18 @@ export class EventBus {
     const route = this.#routes[type] ?? this.#newRoute(type);
     route.emitted++;
     const subs = route.subs;
+    if (route.plain) {
+      route.delivered += subs.length;
+      for (let i = 0; i < subs.length; i++) {
+        const fn = subs[i].fn;
+        try {
+          fn(event);
+        } catch (err) {
+          this.#fail(err, event, route);
+        }
+      }
+      return;
+    }
     for (let i = 0; i < subs.length; i++) this.#call(subs[i], route, event);
   }
 

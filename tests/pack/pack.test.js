@@ -1,0 +1,125 @@
+// The package as users get it: `npm pack` the repository, check what the
+// tarball holds, install it into a scratch project without the network, and
+// use it from a plain Node ESM script.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+
+// npm started by `npm test` passes its own npm_* settings down; the scratch
+// project must not inherit them (a --prefix or a workspace would redirect the install).
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+Object.assign(env, { npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
+
+const npm = (args, cwd) => run('npm', args, { cwd, env, timeout: 45_000, maxBuffer: 16 << 20 });
+
+let tmp, tarball, files;
+
+before(async () => {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'nitro.wasm'))) {
+    throw new Error('dist/nitro.wasm is missing: run bash build.sh first');
+  }
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nitro-pack-'));
+  // --ignore-scripts: prepack would rebuild dist/ under the test's feet.
+  const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], repoRoot);
+  const [info] = JSON.parse(stdout);
+  tarball = path.join(tmp, info.filename);
+  files = info.files.map((f) => f.path).sort();
+});
+
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the tarball holds package.json, README.md, LICENSE and dist/ only', () => {
+  assert.ok(fs.existsSync(tarball), `npm pack wrote ${tarball}`);
+  const stray = files.filter((f) => !['package.json', 'README.md', 'LICENSE'].includes(f) && !f.startsWith('dist/'));
+  assert.deepEqual(stray, [], 'no src/, tests/, node_modules/ or other files');
+  for (const f of ['package.json', 'LICENSE', 'dist/nitro.js', 'dist/nitro.wasm', 'dist/nitro.iife.js']) {
+    assert.ok(files.includes(f), `${f} is in the tarball`);
+  }
+  // The lead is writing README.md; only require it once it exists.
+  if (fs.existsSync(path.join(repoRoot, 'README.md'))) assert.ok(files.includes('README.md'), 'README.md is in the tarball');
+  // Every file of dist/ that the build made goes out, and nothing else of it.
+  const dist = fs.readdirSync(path.join(repoRoot, 'dist'), { recursive: true })
+    .filter((f) => fs.statSync(path.join(repoRoot, 'dist', f)).isFile())
+    .map((f) => `dist/${f.split(path.sep).join('/')}`).sort();
+  assert.deepEqual(files.filter((f) => f.startsWith('dist/')), dist);
+});
+
+test('every file package.json points to (main, types, exports) is in the tarball', () => {
+  const targets = new Set([pkg.main, pkg.types]);
+  const walk = (v) => {
+    if (typeof v === 'string') targets.add(v);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(pkg.exports);
+  const missing = [...targets].filter(Boolean).map((t) => t.replace(/^\.\//, '')).filter((t) => !files.includes(t));
+  assert.deepEqual(missing, [], 'package.json names files the tarball lacks');
+});
+
+test('installs offline into a fresh project and works from Node ESM', async () => {
+  const app = path.join(tmp, 'app');
+  fs.mkdirSync(app);
+  await npm(['init', '-y'], app);
+  const appPkg = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8'));
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ ...appPkg, type: 'module' }, null, 2));
+  // No runtime dependencies, so the local tarball installs without the registry.
+  await npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app);
+
+  fs.writeFileSync(path.join(app, 'check.mjs'), `
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { createNitro, NitroError } from 'nitro-wasm';
+
+const require = createRequire(import.meta.url);
+const out = {};
+out.pkg = require('nitro-wasm/package.json');
+out.entry = fileURLToPath(import.meta.resolve('nitro-wasm'));
+const wasm = fileURLToPath(import.meta.resolve('nitro-wasm/nitro.wasm'));
+out.wasmMagic = [...fs.readFileSync(wasm).subarray(0, 4)];
+
+const nitro = await createNitro();
+const Task = nitro.entity('Task', {
+  fields: {
+    title: { type: 'string', required: true, minLength: 1 },
+    priority: { type: 'int', min: 1, max: 5, default: 3 },
+  },
+});
+const saved = Task.create({ title: 'from the tarball' });
+out.saved = saved.toJSON();
+out.read = Task.get(saved.id).toJSON();
+out.count = Task.count();
+try {
+  Task.create({ title: 'too much', priority: 9 });
+  out.error = null;
+} catch (e) {
+  out.error = { isNitroError: e instanceof NitroError, code: e.code, field: e.field, rule: e.rule };
+}
+out.countAfterError = Task.count();
+console.log(JSON.stringify(out));
+`);
+  const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: app, env, timeout: 20_000 });
+  const out = JSON.parse(stdout.trim().split('\n').pop());
+
+  assert.equal(out.pkg.name, 'nitro-wasm');
+  assert.equal(out.pkg.version, pkg.version);
+  assert.equal(out.entry, path.join(fs.realpathSync(app), 'node_modules', 'nitro-wasm', 'dist', 'nitro.js'),
+    'resolves to the installed copy, not the repository');
+  assert.deepEqual(out.wasmMagic, [0x00, 0x61, 0x73, 0x6d]);
+  assert.equal(typeof out.saved.id, 'string');
+  assert.deepEqual(out.saved, { id: out.saved.id, title: 'from the tarball', priority: 3 });
+  assert.deepEqual(out.read, out.saved);
+  assert.equal(out.count, 1);
+  assert.deepEqual(out.error, { isNitroError: true, code: 'VALIDATION', field: 'priority', rule: 'max' });
+  assert.equal(out.countAfterError, 1);
+});
