@@ -188,6 +188,27 @@ class Nitro {
     return result;
   }
 
+  // ---- snapshots ---------------------------------------------------------------
+
+  /** The whole store as bytes (versioned, checksummed). */
+  snapshot() {
+    this._open();
+    this.core.call0('nw_snapshot');
+    return this.core.outBytes();
+  }
+
+  /** Replaces the store with a snapshot's contents; CORRUPT for damaged
+   * bytes and SCHEMA for other entity definitions, leaving the store as it was. */
+  restore(bytes) {
+    this._open();
+    if (!(bytes instanceof Uint8Array)) {
+      if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+      else throw new NitroError('CORRUPT', 'restore() takes the Uint8Array snapshot() returned', { rule: 'type' });
+    }
+    if (this.txDepth > 0) throw new NitroError('CONFLICT', 'restore() cannot run inside a transaction', { rule: 'transaction' });
+    this.core.call0('nw_restore', this.core.sendBytes(bytes));
+  }
+
   // ---- instance ------------------------------------------------------------------
 
   stats() {

@@ -450,3 +450,125 @@ NW_EXPORT int nw_query_prepare(uint32_t len) {
     if (rc) prep_clear();
     return nw_api_end(rc);
 }
+
+/* ---- snapshots ---------------------------------------------------------------------
+ * "NWSNAP\0\1", u32 version, u32 table count, per table: u32 name length,
+ * name, u32 schema hash, u32 record count, per record: f64 expiry (0 = none),
+ * u32 length, stored field bytes; then u32 CRC-32 of everything before it. */
+
+#define SNAP_VERSION 1
+static const uint8_t snap_magic[8] = { 'N', 'W', 'S', 'N', 'A', 'P', 0, 1 };
+
+static uint32_t crc32(const uint8_t *p, size_t n) {
+    static uint32_t table[256];
+    if (!table[1]) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+    }
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+NW_EXPORT int nw_snapshot(void) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_code rc = need_store(err);
+    if (rc) return nw_api_end(rc);
+    nw_buf *o = nw_api_out();
+    nw_buf_append(o, snap_magic, 8);
+    nw_buf_u32(o, SNAP_VERSION);
+    uint32_t nt = nw_store_ntables(store);
+    nw_buf_u32(o, nt);
+    for (uint32_t i = 0; i < nt && !rc; i++) {
+        nw_table *t = nw_store_table(store, i);
+        const char *name = nw_table_def(t)->name;
+        nw_buf_u32(o, (uint32_t)strlen(name));
+        nw_buf_str(o, name);
+        uint32_t sl;
+        const uint8_t *schema = nw_table_schema(t, &sl);
+        nw_buf_u32(o, nw_hash_bytes(schema, sl));
+        uint32_t *slots = NULL, n = 0;
+        rc = nw_table_scan(store, t, &slots, &n, err);
+        if (rc) break;
+        nw_buf_u32(o, n);
+        for (uint32_t k = 0; k < n; k++) {
+            nw_buf_f64(o, nw_table_expires(t, slots[k]));
+            put_row(o, nw_table_row(t, slots[k]));
+        }
+        nw_free(slots);
+    }
+    if (!rc && !o->oom) nw_buf_u32(o, crc32(o->p, o->len));
+    return nw_api_end(rc);
+}
+
+/* Restores into a fresh store with the same definitions; the current store
+ * is replaced only when everything checked out. */
+NW_EXPORT int nw_restore(uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_code rc = need_store(err);
+    if (rc) return nw_api_end(rc);
+    const uint8_t *p = nw_api_in();
+    if (len < 20 || memcmp(p, snap_magic, 8) != 0)
+        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "not a nitro snapshot"));
+    if (nw_rd_u32(p + 8) != SNAP_VERSION)
+        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "unsupported snapshot version %u", nw_rd_u32(p + 8)));
+    if (crc32(p, len - 4) != nw_rd_u32(p + len - 4))
+        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot checksum mismatch (damaged or truncated)"));
+    size_t end = len - 4, at;
+    uint32_t nt = nw_rd_u32(p + 12);
+    at = 16;
+    if (nt != nw_store_ntables(store))
+        return nw_api_end(nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "snapshot has %u entities, this instance %u", nt, nw_store_ntables(store)));
+    nw_store *fresh = nw_store_new();
+    if (!fresh) return nw_api_end(nw_error_nomem(err));
+    for (uint32_t i = 0; i < nt && !rc; i++) {
+        uint32_t sl, idx;
+        const uint8_t *schema = nw_table_schema(nw_store_table(store, i), &sl);
+        rc = nw_store_define(fresh, schema, &idx, err);
+    }
+    for (uint32_t i = 0; i < nt && !rc; i++) {
+        nw_table *t = nw_store_table(store, i);
+        const char *name = nw_table_def(t)->name;
+        if (end - at < 4) { rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot is truncated"); break; }
+        uint32_t nl = nw_rd_u32(p + at);
+        at += 4;
+        if (nl > end - at || end - at - nl < 8) { rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot is truncated"); break; }
+        if (nl != strlen(name) || memcmp(p + at, name, nl) != 0) {
+            rc = nw_error_set(err, NW_E_SCHEMA, name, NULL, "schema", "snapshot entity %u is \"%.*s\", expected %s", i, (int)(nl > 40 ? 40 : nl), (const char *)p + at, name);
+            break;
+        }
+        at += nl;
+        uint32_t sl;
+        const uint8_t *schema = nw_table_schema(t, &sl);
+        if (nw_rd_u32(p + at) != nw_hash_bytes(schema, sl)) {
+            rc = nw_error_set(err, NW_E_SCHEMA, name, NULL, "schema", "snapshot was made with a different definition of %s", name);
+            break;
+        }
+        uint32_t n = nw_rd_u32(p + at + 4);
+        at += 8;
+        for (uint32_t k = 0; k < n && !rc; k++) {
+            if (end - at < 12) { rc = nw_error_set(err, NW_E_CORRUPT, name, NULL, NULL, "snapshot is truncated"); break; }
+            double exp = nw_rd_f64(p + at);
+            uint32_t rl = nw_rd_u32(p + at + 8);
+            at += 12;
+            if (rl > end - at) { rc = nw_error_set(err, NW_E_CORRUPT, name, NULL, NULL, "snapshot is truncated"); break; }
+            rc = nw_store_insert_raw(fresh, i, p + at, rl, exp, err);
+            at += rl;
+        }
+    }
+    if (!rc && at != end) rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot has %zu unexpected trailing bytes", end - at);
+    if (rc) {
+        nw_store_free(fresh);
+        return nw_api_end(rc);
+    }
+    nw_store_release(fresh, 0);
+    prep_clear();
+    nw_store_free(store);
+    store = fresh;
+    return nw_api_end(NW_OK);
+}

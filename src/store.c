@@ -31,6 +31,8 @@ struct nw_table {
     uint32_t nfree;
     slotset pk;
     slotset *uniq;          /* one per unique constraint */
+    uint8_t *schema;        /* NVAL bytes it was defined from (owned) */
+    uint32_t schema_len;
     uint32_t live;
     size_t row_bytes;
 };
@@ -223,6 +225,7 @@ static void table_free(nw_table *t) {
     for (uint32_t i = 0; t->uniq && i < t->def.nuniques; i++) nw_free(t->uniq[i].e);
     nw_free(t->uniq);
     nw_schema_free(&t->def);
+    nw_free(t->schema);
     nw_free(t);
 }
 
@@ -267,6 +270,11 @@ nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_
         nw_schema_free(&def);
         return nw_error_nomem(err);
     }
+    size_t slen = nval_span(schema);
+    t->schema = nw_malloc(slen);
+    if (!t->schema) { nw_free(t->uniq); nw_free(t); nw_schema_free(&def); return nw_error_nomem(err); }
+    memcpy(t->schema, schema, slen);
+    t->schema_len = (uint32_t)slen;
     t->def = def;
     t->index = s->ntables;
     s->tables[s->ntables++] = t;
@@ -822,6 +830,66 @@ nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, 
     }
     s->now = saved;
     return rc;
+}
+
+/* ---- raw access for snapshots ------------------------------------------------------------- */
+
+const uint8_t *nw_table_schema(const nw_table *t, uint32_t *len) { *len = t->schema_len; return t->schema; }
+double nw_table_expires(const nw_table *t, uint32_t slot) { return t->expires && slot < t->nslots ? t->expires[slot] : 0; }
+
+/* Checks one stored field of type f at p (at most len bytes); returns its
+ * span or 0 if malformed. */
+static size_t check_field(const nw_field *f, const uint8_t *p, size_t len, bool is_id) {
+    if (!len) return 0;
+    if (p[0] == NVAL_NULL) return is_id ? 0 : 1;
+    switch (f->type) {
+    case NW_T_ID: case NW_T_STRING: case NW_T_REF:
+        if (p[0] != NVAL_STR || len < 5) return 0;
+        if (nw_rd_u32(p + 1) > len - 5) return 0;
+        return 5 + (size_t)nw_rd_u32(p + 1);
+    case NW_T_INT: case NW_T_FLOAT: case NW_T_DATETIME:
+        return p[0] == NVAL_NUM && len >= 9 ? 9 : 0;
+    case NW_T_BOOL: return p[0] == NVAL_TRUE || p[0] == NVAL_FALSE ? 1 : 0;
+    case NW_T_ENUM: return p[0] == NW_ROW_ENUM && len >= 2 && p[1] < f->nvalues ? 2 : 0;
+    case NW_T_LIST: return p[0] == NVAL_ARR ? nval_check(p, len) : 0;
+    case NW_T_JSON: {
+        size_t n = nval_check(p, len);
+        return n && p[0] != NVAL_QUERY && p[0] != NVAL_FIELDS ? n : 0;
+    }
+    }
+    return 0;
+}
+
+nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, uint32_t len, double expires, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot names a table that does not exist");
+    size_t off = 0;
+    for (uint32_t i = 0; i < t->def.nfields; i++) {
+        size_t n = check_field(&t->def.fields[i], fields + off, len - off, i == 0);
+        if (!n) return nw_error_set(err, NW_E_CORRUPT, t->def.name, t->def.fields[i].name, NULL, "malformed record in snapshot");
+        off += n;
+    }
+    if (off != len) return nw_error_set(err, NW_E_CORRUPT, t->def.name, NULL, NULL, "malformed record in snapshot");
+    nw_buf *b = &s->scratch;
+    nw_buf_reset(b);
+    nw_buf_u32(b, len);
+    nw_buf_append(b, fields, len);
+    if (b->oom) return nw_error_nomem(err);
+    bool saved = s->capture;
+    s->capture = false;
+    uint32_t slot;
+    double save_now = s->now;
+    s->now = 0; /* expiry is given, not computed */
+    nw_code rc = insert_row(s, t, 0, &slot, err);
+    s->now = save_now;
+    s->capture = saved;
+    if (rc == NW_E_DUPLICATE) return nw_error_set(err, NW_E_CORRUPT, t->def.name, NULL, NULL, "snapshot holds the same key twice");
+    if (rc) return rc;
+    if (expires != 0) {
+        if (!table_need_expires(t)) return nw_error_nomem(err);
+        t->expires[slot] = expires;
+    }
+    return NW_OK;
 }
 
 /* ---- scans ----------------------------------------------------------------------------------- */

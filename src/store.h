@@ -84,6 +84,16 @@ nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, 
  * (caller frees). */
 nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint32_t *n, nw_error *err);
 
+/* The NVAL schema a table was defined from (owned by the table). */
+const uint8_t *nw_table_schema(const nw_table *t, uint32_t *len);
+/* Expiry of a slot in epoch ms (0 = never). */
+double nw_table_expires(const nw_table *t, uint32_t slot);
+
+/* Inserts stored field bytes as they are (snapshot restore): checks that
+ * they are well-formed for the schema, that the id is new and unique keys
+ * are free; no events, no ref checks. CORRUPT for malformed bytes. */
+nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, uint32_t len, double expires, nw_error *err);
+
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);
 
