@@ -5,6 +5,7 @@
 // runs before timing so a broken contender cannot post a fast number.
 
 import { pathToFileURL } from 'node:url';
+import { parseFragment } from 'parse5';
 import { Table, Thead, Tbody, Tr, Th, Td, Span, Time, on, get } from '../js/html.js';
 
 const ROWS = 1000;
@@ -101,12 +102,23 @@ async function loadPeers() {
   return peers;
 }
 
-// A contender must produce every row with the title escaped.
-function check(name, out) {
-  const rows = out.split('<tr').length - 1;
-  if (rows !== ROWS + 1) throw new Error(`${name}: expected ${ROWS + 1} <tr>, got ${rows}`);
+// What a browser would build from the markup (comments such as lit's part
+// markers and whitespace-only text ignored), so contenders can be compared.
+function domSignature(markup) {
+  const parts = [];
+  const walk = (n) => {
+    if (n.tagName) parts.push('<' + n.tagName + ' ' + n.attrs.map((a) => `${a.name}=${JSON.stringify(a.value)}`).sort().join(' ') + '>');
+    else if (n.nodeName === '#text' && n.value.trim() !== '') parts.push(n.value);
+    for (const c of n.childNodes ?? []) walk(c);
+  };
+  walk(parseFragment(markup));
+  return parts.join('');
+}
+
+// Before timing: every contender must build the same DOM, titles escaped.
+function check(name, out, reference) {
   if (out.includes('<b>')) throw new Error(`${name}: title not escaped`);
-  if (!out.includes('data-on:click=')) throw new Error(`${name}: data-on:click missing`);
+  if (domSignature(out) !== reference) throw new Error(`${name}: renders different markup from nitro-wasm/html`);
 }
 
 function opsPerSec(fn, arg, ms) {
@@ -134,13 +146,14 @@ export async function run(report, { rounds = 7, roundMs = 250 } = {}) {
   ];
   const live = [];
   const rows = [];
+  const reference = domSignature(nitroTable(tasks));
   for (const [name, fn, error] of contenders) {
     if (!fn) {
       rows.push({ name, opsPerSec: 0, note: 'unavailable: ' + error });
       continue;
     }
     const out = fn(tasks);
-    check(name, out);
+    check(name, out, reference);
     for (let i = 0; i < 30; i++) fn(tasks); // warm up the JIT
     live.push({ name, fn, size: out.length, samples: [] });
   }

@@ -53,6 +53,8 @@ function elementInfo(tag) {
     close: '</' + tag + '>',
     isVoid: VOID.has(lower),
     rawText: RAW_TEXT[lower] ?? null,
+    // The parser drops one newline right after <pre>, <textarea> and <listing>.
+    leadingNewline: lower === 'pre' || lower === 'textarea' || lower === 'listing',
   };
   if (elements.size < 1000) elements.set(tag, el);
   return el;
@@ -94,12 +96,20 @@ function render(el, args) {
   }
   out += '>';
   if (el.rawText !== null) return new Html(out + rawTextContent(el, args, i) + el.close);
+  if (el.leadingNewline) return new Html(out + keepLeadingNewline(child(Array.prototype.slice.call(args, i))) + el.close);
   for (; i < args.length; i++) {
     const c = args[i];
     // Strings first: the common case, kept inline.
     out += typeof c === 'string' ? escapeHtml(c) : c instanceof Html ? c.html : child(c);
   }
   return new Html(out + el.close);
+}
+
+// Content starting with a newline (CR becomes LF when parsed) needs one extra,
+// which the parser eats, so the content comes back as given.
+function keepLeadingNewline(content) {
+  const c = content.charCodeAt(0);
+  return c === 10 || c === 13 ? '\n' + content : content;
 }
 
 function child(x) {
@@ -146,6 +156,7 @@ const K_URL = 1;
 const K_CLASS = 2;
 const K_STYLE = 3;
 const K_TRUE_FALSE = 4;
+const K_SRCDOC = 5;
 
 // Enumerated attributes where an empty value does not mean true (aria-hidden=""
 // is not "true", draggable="" is "auto") and omitting one is not "false":
@@ -160,7 +171,7 @@ function attrKind(name) {
   if (kind !== undefined) return kind;
   if (!isValidAttrName(name)) throw new TypeError(`invalid attribute name ${JSON.stringify(name)}`);
   const lower = name.toLowerCase();
-  kind = lower === 'class' ? K_CLASS : lower === 'style' ? K_STYLE : isUrlAttr(lower) ? K_URL
+  kind = lower === 'class' ? K_CLASS : lower === 'style' ? K_STYLE : isUrlAttr(lower) ? K_URL : lower === 'srcdoc' ? K_SRCDOC
     : lower.startsWith('aria-') || TRUE_FALSE.has(lower) ? K_TRUE_FALSE : K_PLAIN;
   // Names are developer-chosen, so the cache stays small; the cap guards against generated names.
   if (attrKinds.size < 2000) attrKinds.set(name, kind);
@@ -182,7 +193,8 @@ function renderAttrs(attrs) {
       continue;
     }
     let s;
-    if (typeof v === 'string' && kind !== K_URL) s = v;
+    if (kind === K_SRCDOC) s = child(v); // a document: strings are its text, Html its markup
+    else if (typeof v === 'string' && kind !== K_URL) s = v;
     else if (kind === K_CLASS) s = classValue(v);
     else if (kind === K_STYLE) s = styleValue(v);
     else s = valueString(name, v);

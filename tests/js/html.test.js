@@ -11,7 +11,7 @@ import * as html from '../../js/html.js';
 
 const {
   h, raw, Html, Page, PAGE_ASSETS, ELEMENT_NAMES,
-  A, B, Br, Button, Code, Div, Footer, ForeignObject, H1, Header, I, Img, Input, Li, Link, Main, MapEl, Meta, Nav, P,
+  A, B, Br, Button, Code, Div, Footer, ForeignObject, H1, Header, I, Iframe, Img, Input, Li, Link, Main, MapEl, Meta, Nav, P,
   Pre, Script, Section, Span, Style, Svg, Circle, ClipPath, Table, Tbody, Td, TextEl, Textarea, Th, Thead, Time, Tr, Ul,
   signals, on, bind, text, show, classes, attr, computed, init, effect, indicator,
   $, set, toggle, inc, dec, add, sub, mul, div, post, get, put, patch, del, js, jsString,
@@ -194,6 +194,26 @@ test('script and style: strings are written as-is unless they could end the elem
   assert.throws(() => Style('</STYLE'), TypeError);
   assert.throws(() => Script({ x: 1 }, { y: 2 }, new Date()), TypeError);
   assert.equal(s(Style('</script>')), '<style></script></style>', '</script> cannot end a style element');
+});
+
+test('pre and textarea keep a leading newline (the parser drops one)', () => {
+  for (const [El, tag] of [[Pre, 'pre'], [Textarea, 'textarea']]) {
+    for (const content of ['\nx', '\r\nx', '\n\n', 'x\n', '']) {
+      const el = parseFragment(s(El(content))).childNodes[0];
+      assert.equal(el.childNodes.map((n) => n.value).join(''), content.replace(/\r\n?/g, '\n'), `${tag} ${JSON.stringify(content)}`);
+    }
+  }
+  assert.equal(s(Pre(raw('\n<b>x</b>'))), '<pre>\n\n<b>x</b></pre>');
+  assert.equal(s(Pre('x')), '<pre>x</pre>');
+});
+
+test('srcdoc is a document: a string is its text, Html its markup', () => {
+  const text = parseFragment(s(Iframe({ srcdoc: '<script>alert(1)</script>' }))).childNodes[0].attrs[0].value;
+  const inner = parseFragment(text);
+  assert.equal(inner.childNodes.length, 1);
+  assert.equal(inner.childNodes[0].nodeName, '#text', 'no element inside the frame');
+  const markup = parseFragment(s(Iframe({ srcdoc: P('a & b') }))).childNodes[0].attrs[0].value;
+  assert.equal(markup, '<p>a &amp; b</p>');
 });
 
 test('script content round-trips through a parser', () => {
