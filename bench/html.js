@@ -169,18 +169,7 @@ export async function run(report, { rounds = 7, roundMs = 250 } = {}) {
   return rows;
 }
 
-const plainReport = {
-  table(title, rows) {
-    const best = Math.max(...rows.map((r) => r.opsPerSec));
-    console.log(`\n${title}`);
-    console.log(`${'contender'.padEnd(30)} ${'ops/s'.padStart(10)} ${'vs best'.padStart(8)}  note`);
-    for (const r of rows) {
-      const ratio = r.opsPerSec ? (best / r.opsPerSec).toFixed(2) + 'x' : '-';
-      console.log(`${r.name.padEnd(30)} ${r.opsPerSec.toFixed(1).padStart(10)} ${ratio.padStart(8)}  ${r.note ?? ''}`);
-    }
-  },
-};
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await run(plainReport);
+  const { makeReport } = await import('./harness.js');
+  await run(makeReport());
 }

@@ -1,0 +1,89 @@
+/* fuzz_store.c - libFuzzer target for everything that decodes bytes from
+ * outside: NVAL input (records, queries, schemas) and snapshots.
+ * The first byte picks the entry point; the rest is its input. */
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include "api.h"
+#include "nval.h"
+
+int nw_entity_define(uint32_t len);
+int nw_create(uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
+int nw_insert_many(uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
+int nw_update(uint32_t table, uint32_t len, double ttl, uint32_t flags);
+int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t flags);
+int nw_query_prepare(uint32_t len);
+int nw_snapshot(void);
+int nw_restore(uint32_t len);
+int nw_all(uint32_t table);
+uint8_t *nw_input(uint32_t len);
+uint8_t *nw_out_ptr(void);
+uint32_t nw_out_len(void);
+
+static int ready;
+static uint8_t snap[1 << 16];
+static uint32_t snap_len;
+
+static void put(const uint8_t *p, size_t n) { memcpy(nw_input((uint32_t)n), p, n); }
+
+/* Task { title string, status enum, priority int 1..5, tags list, meta json } */
+static const char schema_json[] = "";
+static void setup(void) {
+    uint8_t b[512];
+    size_t n = 0;
+#define U32(v) do { uint32_t _v = (v); memcpy(b + n, &_v, 4); n += 4; } while (0)
+#define STR(s) do { b[n++] = NVAL_STR; U32((uint32_t)strlen(s)); memcpy(b + n, s, strlen(s)); n += strlen(s); } while (0)
+#define KEY(s) do { U32((uint32_t)strlen(s)); memcpy(b + n, s, strlen(s)); n += strlen(s); } while (0)
+#define OBJ(c) do { b[n++] = NVAL_OBJ; U32(c); } while (0)
+#define ARR(c) do { b[n++] = NVAL_ARR; U32(c); } while (0)
+    OBJ(3);
+    KEY("name"); STR("Task");
+    KEY("fields"); OBJ(5);
+      KEY("title"); OBJ(1); KEY("type"); STR("string");
+      KEY("status"); OBJ(2); KEY("type"); STR("enum"); KEY("values"); ARR(2); STR("open"); STR("done");
+      KEY("priority"); OBJ(1); KEY("type"); STR("int");
+      KEY("tags"); OBJ(2); KEY("type"); STR("list"); KEY("of"); STR("string");
+      KEY("meta"); OBJ(1); KEY("type"); STR("json");
+    KEY("unique"); ARR(1); STR("title");
+    (void)schema_json;
+    put(b, n);
+    nw_entity_define((uint32_t)n);
+    /* a few records, then a snapshot to mutate from */
+    for (int i = 0; i < 3; i++) {
+        n = 0;
+        OBJ(2); KEY("title"); b[n++] = NVAL_STR; U32(1); b[n++] = (uint8_t)('a' + i);
+        KEY("tags"); ARR(1); STR("x");
+        put(b, n);
+        nw_create(0, (uint32_t)n, -1, 1, 0);
+    }
+    nw_snapshot();
+    snap_len = nw_out_len() < sizeof snap ? nw_out_len() : 0;
+    memcpy(snap, nw_out_ptr(), snap_len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (!ready) { setup(); ready = 1; }
+    if (size < 1) return 0;
+    uint8_t mode = data[0] % 7;
+    const uint8_t *p = data + 1;
+    size_t n = size - 1;
+    switch (mode) {
+    case 0: put(p, n); nw_create(0, (uint32_t)n, -1, 3, n ? p[0] & 1 : 0); break;
+    case 1: put(p, n); nw_insert_many(0, (uint32_t)n, -1, 1, 0); break;
+    case 2: put(p, n); nw_update(0, (uint32_t)n, -1, 1); break;
+    case 3: put(p, n); nw_query_exec(0, (uint32_t)n, n ? p[0] % 6 : 0, 1); break;
+    case 4: put(p, n); nw_entity_define((uint32_t)n); break;
+    case 5: put(p, n); nw_restore((uint32_t)n); break;
+    case 6: {
+        /* a snapshot with a few bytes changed */
+        uint8_t copy[sizeof snap];
+        memcpy(copy, snap, snap_len);
+        for (size_t i = 0; i + 2 < n; i += 3) copy[(p[i] | p[i + 1] << 8) % (snap_len ? snap_len : 1)] = p[i + 2];
+        put(copy, snap_len);
+        nw_restore(snap_len);
+        break;
+    }
+    }
+    nw_all(0);
+    return 0;
+}

@@ -1,0 +1,1 @@
+export { sse, readSignals } from './datastar-sse.js';

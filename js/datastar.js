@@ -1,0 +1,3 @@
+// datastar.js - `nitro-wasm/datastar`: Datastar on the server (SSE events,
+// reading signals) and, in the browser, the bridge to entity events.
+export { sse, readSignals } from './datastar-sse.js';
