@@ -9,6 +9,7 @@ import { NitroError, errorMessage } from './errors.js';
 import { Encoder } from './nval.js';
 
 const latin1 = new TextDecoder('latin1');
+const utf8enc = new TextEncoder();
 const utf8 = new TextDecoder('utf-8');
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -69,6 +70,8 @@ export class Core {
     this.dv = new DataView(this.memory.buffer);
     this.enc = new Encoder();
     this.closed = false;
+    this.inPtr = 0;
+    this.inCap = 0;
     this.call0('nw_constants');
     this.constants = JSON.parse(this.outString());
     this.codes = this.constants.codes;
@@ -93,32 +96,64 @@ export class Core {
     }
   }
 
+  /** Makes the WASM input buffer hold at least n bytes. The buffer only
+   * moves when it grows, so small calls write straight into it. */
+  reserveInput(n) {
+    if (n > this.inCap) {
+      const cap = Math.max(n, 4096, this.inCap * 2);
+      const ptr = this.x.nw_input(cap);
+      if (!ptr) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
+      this.inPtr = ptr;
+      this.inCap = cap;
+    }
+    this.refresh();
+    return this.inPtr;
+  }
+
   /** Copies the encoder's bytes into the WASM input buffer; returns length. */
   send(enc = this.enc) {
     const len = enc.len;
-    const ptr = this.x.nw_input(len);
-    if (!ptr) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
-    this.refresh();
-    this.u8.set(enc.u8.subarray(0, len), ptr);
+    const ptr = this.reserveInput(len);
+    this.u8.set(len === enc.u8.length ? enc.u8 : enc.u8.subarray(0, len), ptr);
     return len;
   }
 
   /** Sends raw bytes as the input; returns length. */
   sendBytes(bytes) {
-    const ptr = this.x.nw_input(bytes.length);
-    if (!ptr) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
-    this.refresh();
+    const ptr = this.reserveInput(bytes.length);
     this.u8.set(bytes, ptr);
     return bytes.length;
   }
 
+  /** Writes a string's UTF-8 bytes straight into the input buffer (no
+   * length prefix); returns the byte count. */
+  sendStr(s) {
+    const n = s.length;
+    let ptr = this.reserveInput(n * 3);
+    const u8 = this.u8;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      u8[ptr + i] = c;
+    }
+    if (i === n) return n;
+    return i + utf8enc.encodeInto(s.slice(i), u8.subarray(ptr + i, ptr + n * 3)).written;
+  }
+
   /** Calls an export that follows the status-code convention. */
-  call0(name, ...args) {
+  call0(name, a, b, c, d, e) {
     if (this.closed) throw new NitroError('CLOSED', 'this nitro instance is closed');
-    const rc = this.x[name](...args);
+    const rc = this.x[name](a, b, c, d, e);
     this.refresh();
     if (rc !== 0) throw this.lastError();
     return rc;
+  }
+
+  /** Checks the status of an export called directly (hot paths). */
+  check(rc) {
+    if (this.u8.buffer !== this.memory.buffer) this.refresh();
+    if (rc !== 0) throw this.lastError();
   }
 
   /** The response of the last call, as a view (valid until the next call). */

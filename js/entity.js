@@ -44,6 +44,7 @@ export class Entity {
     this.fieldIndex = new Map(this.fields.map((f, i) => [f.name, i]));
     this.idName = this.fields[0].name;
     this.validateFn = typeof def.validate === 'function' ? def.validate : null;
+    if (def.ttl) nitro.usesTtl = true;
 
     const schema = {
       name,
@@ -150,7 +151,7 @@ export class Entity {
 
   create(data, options = {}) {
     const core = this.core;
-    const ttl = ttlArg(options);
+    const ttl = ttlArg(options, this);
     return this.write((flags) => {
       core.enc.reset();
       this.encodeData(data, core.enc);
@@ -161,7 +162,7 @@ export class Entity {
 
   upsert(data, options = {}) {
     const core = this.core;
-    const ttl = ttlArg(options);
+    const ttl = ttlArg(options, this);
     return this.write((flags) => {
       core.enc.reset();
       this.encodeData(data, core.enc);
@@ -173,7 +174,7 @@ export class Entity {
   insertMany(array, options = {}) {
     if (!Array.isArray(array)) throw this.error('VALIDATION', null, 'type', 'insertMany takes an array');
     const core = this.core;
-    const ttl = ttlArg(options);
+    const ttl = ttlArg(options, this);
     return this.write((flags) => {
       const enc = core.enc.reset();
       enc.byte(T.ARR);
@@ -186,7 +187,7 @@ export class Entity {
 
   update(id, patch, options = {}) {
     const core = this.core;
-    const ttl = ttlArg(options);
+    const ttl = ttlArg(options, this);
     checkId(this, id);
     return this.write((flags) => {
       const enc = core.enc.reset();
@@ -217,18 +218,22 @@ export class Entity {
   // ---- reads ---------------------------------------------------------------------
 
   /** Writes a raw id into the input buffer; returns its byte length. */
-  sendId(id) {
-    this.core.enc.reset().raw(id);
-    return this.core.send();
-  }
+  sendId(id) { return this.core.sendStr(id); }
 
   get(id) {
     if (typeof id !== 'string') return null;
     const core = this.core;
-    const len = this.sendId(id);
-    this.nitro._now();
-    core.call0('nw_get', this.table, len);
-    return this.readRecord(this.out());
+    if (core.closed) core.call0('nw_get');
+    const len = core.sendStr(id);
+    if (this.nitro.usesTtl) this.nitro._now();
+    const x = core.x;
+    core.check(x.nw_get(this.table, len));
+    const at = x.nw_out_ptr();
+    const dv = core.dv;
+    if (dv.getUint32(at, true) === 0) return null;
+    const r = this.reader;
+    r.u8 = core.u8; r.dv = dv; r.at = at + 4;
+    return this.decode(r);
   }
 
   getMany(ids) {
@@ -281,8 +286,9 @@ export class Entity {
   }
 }
 
-function ttlArg(options) {
+function ttlArg(options, entity) {
   if (options.ttl === undefined || options.ttl === null) return -1;
+  if (entity) entity.nitro.usesTtl = true;
   const t = Number(options.ttl);
   return Number.isFinite(t) && t >= 0 ? t : -1;
 }

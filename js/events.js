@@ -6,7 +6,7 @@
 // Design: every subscription sits in one Set, in subscription order. For each
 // event type the bus keeps a *route*: the matching handlers merged into one
 // array ordered by priority, then subscription order, plus that type's
-// counters. Emitting is one Map lookup and a loop over that array. Routes are
+// counters. Emitting is one property lookup and a loop over that array. Routes are
 // patched when subscriptions change, copy-on-write: a dispatch that is running
 // keeps iterating the array it started with, which is what gives the snapshot
 // semantics documented on `on()`.

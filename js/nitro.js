@@ -24,6 +24,7 @@ class Nitro {
     this.txDepth = 0;
     this.pending = [];
     this.flagCache = new Map();
+    this.usesTtl = false;
     // The random part of generated ids, so that ids of different clients differ.
     const tag = new Uint8Array(5);
     globalThis.crypto.getRandomValues(tag);

@@ -7,8 +7,13 @@ const NULL = 0x00, FALSE = 0x01, TRUE = 0x02, NUM = 0x03, STR = 0x04, ARR = 0x05
 
 /** Reads short strings with a plain loop: for ASCII below ~32 bytes it is
  * several times cheaper than TextDecoder's fixed cost (TOOLCHAIN.md). */
+// Node's Buffer has a native UTF-8 slice that skips TextDecoder's per-call
+// overhead; browsers use TextDecoder.
+const nodeUtf8Slice = typeof Buffer === 'function' && typeof Buffer.prototype.utf8Slice === 'function' ? Buffer.prototype.utf8Slice : null;
+
 export function readStr(u8, at, n) {
   if (n === 0) return '';
+  if (nodeUtf8Slice !== null && n > 12) return nodeUtf8Slice.call(u8, at, at + n);
   if (n <= 12) {
     let s = '';
     for (let i = 0; i < n; i++) {
@@ -87,8 +92,48 @@ export class Reader {
   }
 }
 
-/** Builds the per-entity decoder: stored field bytes -> a fresh record. */
+/** Builds the per-entity decoder: stored field bytes -> a fresh record.
+ * Where the page allows it (no CSP forbidding eval), the decoder is
+ * generated as straight-line code with constant property names, which V8
+ * compiles to monomorphic stores: about twice as fast as the generic loop. */
 export function makeDecoder(fields, Rec) {
+  try {
+    return makeFastDecoder(fields, Rec);
+  } catch {
+    return makeLoopDecoder(fields, Rec);
+  }
+}
+
+function makeFastDecoder(fields, Rec) {
+  const lines = ['const rec = new Rec(); let at = r.at, n = 0, tag = 0;'];
+  fields.forEach((f, i) => {
+    const key = `rec[${JSON.stringify(f.name)}]`;
+    lines.push(`tag = u8[at];`);
+    if (f.type === 'id' || f.type === 'string' || f.type === 'ref') {
+      lines.push(`if (tag === ${STR}) { n = dv.getUint32(at + 1, true); ${key} = readStr(u8, at + 5, n); at += 5 + n; }`);
+    } else if (f.type === 'int' || f.type === 'float') {
+      lines.push(`if (tag === ${NUM}) { ${key} = dv.getFloat64(at + 1, true); at += 9; }`);
+    } else if (f.type === 'datetime') {
+      lines.push(`if (tag === ${NUM}) { ${key} = iso(dv.getFloat64(at + 1, true)); at += 9; }`);
+    } else if (f.type === 'enum') {
+      lines.push(`if (tag === ${ENUM}) { ${key} = enums[${i}][u8[at + 1]]; at += 2; }`);
+    } else if (f.type === 'bool') {
+      lines.push(`if (tag === ${TRUE} || tag === ${FALSE}) { ${key} = tag === ${TRUE}; at += 1; }`);
+    } else if (f.type === 'list' && f.spec?.of === 'string') {
+      lines.push(`if (tag === ${ARR}) { n = dv.getUint32(at + 1, true); at += 5; const a = new Array(n); for (let k = 0; k < n; k++) { const l = dv.getUint32(at + 1, true); a[k] = readStr(u8, at + 5, l); at += 5 + l; } ${key} = a; }`);
+    } else {
+      lines.push(`if (false) {}`);
+    }
+    lines.push(`else if (tag === ${NULL}) { ${key} = null; at += 1; } else { r.at = at; ${key} = r.value(); at = r.at; }`);
+  });
+  lines.push('r.at = at; return rec;');
+  const body = `return function decode(r) { const u8 = r.u8, dv = r.dv; ${lines.join('\n')} };`;
+  // eslint-disable-next-line no-new-func
+  const build = new Function('Rec', 'readStr', 'iso', 'enums', body);
+  return build(Rec, readStr, iso, fields.map((f) => f.values || null));
+}
+
+function makeLoopDecoder(fields, Rec) {
   const n = fields.length;
   const names = fields.map((f) => f.name);
   const kinds = fields.map((f) => (f.type === 'enum' ? 1 : f.type === 'datetime' ? 2 : 0));
