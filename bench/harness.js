@@ -47,3 +47,20 @@ export function makeReport(out = console.log) {
     line(text) { out(text); },
   };
 }
+
+/** ops/s of fn (one operation per call), run until `ms` have passed after a
+ * short warm-up; good for operations whose cost varies by orders of
+ * magnitude between contenders. */
+export function rate(fn, ms = 300) {
+  const warm = now() + Math.min(50, ms / 4);
+  while (now() < warm) fn();
+  let n = 0;
+  const start = now();
+  let t = start;
+  while (t - start < ms) {
+    for (let i = 0; i < 8; i++) fn();
+    n += 8;
+    t = now();
+  }
+  return (n / (t - start)) * 1000;
+}

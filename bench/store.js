@@ -1,19 +1,25 @@
-// store.js - the entity store against plain JS and in-memory databases.
-import { opsPerSec, makeReport } from './harness.js';
+// store.js - the entity store against plain JS and in-memory databases, on
+// the workload of the entity-store issue: 100,000 task records.
+import { rate, makeReport } from './harness.js';
 import { createNitro } from '../dist/nitro.js';
+import loki from 'lokijs';
+import { createStore, createQueries } from 'tinybase';
+import initSqlJs from 'sql.js';
+import Database from 'better-sqlite3';
 
-const N = 100_000;
+const N = Number(process.env.BENCH_N || 100_000);
+const STATUSES = ['open', 'done', 'blocked'];
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'report', 'fix', 'write', 'review', 'deploy', 'café', 'naïve', 'test',
+  'server', 'client', 'index', 'query', 'render', 'patch', 'signal', 'event'];
 
-function makeData(n) {
-  const statuses = ['open', 'done', 'blocked'];
-  const words = ['alpha', 'beta', 'gamma', 'delta', 'report', 'fix', 'write', 'review', 'deploy', 'café', 'naïve', 'test'];
+export function makeTasks(n) {
   const out = new Array(n);
   for (let i = 0; i < n; i++) {
     out[i] = {
       id: `t${String(i).padStart(7, '0')}`,
-      title: `${words[i % 12]} <${words[(i * 7) % 12]}> & "${words[(i * 3) % 12]}" #${i}`,
-      status: statuses[i % 3],
-      priority: 1 + (i % 5),
+      title: `${WORDS[i % 20]} <${WORDS[(i * 7) % 20]}> & "${WORDS[(i * 3) % 20]}" ${WORDS[(i * 11) % 17]} #${i}`,
+      status: STATUSES[i % 3],
+      priority: 1 + ((i * 7) % 5),
       tags: i % 2 ? ['a', 'b'] : ['c'],
       created: 1_700_000_000_000 + i * 1000,
     };
@@ -25,95 +31,230 @@ const taskDef = {
   fields: {
     id: { type: 'id' },
     title: { type: 'string', required: true },
-    status: { type: 'enum', values: ['open', 'done', 'blocked'], default: 'open' },
+    status: { type: 'enum', values: STATUSES, default: 'open' },
     priority: { type: 'int', min: 1, max: 5, default: 3 },
     tags: { type: 'list', of: 'string', default: [] },
     created: { type: 'datetime' },
   },
+  indexes: ['status', ['status', 'priority']],
+  search: ['title'],
 };
 
+// ---- contenders: each implements the same operations ------------------------
+
+async function nitroContender() {
+  let nitro, Task;
+  const fresh = async () => { if (nitro) nitro.close(); nitro = await createNitro(); Task = nitro.entity('Task', taskDef); };
+  await fresh();
+  const q = () => Task.where({ status: 'open', priority: { gte: 3 } }).orderBy('-priority', 'id').limit(50);
+  return {
+    name: 'nitro',
+    fresh,
+    insertBulk: (data) => Task.insertMany(data),
+    insertOne: (d) => Task.create(d),
+    get: (id) => Task.get(id),
+    query: () => q().all(),
+    count: (s) => Task.count({ status: s }),
+    search: typeof Task.search === 'function' ? (text) => Task.search(text, { limit: 20 }) : null,
+    update: (id, p) => Task.update(id, { priority: p }),
+    delete: (id) => Task.delete(id),
+    bytes: () => nitro.stats().entities.Task.bytes,
+  };
+}
+
+function mapContender() {
+  let map;
+  const fold = (s) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return {
+    name: 'JS Map + filter/sort',
+    fresh: () => { map = new Map(); },
+    insertBulk: (data) => { for (const d of data) map.set(d.id, { ...d, tags: [...d.tags] }); },
+    insertOne: (d) => map.set(d.id, { ...d, tags: [...d.tags] }),
+    get: (id) => { const o = map.get(id); return o ? { ...o, tags: [...o.tags] } : null; },
+    query: () => {
+      const rows = [];
+      for (const r of map.values()) if (r.status === 'open' && r.priority >= 3) rows.push(r);
+      rows.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return rows.slice(0, 50).map((o) => ({ ...o, tags: [...o.tags] }));
+    },
+    count: (s) => { let n = 0; for (const r of map.values()) if (r.status === s) n++; return n; },
+    search: (text) => {
+      const words = fold(text).split(/\s+/).filter(Boolean);
+      const out = [];
+      for (const r of map.values()) {
+        const t = fold(r.title);
+        if (words.every((w) => t.includes(w))) { out.push(r); if (out.length === 20) break; }
+      }
+      return out;
+    },
+    update: (id, p) => { const o = map.get(id); map.set(id, { ...o, priority: p }); },
+    delete: (id) => map.delete(id),
+  };
+}
+
+function lokiContender() {
+  let db, coll;
+  return {
+    name: 'LokiJS (indexed)',
+    fresh: () => {
+      db = new loki('bench.db');
+      coll = db.addCollection('tasks', { unique: ['id'], indices: ['status', 'priority'], clone: true, disableMeta: true });
+    },
+    insertBulk: (data) => coll.insert(data.map((d) => ({ ...d, tags: [...d.tags] }))),
+    insertOne: (d) => coll.insert({ ...d, tags: [...d.tags] }),
+    get: (id) => coll.by('id', id),
+    query: () => coll.chain().find({ status: 'open', priority: { $gte: 3 } }).compoundsort([['priority', true], 'id']).limit(50).data(),
+    count: (s) => coll.count({ status: s }),
+    search: null,
+    update: (id, p) => { const o = coll.by('id', id); o.priority = p; coll.update(o); },
+    delete: (id) => coll.findAndRemove({ id }),
+  };
+}
+
+function tinybaseContender() {
+  let store, queries;
+  return {
+    name: 'TinyBase (queries)',
+    fresh: () => {
+      store = createStore();
+      queries = createQueries(store);
+      queries.setQueryDefinition('q', 'tasks', ({ select, where }) => {
+        select('title'); select('status'); select('priority'); select('tags'); select('created');
+        where('status', 'open');
+        where((getCell) => getCell('priority') >= 3);
+      });
+    },
+    insertBulk: (data) => store.transaction(() => { for (const d of data) store.setRow('tasks', d.id, { title: d.title, status: d.status, priority: d.priority, tags: JSON.stringify(d.tags), created: d.created }); }),
+    insertOne: (d) => store.setRow('tasks', d.id, { title: d.title, status: d.status, priority: d.priority, tags: JSON.stringify(d.tags), created: d.created }),
+    get: (id) => store.getRow('tasks', id),
+    query: () => queries.getResultSortedRowIds('q', 'priority', true, 0, 50).map((id) => queries.getResultRow('q', id)),
+    count: (s) => { let n = 0; store.forEachRow('tasks', (id) => { if (store.getCell('tasks', id, 'status') === s) n++; }); return n; },
+    search: null,
+    update: (id, p) => store.setCell('tasks', id, 'priority', p),
+    delete: (id) => store.delRow('tasks', id),
+  };
+}
+
+function sqlContender(name, open, fts) {
+  let db, st;
+  const run = (sql) => (db.exec ? db.exec(sql) : db.run(sql));
+  return {
+    name,
+    fresh: () => {
+      if (db) db.close();
+      db = open();
+      run('CREATE TABLE tasks (id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, priority INTEGER NOT NULL, tags TEXT, created INTEGER) WITHOUT ROWID');
+      run('CREATE INDEX tasks_status_priority ON tasks (status, priority)');
+      run(`CREATE VIRTUAL TABLE tasks_fts USING ${fts}(id UNINDEXED, title)`);
+      st = {
+        ins: db.prepare('INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)'),
+        insFts: db.prepare('INSERT INTO tasks_fts VALUES (?, ?)'),
+        get: db.prepare('SELECT * FROM tasks WHERE id = ?'),
+        q: db.prepare("SELECT * FROM tasks WHERE status = 'open' AND priority >= 3 ORDER BY priority DESC, id LIMIT 50"),
+        count: db.prepare('SELECT count(*) AS n FROM tasks WHERE status = ?'),
+        search: db.prepare('SELECT t.* FROM tasks_fts f JOIN tasks t ON t.id = f.id WHERE tasks_fts MATCH ? LIMIT 20'),
+        upd: db.prepare('UPDATE tasks SET priority = ? WHERE id = ?'),
+        del: db.prepare('DELETE FROM tasks WHERE id = ?'),
+      };
+    },
+    db: () => db,
+    st: () => st,
+  };
+}
+
+function sqljsContender(SQL) {
+  const c = sqlContender('sql.js (SQLite WASM, prepared)', () => new SQL.Database(), 'fts4');
+  const one = (stmt, params) => { stmt.bind(params); const r = stmt.step() ? stmt.getAsObject() : null; stmt.reset(); return r; };
+  const all = (stmt, params) => { if (params) stmt.bind(params); const out = []; while (stmt.step()) out.push(stmt.getAsObject()); stmt.reset(); return out; };
+  const exec = (stmt, params) => { stmt.run(params); };
+  const ins = (d) => { exec(c.st().ins, [d.id, d.title, d.status, d.priority, JSON.stringify(d.tags), d.created]); exec(c.st().insFts, [d.id, d.title]); };
+  return {
+    ...c,
+    insertBulk: (data) => { c.db().run('BEGIN'); for (const d of data) ins(d); c.db().run('COMMIT'); },
+    insertOne: ins,
+    get: (id) => one(c.st().get, [id]),
+    query: () => all(c.st().q),
+    count: (s) => one(c.st().count, [s]).n,
+    search: (text) => all(c.st().search, [ftsQuery(text)]),
+    update: (id, p) => exec(c.st().upd, [p, id]),
+    delete: (id) => exec(c.st().del, [id]),
+  };
+}
+
+function betterSqliteContender() {
+  const c = sqlContender('better-sqlite3 (native, :memory:)', () => new Database(':memory:'), 'fts5');
+  const ins = (d) => { c.st().ins.run(d.id, d.title, d.status, d.priority, JSON.stringify(d.tags), d.created); c.st().insFts.run(d.id, d.title); };
+  return {
+    ...c,
+    insertBulk: (data) => c.db().transaction(() => { for (const d of data) ins(d); })(),
+    insertOne: ins,
+    get: (id) => c.st().get.get(id),
+    query: () => c.st().q.all(),
+    count: (s) => c.st().count.get(s).n,
+    search: (text) => c.st().search.all(ftsQuery(text)),
+    update: (id, p) => c.st().upd.run(p, id),
+    delete: (id) => c.st().del.run(id),
+  };
+}
+
+function ftsQuery(text) {
+  const words = text.split(/\s+/).filter(Boolean).map((w) => `"${w.replace(/"/g, '""')}"`);
+  if (words.length) words[words.length - 1] += '*';
+  return words.join(' ');
+}
+
+// ---- the run -----------------------------------------------------------------------
+
 export async function run(report) {
-  const data = makeData(N);
+  const data = makeTasks(N);
   const ids = data.map((d) => d.id);
-  const rows = { insert: [], get: [], update: [], delete: [] };
+  const SQL = await initSqlJs();
+  const contenders = [await nitroContender(), mapContender(), lokiContender(), tinybaseContender(), sqljsContender(SQL), betterSqliteContender()];
+  const rows = {};
+  const add = (op, name, opsPerSec, note) => (rows[op] ||= []).push({ name, opsPerSec, note });
+  const sample = (k) => ids[(k * 7919) % N];
 
-  // --- nitro ---
-  {
-    let nitro, Task;
-    const fresh = async () => { nitro = await createNitro(); Task = nitro.entity('Task', taskDef); };
-    await fresh();
-    // one-by-one create into a fresh store each round
-    const insertRounds = [];
-    for (let r = 0; r < 4; r++) {
-      await fresh();
-      const a = performance.now();
-      for (let i = 0; i < N; i++) Task.create(data[i]);
-      insertRounds.push(performance.now() - a);
-    }
-    insertRounds.sort((x, y) => x - y);
-    rows.insert.push({ name: 'nitro create (one by one)', opsPerSec: N / insertRounds[1] * 1000 });
-    const bulk = [];
-    for (let r = 0; r < 4; r++) {
-      await fresh();
-      const a = performance.now();
-      Task.insertMany(data);
-      bulk.push(performance.now() - a);
-    }
-    bulk.sort((x, y) => x - y);
-    rows.insert.push({ name: 'nitro insertMany (bulk)', opsPerSec: N / bulk[1] * 1000 });
-    let sink = 0;
-    rows.get.push({ name: 'nitro get', opsPerSec: opsPerSec(() => { for (let i = 0; i < N; i++) sink += Task.get(ids[i]).priority; }, N) });
-    let flip = 0;
-    rows.update.push({ name: 'nitro update', opsPerSec: opsPerSec(() => { flip ^= 1; for (let i = 0; i < N; i++) Task.update(ids[i], { priority: 1 + ((i + flip) % 5) }); }, N) });
-    const before = nitro.stats();
-    report.memNitro = before.heapBytes / N;
-    const del = [];
+  for (const c of contenders) {
+    // bulk insert: fresh store each round, median of 3
+    const times = [];
     for (let r = 0; r < 3; r++) {
-      await fresh();
-      Task.insertMany(data);
+      await c.fresh();
       const a = performance.now();
-      for (let i = 0; i < N; i++) Task.delete(ids[i]);
-      del.push(performance.now() - a);
+      c.insertBulk(data);
+      times.push(performance.now() - a);
     }
-    del.sort((x, y) => x - y);
-    rows.delete.push({ name: 'nitro delete', opsPerSec: N / del[1] * 1000 });
-    if (sink < 0) console.log(sink);
+    times.sort((x, y) => x - y);
+    add('insertBulk', c.name, (N / times[1]) * 1000);
+    await c.fresh();
+    let a = performance.now();
+    for (let i = 0; i < N; i++) c.insertOne(data[i]);
+    add('insertOne', c.name, (N / (performance.now() - a)) * 1000);
+    let k = 0;
+    add('get', c.name, rate(() => c.get(sample(k++))));
+    add('query', c.name, rate(() => c.query(), 500));
+    add('count', c.name, rate(() => c.count(STATUSES[k++ % 3]), 300));
+    if (c.search) add('search', c.name, rate(() => c.search(['rev', 'alpha rep', 'café de', 'signal patch'][k++ % 4]), 500));
+    else add('search', c.name, 0, 'no full-text index');
+    k = 0;
+    a = performance.now();
+    for (let i = 0; i < 10_000; i++) c.update(sample(i), 1 + (i % 5));
+    add('update', c.name, (10_000 / (performance.now() - a)) * 1000);
+    const D = Math.min(10_000, Math.floor(N / 3));
+    a = performance.now();
+    for (let i = 0; i < D; i++) c.delete(ids[i * 3]);
+    add('delete', c.name, (D / (performance.now() - a)) * 1000);
+    if (c.bytes) report.nitroBytesPerRecord = c.bytes() / (N - D);
   }
-
-  // --- plain JS Map of objects (snapshots copied on the way in and out, as nitro's records are) ---
-  {
-    let map;
-    const ins = [];
-    for (let r = 0; r < 4; r++) {
-      map = new Map();
-      const a = performance.now();
-      for (let i = 0; i < N; i++) { const d = data[i]; map.set(d.id, { ...d, tags: [...d.tags] }); }
-      ins.push(performance.now() - a);
-    }
-    ins.sort((x, y) => x - y);
-    rows.insert.push({ name: 'JS Map (copy in)', opsPerSec: N / ins[1] * 1000 });
-    let sink = 0;
-    rows.get.push({ name: 'JS Map get (shared object)', opsPerSec: opsPerSec(() => { for (let i = 0; i < N; i++) sink += map.get(ids[i]).priority; }, N) });
-    rows.get.push({ name: 'JS Map get + copy (snapshot)', opsPerSec: opsPerSec(() => { for (let i = 0; i < N; i++) { const o = map.get(ids[i]); sink += { ...o, tags: [...o.tags] }.priority; } }, N) });
-    let flip = 0;
-    rows.update.push({ name: 'JS Map update (replace object)', opsPerSec: opsPerSec(() => { flip ^= 1; for (let i = 0; i < N; i++) { const o = map.get(ids[i]); map.set(ids[i], { ...o, priority: 1 + ((i + flip) % 5) }); } }, N) });
-    const del = [];
-    for (let r = 0; r < 3; r++) {
-      const m = new Map(map);
-      const a = performance.now();
-      for (let i = 0; i < N; i++) m.delete(ids[i]);
-      del.push(performance.now() - a);
-    }
-    del.sort((x, y) => x - y);
-    rows.delete.push({ name: 'JS Map delete', opsPerSec: N / del[1] * 1000 });
-    if (sink < 0) console.log(sink);
-  }
-
-  report.table(`store: insert ${N.toLocaleString('en')} task records`, rows.insert);
-  report.table(`store: get by id x${N.toLocaleString('en')}`, rows.get);
-  report.table(`store: update one field x${N.toLocaleString('en')}`, rows.update);
-  report.table(`store: delete x${N.toLocaleString('en')}`, rows.delete);
-  report.line(`  nitro heap per record: ${report.memNitro.toFixed(0)} bytes (C heap, rows + primary key)`);
+  const title = (s) => `store (${N.toLocaleString('en')} tasks): ${s}`;
+  report.table(title('insert all, one batch'), rows.insertBulk);
+  report.table(title('insert one by one'), rows.insertOne);
+  report.table(title('get by id'), rows.get);
+  report.table(title("query status='open' AND priority>=3 ORDER BY -priority, id LIMIT 50"), rows.query);
+  report.table(title('count by status'), rows.count);
+  report.table(title('full-text search (prefix on last word), 20 results'), rows.search);
+  report.table(title('update one field x10,000'), rows.update);
+  report.table(title(`delete x${Math.min(10_000, Math.floor(N / 3)).toLocaleString('en')}`), rows.delete);
+  if (report.nitroBytesPerRecord) report.line(`  nitro memory per record: ${report.nitroBytesPerRecord.toFixed(0)} bytes (rows, keys, indexes in WASM memory)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run(makeReport());
