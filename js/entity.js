@@ -263,6 +263,22 @@ export class Entity {
 
   findBy(where) { return this.where(where).first(); }
 
+  /** Records ranked by relevance: every word must match (case- and
+   * accent-insensitive), the last one as a prefix. */
+  search(text, options = {}) {
+    if (typeof text !== 'string') throw this.error('QUERY', null, 'search', 'search text must be a string');
+    const core = this.core;
+    if (options.where !== undefined && options.where !== null && (typeof options.where !== 'object' || Array.isArray(options.where))) {
+      throw this.error('QUERY', null, 'type', 'a where clause is an object');
+    }
+    const limit = options.limit === undefined || options.limit === null ? null : options.limit;
+    if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw this.error('QUERY', null, 'limit', 'limit must be a non-negative integer');
+    core.enc.reset().value({ text, where: options.where ?? null, limit });
+    this.nitro._now();
+    core.call0('nw_search', this.table, core.send());
+    return this.readRecords(this.out());
+  }
+
   /** The record a ref field of `rec` points at, or null. */
   related(rec, field) {
     const f = this.fields[this.fieldIndex.get(field)];

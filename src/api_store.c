@@ -572,3 +572,45 @@ NW_EXPORT int nw_restore(uint32_t len) {
     store = fresh;
     return nw_api_end(NW_OK);
 }
+
+/* search: input { text, where?, limit? }; output u32 count + records, best
+ * first (score, then insertion order). */
+NW_EXPORT int nw_search(uint32_t table, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_table *t;
+    const uint8_t *v;
+    nw_code rc = need_table(table, &t, err);
+    if (!rc) rc = input_value(len, &v, err);
+    if (rc) return nw_api_end(rc);
+    const nw_entity_def *def = nw_table_def(t);
+    if (!def->nsearch)
+        return nw_api_end(nw_error_set(err, NW_E_QUERY, def->name, NULL, "search", "%s has no search fields (declare `search: [...]`)", def->name));
+    uint32_t tl = 0;
+    const char *text = nval_str(nval_get(v, "text"), &tl);
+    if (!text) return nw_api_end(nw_error_set(err, NW_E_QUERY, def->name, NULL, "search", "search text must be a string"));
+    double limit = nval_num(nval_get(v, "limit"), -1);
+    nw_query *q = NULL;
+    const uint8_t *where = nval_get(v, "where");
+    if (where && where[0] != NVAL_NULL && (rc = nw_query_parse(store, table, v, &q, err))) return nw_api_end(rc);
+    nw_fts *f = nw_table_fts(t);
+    if (!f) { nw_query_free(q); return nw_api_end(nw_error_nomem(err)); }
+    nw_fts_hit *hits = NULL;
+    size_t n = 0;
+    if (nw_fts_query(f, text, tl, &hits, &n) != 0) { nw_query_free(q); return nw_api_end(nw_error_nomem(err)); }
+    nw_buf *o = nw_api_out();
+    size_t count_at = o->len;
+    nw_buf_u32(o, 0);
+    uint32_t k = 0;
+    for (size_t i = 0; i < n && (limit < 0 || k < limit); i++) {
+        uint32_t slot = hits[i].slot;
+        if (!nw_table_visible(store, t, slot)) continue;
+        if (q && !nw_query_matches(q, nw_table_row(t, slot))) continue;
+        put_row(o, nw_table_row(t, slot));
+        k++;
+    }
+    nw_buf_patch_u32(o, count_at, k);
+    nw_free(hits);
+    nw_query_free(q);
+    return nw_api_end(NW_OK);
+}

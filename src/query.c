@@ -478,16 +478,238 @@ static bool id_lookup(const nw_query *q, const uint8_t **id, uint32_t *len) {
     return false;
 }
 
+static nw_code run_scan(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
+static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
+
+/* ---- planning ------------------------------------------------------------------------ */
+
+typedef struct plan {
+    int index;              /* -1: walk the primary key order (or slots) */
+    size_t lo, hi;          /* rank range in that index */
+    uint32_t used;          /* conditions the bounds enforce */
+    uint32_t nconds;        /* top-level conditions */
+    bool empty;             /* provably no match */
+    uint32_t eq_fields;     /* eq prefix length */
+    bool range;             /* a range on the next field */
+} plan;
+
+#define MAX_CONDS 64
+
+static uint32_t top_conds(const qnode *w, const qnode **out) {
+    uint32_t n = 0;
+    if (!w || w->kind != Q_AND) return 0;
+    for (uint32_t i = 0; i < w->nkids && n < MAX_CONDS; i++) {
+        const qnode *k = w->kids[i];
+        if (k->kind == Q_CMP) out[n++] = k;
+        else if (k->kind == Q_AND) {
+            for (uint32_t j = 0; j < k->nkids && n < MAX_CONDS; j++) {
+                if (k->kids[j]->kind == Q_CMP) out[n++] = k->kids[j];
+                else { out[n++] = k->kids[j]; }
+            }
+        } else out[n++] = k;
+    }
+    return n;
+}
+
+static bool is_range(const qnode *c) {
+    return c->kind == Q_CMP && (c->op == OP_GT || c->op == OP_GTE || c->op == OP_LT || c->op == OP_LTE);
+}
+
+static void make_plan(nw_store *s, const nw_query *q, plan *p) {
+    memset(p, 0, sizeof *p);
+    p->index = -1;
+    const qnode *conds[MAX_CONDS];
+    uint32_t n = top_conds(q->where, conds);
+    p->nconds = q->where ? (n ? n : q->where->nkids) : 0;
+    nw_table *t = q->t;
+    int best = -1;
+    uint32_t best_score = 0;
+    for (uint32_t i = 1; i < nw_table_nindexes(t); i++) {
+        const nw_keydef *k = nw_table_index_key(t, i);
+        uint32_t m = 0, score = 0;
+        for (; m < k->nfields; m++) {
+            bool found = false;
+            for (uint32_t c = 0; c < n; c++)
+                if (conds[c]->kind == Q_CMP && conds[c]->op == OP_EQ && conds[c]->field == k->fields[m] && conds[c]->vals[0] != NVAL_NULL) found = true;
+            if (!found) break;
+        }
+        score = m * 4;
+        if (m < k->nfields)
+            for (uint32_t c = 0; c < n; c++)
+                if (is_range(conds[c]) && conds[c]->field == k->fields[m]) { score += 1; break; }
+        if (score > best_score) { best_score = score; best = (int)i; }
+    }
+    if (best < 0) return;
+    nw_oindex *ix = nw_table_index(t, (uint32_t)best);
+    if (!ix) return;   /* stale and cannot be rebuilt: scan */
+    const nw_keydef *k = nw_table_index_key(t, (uint32_t)best);
+    nw_ikey lo = { 0, { 0 } }, hi = { 0, { 0 } };
+    uint32_t used = 0;
+    uint32_t m = 0;
+    for (; m < k->nfields; m++) {
+        const qnode *eq = NULL;
+        for (uint32_t c = 0; c < n; c++)
+            if (conds[c]->kind == Q_CMP && conds[c]->op == OP_EQ && conds[c]->field == k->fields[m] && conds[c]->vals[0] != NVAL_NULL) { eq = conds[c]; break; }
+        if (!eq) break;
+        if (eq->unknown_enum) { p->empty = true; return; }
+        lo.vals[lo.n++] = eq->vals;
+        hi.vals[hi.n++] = eq->vals;
+        used++;
+    }
+    p->eq_fields = m;
+    nw_okeycmp kc = nw_table_index_keycmp();
+    size_t rlo = lo.n ? nw_oindex_lower(ix, &lo, kc) : 0;
+    size_t rhi = hi.n ? nw_oindex_upper(ix, &hi, kc) : nw_oindex_size(ix);
+    if (m < k->nfields) {
+        /* at most one lower and one upper bound on the next field */
+        const qnode *lower = NULL, *upper = NULL;
+        for (uint32_t c = 0; c < n; c++) {
+            const qnode *r = conds[c];
+            if (!is_range(r) || r->field != k->fields[m]) continue;
+            if ((r->op == OP_GT || r->op == OP_GTE) && !lower) lower = r;
+            if ((r->op == OP_LT || r->op == OP_LTE) && !upper) upper = r;
+        }
+        if (lower) {
+            lo.vals[lo.n++] = lower->vals;
+            size_t r = lower->op == OP_GTE ? nw_oindex_lower(ix, &lo, kc) : nw_oindex_upper(ix, &lo, kc);
+            if (r > rlo) rlo = r;
+            used++;
+            p->range = true;
+        }
+        if (upper) {
+            hi.vals[hi.n++] = upper->vals;
+            size_t r = upper->op == OP_LTE ? nw_oindex_upper(ix, &hi, kc) : nw_oindex_lower(ix, &hi, kc);
+            if (r < rhi) rhi = r;
+            used++;
+            p->range = true;
+        }
+    }
+    p->index = best;
+    p->lo = rlo;
+    p->hi = rhi > rlo ? rhi : rlo;
+    p->used = used;
+    (void)s;
+}
+
+/* True when the plan's index walk already yields the requested order:
+ * returns +1 (forward), -1 (backward by groups of the range field), 0 no. */
+static int plan_order(const nw_query *q, const plan *p) {
+    if (p->index < 0) return 0;
+    const nw_keydef *k = nw_table_index_key(q->t, (uint32_t)p->index);
+    uint32_t nord = q->norder;
+    /* a trailing id ascending is the tie-break anyway */
+    if (nord && q->order[nord - 1] == 0 && !q->desc[nord - 1]) nord--;
+    if (nord == 0) return k->nfields == p->eq_fields ? 1 : 0;
+    if (nord == 1 && k->nfields == p->eq_fields + 1 && q->order[0] == k->fields[p->eq_fields]) return q->desc[0] ? -1 : 1;
+    return 0;
+}
+
 nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    const nw_table *t = q->t;
-    const nw_entity_def *def = nw_table_def(t);
-    sortctx c = { q, t, def };
-    double lim = ignore_window ? -1 : q->limit;
-    double off = ignore_window ? 0 : q->offset;
-    uint32_t nslots = nw_table_nslots(t);
+    {
+        plan p;
+        const nw_table *pt = q->t;
+        {
+            const uint8_t *idp;
+            uint32_t idl;
+            if (!id_lookup(q, &idp, &idl)) {
+                make_plan(s, q, &p);
+                if (p.empty) {
+                    *slots = nw_malloc(sizeof(uint32_t));
+                    if (!*slots) return nw_error_nomem(err);
+                    *count = 0;
+                    return NW_OK;
+                }
+                int dir = plan_order(q, &p);
+                bool pk_walk = p.index < 0 && q->norder == 0;
+                nw_oindex *ix = p.index >= 0 ? nw_table_index(q->t, (uint32_t)p.index) : pk_walk ? nw_table_index(q->t, 0) : NULL;
+                if (ix && (dir != 0 || pk_walk)) {
+                    double lim = ignore_window ? -1 : q->limit;
+                    double off = ignore_window ? 0 : q->offset;
+                    size_t lo = pk_walk ? 0 : p.lo, hi = pk_walk ? nw_oindex_size(ix) : p.hi;
+                    size_t want = lim >= 0 ? (size_t)(lim + off) : hi - lo;
+                    if (want > hi - lo) want = hi - lo;
+                    uint32_t *v = nw_malloc((want ? want : 1) * sizeof *v);
+                    if (!v) return nw_error_nomem(err);
+                    uint32_t n = 0;
+                    nw_ocursor c;
+                    uint32_t slot;
+                    if (dir >= 0) {
+                        nw_ocursor_seek(&c, ix, lo);
+                        for (size_t r = lo; r < hi && n < want && nw_ocursor_next(&c, &slot); r++)
+                            if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
+                    } else {
+                        /* groups of equal range-field values, last group first, each in pk order */
+                        const nw_keydef *k = nw_table_index_key(pt, (uint32_t)p.index);
+                        uint32_t gf = k->fields[p.eq_fields];
+                        const nw_field *fd = &nw_table_def(pt)->fields[gf];
+                        size_t end = hi;
+                        while (end > lo && n < want) {
+                            /* find the start of the group ending at end */
+                            size_t start = end - 1;
+                            const uint8_t *gv = nw_row_field(nw_table_row(pt, nw_oindex_at(ix, start)), gf);
+                            nw_ocursor_seek(&c, ix, start);
+                            while (start > lo) {
+                                uint32_t prev;
+                                if (!nw_ocursor_prev(&c, &prev)) break;
+                                if (nw_field_cmp(fd, nw_row_field(nw_table_row(pt, prev), gf), gv) != 0) break;
+                                start--;
+                            }
+                            nw_ocursor_seek(&c, ix, start);
+                            for (size_t r = start; r < end && n < want && nw_ocursor_next(&c, &slot); r++)
+                                if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
+                            end = start;
+                        }
+                    }
+                    uint32_t skip = off < n ? (uint32_t)off : n;
+                    memmove(v, v + skip, (n - skip) * sizeof *v);
+                    *slots = v;
+                    *count = n - skip;
+                    return NW_OK;
+                }
+                if (p.index >= 0 && ix) {
+                    /* candidates from the index range, then order them */
+                    return run_candidates(s, q, ix, p.lo, p.hi, ignore_window, slots, count, err);
+                }
+            }
+        }
+    }
+    return run_scan(s, q, ignore_window, slots, count, err);
+}
+
+/* Source of candidate slots: an index rank range, or every slot. */
+typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots; } source;
+
+static void source_init(source *src, nw_oindex *ix, size_t lo, size_t hi, uint32_t nslots) {
+    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots;
+    if (ix) nw_ocursor_seek(&src->c, ix, lo);
+}
+
+static bool source_next(source *src, uint32_t *slot) {
+    if (src->ix) {
+        if (src->r >= src->hi) return false;
+        src->r++;
+        return nw_ocursor_next(&src->c, slot);
+    }
+    if (src->slot >= src->nslots) return false;
+    *slot = src->slot++;
+    return true;
+}
+
+static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
+
+static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    source src;
+    source_init(&src, ix, lo, hi, 0);
+    return run_from(s, q, &src, ignore_window, slots, count, err);
+}
+
+static nw_code run_scan(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
     const uint8_t *id;
     uint32_t idlen;
+    const nw_table *t = q->t;
     if (id_lookup(q, &id, &idlen)) {
+        double lim = ignore_window ? -1 : q->limit;
+        double off = ignore_window ? 0 : q->offset;
         uint32_t *v = nw_malloc(sizeof *v);
         if (!v) return nw_error_nomem(err);
         uint32_t slot = nw_table_find(t, (const char *)id, idlen);
@@ -497,21 +719,32 @@ nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_
         *slots = v;
         return NW_OK;
     }
+    source src;
+    source_init(&src, NULL, 0, 0, nw_table_nslots(t));
+    return run_from(s, q, &src, ignore_window, slots, count, err);
+}
+
+static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    const nw_table *t = q->t;
+    const nw_entity_def *def = nw_table_def(t);
+    sortctx c = { q, t, def };
+    double lim = ignore_window ? -1 : q->limit;
+    double off = ignore_window ? 0 : q->offset;
     const uint8_t *fields[NW_MAX_FIELDS];
+    uint32_t slot;
     if (lim >= 0 && lim + off < 4096) {
         /* bounded heap of offset+limit */
         uint32_t k = (uint32_t)(lim + off);
         uint32_t *h = nw_malloc((k ? k : 1) * sizeof *h);
         if (!h) return nw_error_nomem(err);
         uint32_t n = 0;
-        for (uint32_t slot = 0; slot < nslots && k; slot++) {
+        while (k && source_next(src, &slot)) {
             if (!nw_table_visible(s, t, slot)) continue;
             const uint8_t *row = nw_table_row(t, slot);
             if (q->where) { field_ptrs(def, row, fields); if (!match_node(q->where, def, fields)) continue; }
             if (n < k) { h[n] = slot; heap_sift_up(&c, h, n); n++; }
             else if (cmp_rows(&c, slot, h[0]) < 0) { h[0] = slot; heap_sift_down(&c, h, n, 0); }
         }
-        /* heap -> ascending order */
         for (uint32_t e = n; e > 1; e--) {
             uint32_t x = h[0]; h[0] = h[e - 1]; h[e - 1] = x;
             heap_sift_down(&c, h, e - 1, 0);
@@ -526,7 +759,7 @@ nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_
     uint32_t *v = nw_malloc((size_t)cap * 2 * sizeof *v);
     if (!v) return nw_error_nomem(err);
     uint32_t n = 0;
-    for (uint32_t slot = 0; slot < nslots; slot++) {
+    while (n < cap && source_next(src, &slot)) {
         if (!nw_table_visible(s, t, slot)) continue;
         const uint8_t *row = nw_table_row(t, slot);
         if (q->where) { field_ptrs(def, row, fields); if (!match_node(q->where, def, fields)) continue; }
@@ -548,6 +781,23 @@ nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *count, nw_error
     const nw_entity_def *def = nw_table_def(t);
     uint32_t nslots = nw_table_nslots(t), n = 0;
     const uint8_t *fields[NW_MAX_FIELDS];
+    if (!q->where) { *count = nw_table_count_visible(s, t); return NW_OK; }
+    plan p;
+    make_plan(s, q, &p);
+    if (p.empty) { *count = 0; return NW_OK; }
+    if (p.index >= 0) {
+        nw_oindex *ix = nw_table_index(q->t, (uint32_t)p.index);
+        if (ix && p.used == p.nconds && !nw_table_has_ttl(t)) { *count = (uint32_t)(p.hi - p.lo); return NW_OK; }
+        if (ix) {
+            source src;
+            source_init(&src, ix, p.lo, p.hi, 0);
+            uint32_t slot;
+            while (source_next(&src, &slot))
+                if (nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot))) n++;
+            *count = n;
+            return NW_OK;
+        }
+    }
     for (uint32_t slot = 0; slot < nslots; slot++) {
         if (!nw_table_visible(s, t, slot)) continue;
         if (q->where) { field_ptrs(def, nw_table_row(t, slot), fields); if (!match_node(q->where, def, fields)) continue; }

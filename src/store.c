@@ -2,6 +2,8 @@
 #include "store.h"
 #include "alloc.h"
 #include "nval.h"
+#include "oindex.h"
+#include "fts.h"
 #include <string.h>
 #include <stdlib.h>
 #include <math.h>
@@ -20,8 +22,24 @@ typedef struct slotset {
     uint32_t live;
 } slotset;
 
+/* An ordered index over the table: derived data. When maintaining it fails
+ * for lack of memory it is marked stale and rebuilt at its next use (the
+ * planner scans the table meanwhile), so index upkeep never fails a write
+ * and rollback never needs memory. */
+typedef struct sindex {
+    nw_keydef key;          /* index 0 is the primary key order */
+    nw_oindex *ix;
+    bool stale;
+    struct nw_table *t;
+} sindex;
+
 struct nw_table {
     nw_entity_def def;
+    sindex *idx;            /* [0] primary key order, then def.indexes */
+    uint32_t nidx;
+    nw_fts *fts;            /* NULL unless the entity has search fields */
+    bool fts_stale;
+    nw_buf ftsbuf;          /* scratch for a record's search text */
     uint32_t index;
     uint8_t **rows;         /* rows[slot]: owned row or NULL */
     uint32_t *hashes;       /* primary key hash per slot */
@@ -76,6 +94,7 @@ static size_t row_size(const uint8_t *row) { return 4 + (size_t)nw_row_len(row);
 const nw_entity_def *nw_table_def(const nw_table *t) { return &t->def; }
 uint32_t nw_table_live(const nw_table *t) { return t->live; }
 uint32_t nw_table_nslots(const nw_table *t) { return t->nslots; }
+bool nw_table_has_ttl(const nw_table *t) { return t->expires != NULL; }
 uint32_t nw_table_count_visible(const nw_store *s, const nw_table *t) {
     if (!t->expires) return t->live;
     uint32_t n = 0;
@@ -212,6 +231,155 @@ static uint32_t uniq_find(const nw_table *t, uint32_t u, const uint8_t *row, uin
     }
 }
 
+/* ---- ordered indexes ------------------------------------------------------------ */
+
+static int pk_cmp_rows(const uint8_t *ra, const uint8_t *rb) {
+    uint32_t al, bl;
+    const uint8_t *ia = row_id(ra, &al), *ib = row_id(rb, &bl);
+    int r = memcmp(ia, ib, al < bl ? al : bl);
+    return r ? r : (al < bl ? -1 : al > bl);
+}
+
+static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
+    const sindex *x = ctx;
+    const nw_table *t = x->t;
+    const uint8_t *ra = t->rows[a], *rb = t->rows[b];
+    if (x->key.nfields == 1 && x->key.fields[0] == 0) return pk_cmp_rows(ra, rb);
+    for (uint32_t i = 0; i < x->key.nfields; i++) {
+        uint32_t fi = x->key.fields[i];
+        int r = nw_field_cmp(&t->def.fields[fi], nw_row_field(ra, fi), nw_row_field(rb, fi));
+        if (r) return r;
+    }
+    return pk_cmp_rows(ra, rb);
+}
+
+static int idx_keycmp(const void *ctx, const void *keyp, uint32_t slot) {
+    const sindex *x = ctx;
+    const nw_ikey *key = keyp;
+    const nw_table *t = x->t;
+    const uint8_t *row = t->rows[slot];
+    for (uint32_t i = 0; i < key->n; i++) {
+        uint32_t fi = x->key.fields[i];
+        int r = nw_field_cmp(&t->def.fields[fi], key->vals[i], nw_row_field(row, fi));
+        if (r) return r;
+    }
+    return 0;
+}
+
+/* Search text of a row: its search fields joined by newlines. */
+static bool fts_text(nw_table *t, const uint8_t *row, const char **p, size_t *len) {
+    nw_buf *b = &t->ftsbuf;
+    nw_buf_reset(b);
+    for (uint32_t i = 0; i < t->def.nsearch; i++) {
+        const uint8_t *f = nw_row_field(row, t->def.search[i]);
+        if (f[0] == NVAL_STR) {
+            nw_buf_append(b, f + 5, nw_rd_u32(f + 1));
+            nw_buf_byte(b, '\n');
+        } else if (f[0] == NVAL_ARR) {
+            uint32_t n = nw_rd_u32(f + 1);
+            const uint8_t *it = f + 5;
+            for (uint32_t k = 0; k < n; k++, it += nval_span(it)) {
+                if (it[0] == NVAL_STR) nw_buf_append(b, it + 5, nw_rd_u32(it + 1));
+                nw_buf_byte(b, '\n');
+            }
+        }
+    }
+    if (b->oom) return false;
+    *p = (const char *)b->p;
+    *len = b->len;
+    return true;
+}
+
+static void index_add(nw_table *t, uint32_t slot) {
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        sindex *x = &t->idx[i];
+        if (!x->stale && nw_oindex_insert(x->ix, slot) != 0) x->stale = true;
+    }
+    if (t->fts && !t->fts_stale) {
+        const char *p;
+        size_t n;
+        if (!fts_text(t, t->rows[slot], &p, &n) || nw_fts_add(t->fts, slot, p, n) != 0) t->fts_stale = true;
+    }
+}
+
+static void index_remove(nw_table *t, uint32_t slot) {
+    for (uint32_t i = 0; i < t->nidx; i++) {
+        sindex *x = &t->idx[i];
+        if (!x->stale && nw_oindex_remove(x->ix, slot) != 0) x->stale = true;
+    }
+    if (t->fts && !t->fts_stale) {
+        const char *p;
+        size_t n;
+        if (!fts_text(t, t->rows[slot], &p, &n) || nw_fts_remove(t->fts, slot, p, n) != 0) t->fts_stale = true;
+    }
+}
+
+/* Collects live slots sorted by the index order (merge sort). */
+static void msort_idx(const sindex *x, uint32_t *v, uint32_t *tmp, uint32_t n) {
+    if (n < 12) {
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t e = v[i], j = i;
+            while (j > 0 && idx_cmp(x, v[j - 1], e) > 0) { v[j] = v[j - 1]; j--; }
+            v[j] = e;
+        }
+        return;
+    }
+    uint32_t h = n / 2;
+    msort_idx(x, v, tmp, h);
+    msort_idx(x, v + h, tmp, n - h);
+    if (idx_cmp(x, v[h - 1], v[h]) <= 0) return;
+    memcpy(tmp, v, h * sizeof *v);
+    uint32_t i = 0, j = h, k = 0;
+    while (i < h && j < n) v[k++] = idx_cmp(x, tmp[i], v[j]) <= 0 ? tmp[i++] : v[j++];
+    while (i < h) v[k++] = tmp[i++];
+}
+
+static bool rebuild_index(nw_table *t, sindex *x) {
+    uint32_t n = t->live;
+    uint32_t *v = nw_malloc(((size_t)n * 2 + 1) * sizeof *v);
+    if (!v) return false;
+    uint32_t k = 0;
+    for (uint32_t slot = 0; slot < t->nslots; slot++) if (t->rows[slot]) v[k++] = slot;
+    msort_idx(x, v, v + n, k);
+    bool ok = nw_oindex_build(x->ix, v, k) == 0;
+    nw_free(v);
+    if (ok) x->stale = false;
+    return ok;
+}
+
+static bool rebuild_fts(nw_table *t) {
+    nw_fts *f = nw_fts_new();
+    if (!f) return false;
+    for (uint32_t slot = 0; slot < t->nslots; slot++) {
+        if (!t->rows[slot]) continue;
+        const char *p;
+        size_t n;
+        if (!fts_text(t, t->rows[slot], &p, &n) || nw_fts_add(f, slot, p, n) != 0) { nw_fts_free(f); return false; }
+    }
+    nw_fts_free(t->fts);
+    t->fts = f;
+    t->fts_stale = false;
+    return true;
+}
+
+uint32_t nw_table_nindexes(const nw_table *t) { return t->nidx; }
+const nw_keydef *nw_table_index_key(const nw_table *t, uint32_t i) { return i < t->nidx ? &t->idx[i].key : NULL; }
+
+nw_oindex *nw_table_index(nw_table *t, uint32_t i) {
+    if (i >= t->nidx) return NULL;
+    sindex *x = &t->idx[i];
+    if (x->stale && !rebuild_index(t, x)) return NULL;
+    return x->ix;
+}
+
+nw_okeycmp nw_table_index_keycmp(void) { return idx_keycmp; }
+
+nw_fts *nw_table_fts(nw_table *t) {
+    if (!t->fts && !t->def.nsearch) return NULL;
+    if ((t->fts_stale || !t->fts) && !rebuild_fts(t)) return NULL;
+    return t->fts;
+}
+
 /* ---- table lifecycle ------------------------------------------------------------------ */
 
 static void table_free(nw_table *t) {
@@ -224,6 +392,10 @@ static void table_free(nw_table *t) {
     nw_free(t->pk.e);
     for (uint32_t i = 0; t->uniq && i < t->def.nuniques; i++) nw_free(t->uniq[i].e);
     nw_free(t->uniq);
+    for (uint32_t i = 0; t->idx && i < t->nidx; i++) nw_oindex_free(t->idx[i].ix);
+    nw_free(t->idx);
+    nw_fts_free(t->fts);
+    nw_buf_free(&t->ftsbuf);
     nw_schema_free(&t->def);
     nw_free(t->schema);
     nw_free(t);
@@ -277,6 +449,23 @@ nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_
     t->schema_len = (uint32_t)slen;
     t->def = def;
     t->index = s->ntables;
+    nw_buf_init(&t->ftsbuf);
+    t->nidx = 1 + def.nindexes;
+    t->idx = nw_calloc(t->nidx, sizeof *t->idx);
+    bool ok = t->idx != NULL;
+    for (uint32_t i = 0; ok && i < t->nidx; i++) {
+        sindex *x = &t->idx[i];
+        x->t = t;
+        if (i == 0) { x->key.nfields = 1; x->key.fields[0] = 0; }
+        else x->key = def.indexes[i - 1];
+        x->ix = nw_oindex_new(idx_cmp, x);
+        ok = x->ix != NULL;
+    }
+    if (ok && def.nsearch) ok = (t->fts = nw_fts_new()) != NULL;
+    if (!ok) {
+        table_free(t);
+        return nw_error_nomem(err);
+    }
     s->tables[s->ntables++] = t;
     *index = t->index;
     return NW_OK;
@@ -351,6 +540,7 @@ void nw_store_tx_end(nw_store *s) {
 /* Index maintenance shared by writes and rollback. Adding needs reserved
  * capacity (done before the write); removing never allocates. */
 static void unlink_slot(nw_table *t, uint32_t slot) {
+    index_remove(t, slot);
     const uint8_t *row = t->rows[slot];
     slotset_remove(&t->pk, slot, t->hashes[slot]);
     for (uint32_t u = 0; u < t->def.nuniques; u++)
@@ -364,6 +554,7 @@ static void link_slot(nw_table *t, uint32_t slot) {
     for (uint32_t u = 0; u < t->def.nuniques; u++)
         if (!key_has_null(t, row, &t->def.uniques[u]))
             slotset_add(&t->uniq[u], slot, key_hash_row(row, &t->def.uniques[u]));
+    index_add(t, slot);
 }
 
 /* Capacity for linking one more slot into every set of the table. */
@@ -908,6 +1099,16 @@ nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint
     uint32_t *v = nw_malloc((size_t)(t->live ? t->live : 1) * sizeof *v);
     if (!v) return nw_error_nomem(err);
     uint32_t k = 0;
+    nw_oindex *pk = nw_table_index((nw_table *)t, 0);
+    if (pk) {
+        nw_ocursor c;
+        uint32_t slot;
+        nw_ocursor_seek(&c, pk, 0);
+        while (nw_ocursor_next(&c, &slot)) if (nw_table_visible(s, t, slot)) v[k++] = slot;
+        *out = v;
+        *n = k;
+        return NW_OK;
+    }
     for (uint32_t slot = 0; slot < t->nslots; slot++)
         if (nw_table_visible(s, t, slot)) v[k++] = slot;
     sort_table = t;
@@ -919,6 +1120,8 @@ nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint
 
 size_t nw_table_bytes(const nw_table *t) {
     size_t b = t->row_bytes + (size_t)t->cap * (sizeof(uint8_t *) + 2 * sizeof(uint32_t)) + (size_t)t->pk.cap * 4;
+    for (uint32_t i = 0; i < t->nidx; i++) b += nw_oindex_bytes(t->idx[i].ix);
+    if (t->fts) b += nw_fts_bytes(t->fts);
     if (t->expires) b += (size_t)t->cap * sizeof(double);
     for (uint32_t u = 0; u < t->def.nuniques; u++) b += (size_t)t->uniq[u].cap * 4;
     return b;
@@ -936,6 +1139,11 @@ int nw_store_check(const nw_store *s) {
             if (nw_table_find(t, (const char *)id, il) != slot) return 1;
         }
         if (live != t->live || t->pk.live != live) return 2;
+        for (uint32_t i = 0; i < t->nidx; i++) {
+            if (t->idx[i].stale) continue;
+            if (nw_oindex_size(t->idx[i].ix) != live) return 3;
+            if (nw_oindex_check(t->idx[i].ix)) return 4;
+        }
     }
     return 0;
 }

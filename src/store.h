@@ -17,6 +17,8 @@
 #include "record.h"
 #include "buf.h"
 #include "error.h"
+#include "oindex.h"
+#include "fts.h"
 
 #define NW_NO_SLOT 0xFFFFFFFFu
 
@@ -41,6 +43,8 @@ const nw_entity_def *nw_table_def(const nw_table *t);
 uint32_t nw_table_live(const nw_table *t);
 /* Number of slots (upper bound for slot numbers). */
 uint32_t nw_table_nslots(const nw_table *t);
+/* True once any record of the table has had an expiry. */
+bool nw_table_has_ttl(const nw_table *t);
 /* Visible (not expired) records. */
 uint32_t nw_table_count_visible(const nw_store *s, const nw_table *t);                   /* stored records (incl. expired not yet reclaimed) */
 
@@ -93,6 +97,20 @@ double nw_table_expires(const nw_table *t, uint32_t slot);
  * they are well-formed for the schema, that the id is new and unique keys
  * are free; no events, no ref checks. CORRUPT for malformed bytes. */
 nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, uint32_t len, double expires, nw_error *err);
+
+/* Ordered indexes: 0 is the primary key order, 1.. the entity's indexes.
+ * A search key for nw_oindex_lower/upper with nw_table_index_keycmp():
+ * the first n key fields' values in stored form. */
+typedef struct nw_ikey { uint32_t n; const uint8_t *vals[NW_MAX_KEY_FIELDS]; } nw_ikey;
+uint32_t nw_table_nindexes(const nw_table *t);
+const nw_keydef *nw_table_index_key(const nw_table *t, uint32_t i);
+/* The index, rebuilt first if it went stale; NULL if that is impossible
+ * (out of memory): the caller then scans the table. */
+nw_oindex *nw_table_index(nw_table *t, uint32_t i);
+nw_okeycmp nw_table_index_keycmp(void);
+/* The full-text index (rebuilt if stale), or NULL (no search fields, or out
+ * of memory). */
+nw_fts *nw_table_fts(nw_table *t);
 
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);

@@ -114,7 +114,7 @@ const plain = (r) => (r ? { id: r.id, title: r.title, status: r.status, priority
 test('random operation sequences match a JS model', async () => {
   await fc.assert(fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), async (ops) => {
     const nitro = await createNitro();
-    const Task = nitro.entity('Task', { fields });
+    const Task = nitro.entity('Task', { fields, indexes: ['status', ['status', 'priority'], 'priority', 'title'] });
     const m = new Model();
     for (const o of ops) {
       if (o.op === 'create' || o.op === 'upsert') {
