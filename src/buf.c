@@ -76,41 +76,97 @@ static int fmt_uint(char *t, uint64_t u) {
     return n;
 }
 
-/* Multiplies v by 10^k in steps that stay within double range. */
-static double scale10(double v, int k) {
-    while (k > 300) { v *= 1e300; k -= 300; }
-    while (k < -300) { v *= 1e-300; k += 300; }
-    return v * pow(10.0, k);
+/* Exact decimal expansion of a finite positive double: writes its digits
+ * (no leading zeros) into out and returns their count; *exp10 receives the
+ * decimal exponent of the first digit. v = mant * 2^e2 is mant * 2^e2 when
+ * e2 >= 0 and mant * 5^-e2 / 10^-e2 otherwise, so one big integer in base
+ * 1e9 carries it. 800 digits cover every double (the longest has 767). */
+#define EXACT_LIMBS 96
+static int exact_digits(double v, char *out, int *exp10) {
+    int e2;
+    double fr = frexp(v, &e2);
+    uint64_t mant = (uint64_t)ldexp(fr, 53);
+    e2 -= 53;
+    while ((mant & 1) == 0) { mant >>= 1; e2++; }
+    uint32_t limb[EXACT_LIMBS]; /* little-endian, base 1e9 */
+    int nl = 0;
+    while (mant) { limb[nl++] = (uint32_t)(mant % 1000000000u); mant /= 1000000000u; }
+    int shift = e2 >= 0 ? e2 : -e2;
+    while (shift > 0) {
+        uint32_t f;
+        int step;
+        if (e2 >= 0) { step = shift < 29 ? shift : 29; f = (uint32_t)1 << step; }
+        else { step = shift < 13 ? shift : 13; f = 1; for (int i = 0; i < step; i++) f *= 5; }
+        uint64_t carry = 0;
+        for (int i = 0; i < nl; i++) {
+            uint64_t t = (uint64_t)limb[i] * f + carry;
+            limb[i] = (uint32_t)(t % 1000000000u);
+            carry = t / 1000000000u;
+        }
+        while (carry && nl < EXACT_LIMBS) { limb[nl++] = (uint32_t)(carry % 1000000000u); carry /= 1000000000u; }
+        shift -= step;
+    }
+    int n = 0;
+    char t[10];
+    for (int i = nl - 1; i >= 0; i--) {
+        uint32_t x = limb[i];
+        for (int j = 8; j >= 0; j--) { t[j] = (char)('0' + x % 10); x /= 10; }
+        int j = 0;
+        if (i == nl - 1) while (j < 8 && t[j] == '0') j++;
+        for (; j < 9; j++) out[n++] = t[j];
+    }
+    *exp10 = n - 1 - (e2 < 0 ? -e2 : 0);
+    return n;
 }
 
-/* Shortest decimal digits that round-trip: tries 1..17 significant digits,
- * computing candidates in floating point and verifying each with strtod (a
- * correctly rounded parser), so any accepted answer is exact. */
+/* Writes m * 10^ce as "<m>e<ce>" for strtod; returns the length of <m>. */
+static int digits_try(uint64_t m, int ce, char *tmp) {
+    int n = fmt_uint(tmp, m);
+    int k = n;
+    tmp[k++] = 'e';
+    if (ce < 0) { tmp[k++] = '-'; ce = -ce; }
+    k += fmt_uint(tmp + k, (uint64_t)ce);
+    tmp[k] = 0;
+    return n;
+}
+
+/* Shortest decimal digits that round-trip, as ECMA-262 Number::toString
+ * chooses them: the fewest significant digits p that parse back to v and,
+ * among p-digit candidates, the closest to v (ties to even). The closest
+ * p-digit decimal comes from rounding the exact expansion; when it does not
+ * round-trip (the interval is lopsided at a power of two) its neighbours
+ * are tried too. strtod is correctly rounded, so an accepted answer is
+ * exact. */
 static int shortest_digits(double v, char *digits, int *exp10) {
-    int e = (int)floor(log10(v));
+    char ex[800];
     char tmp[48];
+    int e, len = exact_digits(v, ex, &e);
     for (int p = 1; p <= 17; p++) {
-        double m = floor(scale10(v, p - 1 - e) + 0.5);
-        for (int d = 0; d <= 2; d++) {
-            double cand = d == 0 ? m : d == 1 ? m - 1 : m + 1;
-            if (cand <= 0) continue;
-            int n = fmt_uint(tmp, (uint64_t)cand);
-            int ce = e - p + 1;
-            int k = n;
-            tmp[k++] = 'e';
-            if (ce < 0) { tmp[k++] = '-'; ce = -ce; }
-            k += fmt_uint(tmp + k, (uint64_t)ce);
-            tmp[k] = 0;
+        uint64_t m = 0;
+        for (int i = 0; i < p; i++) m = m * 10 + (uint64_t)(i < len ? ex[i] - '0' : 0);
+        int up = 0;
+        if (p < len) {
+            if (ex[p] > '5') up = 1;
+            else if (ex[p] == '5') {
+                up = (int)(m & 1); /* exact half: to even */
+                for (int i = p + 1; i < len; i++) if (ex[i] != '0') { up = 1; break; }
+            }
+        }
+        if (up) m++;
+        int ce = e - p + 1;
+        uint64_t cands[3] = { m, up ? m - 1 : m + 1, up ? m + 1 : m - 1 };
+        for (int d = 0; d < 3; d++) {
+            if (cands[d] == 0) continue;
+            int n = digits_try(cands[d], ce, tmp);
             if (strtod(tmp, NULL) == v) {
                 memcpy(digits, tmp, (size_t)n);
-                /* decimal exponent of the first digit */
-                *exp10 = e - p + n;
+                *exp10 = ce + n - 1;
                 while (n > 1 && digits[n - 1] == '0') n--;
                 return n;
             }
         }
     }
-    /* unreachable for finite doubles; keep a sane answer anyway */
+    /* unreachable for finite doubles: 17 digits always round-trip */
     digits[0] = '0';
     *exp10 = 0;
     return 1;
