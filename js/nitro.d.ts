@@ -1,4 +1,7 @@
 // Types for nitro-wasm (the ESM entry and window.Nitro).
+import type { Template, TemplateOptions } from './template.js';
+export { Template } from './template.js';
+export type { TemplateOptions, TemplateData } from './template.js';
 
 export type ErrorCode =
   | 'VALIDATION' | 'NOT_FOUND' | 'DUPLICATE' | 'SCHEMA' | 'QUERY' | 'TEMPLATE'
@@ -66,17 +69,66 @@ export type Rec<R = Record<string, any>> = R & RecordMethods<R> & Record<string,
 
 export interface WriteOptions { ttl?: number }
 
+export type Scalar = string | number | boolean | null | Date;
+
+/** Operators of a where clause on one field. */
+export interface FieldOps {
+  eq?: unknown; ne?: unknown; lt?: unknown; lte?: unknown; gt?: unknown; gte?: unknown;
+  in?: readonly unknown[]; nin?: readonly unknown[];
+  contains?: unknown; startsWith?: string; exists?: boolean;
+}
+
+/** `{ field: value }` is equality; several fields are AND. */
+export type Where<R = Record<string, any>> =
+  | ({ [K in keyof R]?: R[K] | FieldOps } & Record<string, unknown>)
+  | { $or: Where<R>[] } | { $and: Where<R>[] } | { $not: Where<R> };
+
+/** A lazy, immutable query: nothing runs until a terminal call, and each
+ * terminal call is one crossing into WebAssembly. Pass it to a template to
+ * render its records inside WebAssembly. */
+export declare class Query<R = Record<string, any>> {
+  readonly entity: Entity<R>;
+  where(more: Where<R>): Query<R>;
+  /** Field names; a leading `-` sorts descending. */
+  orderBy(...keys: string[]): Query<R>;
+  limit(n: number): Query<R>;
+  offset(n: number): Query<R>;
+  all(): Rec<R>[];
+  first(): Rec<R> | null;
+  /** Ignores limit and offset. */
+  count(): number;
+  ids(): string[];
+  /** Patches every match; returns how many were updated. */
+  update(patch: Partial<R>): number;
+  /** Deletes every match; returns how many were deleted. */
+  delete(): number;
+}
+
+export interface SearchOptions<R = Record<string, any>> { limit?: number; where?: Where<R> }
+
 export interface Entity<R = Record<string, any>> {
   readonly name: string;
   create(data: Partial<R>, options?: WriteOptions): Rec<R>;
+  /** One crossing; all or nothing (the error's `index` names the bad item). */
   insertMany(data: Partial<R>[], options?: WriteOptions): Rec<R>[];
   get(id: string): Rec<R> | null;
   getMany(ids: string[]): (Rec<R> | null)[];
   update(id: string, patch: Partial<R>, options?: WriteOptions): Rec<R>;
   upsert(data: Partial<R>, options?: WriteOptions): Rec<R>;
   delete(id: string): boolean;
+  /** Records in primary-key order. */
   all(): Rec<R>[];
-  count(where?: object): number;
+  count(where?: Where<R>): number;
+  where(where: Where<R>): Query<R>;
+  query(): Query<R>;
+  findBy(where: Where<R>): Rec<R> | null;
+  /** Ranked full-text search over the entity's `search` fields. */
+  search(text: string, options?: SearchOptions<R>): Rec<R>[];
+  /** The record a ref field points at, or null. */
+  related(rec: Partial<R>, field: string): Rec | null;
+  /** Records of `child` whose ref `field` points at `rec`. */
+  children<C>(rec: Partial<R>, child: Entity<C>, field: string): Rec<C>[];
+  /** Removes records whose TTL has passed; returns how many. */
   expire(now?: number): number;
 }
 
@@ -114,6 +166,12 @@ export interface Nitro {
   emit(type: string, payload?: unknown): unknown[];
   emitAsync(type: string, payload?: unknown): Promise<unknown[]>;
   transaction<T>(fn: () => T): T;
+  /** Compiles a Mustache template; render() accepts data, records and queries. */
+  template(src: string, options?: TemplateOptions): Template;
+  /** The whole store as bytes (versioned, checksummed). */
+  snapshot(): Uint8Array;
+  /** Replaces the store with a snapshot (CORRUPT / SCHEMA errors leave it as it was). */
+  restore(bytes: Uint8Array | ArrayBuffer): void;
   stats(): Stats;
   close(): void;
 }

@@ -4,8 +4,10 @@ import { Core } from './core.js';
 import { NitroError } from './errors.js';
 import { Entity, EV_NAMES, F_EVENTS, F_BEFORE } from './entity.js';
 import { EventBus } from './events.js';
+import { compileTemplate, Template } from './template.js';
+import { Query } from './query.js';
 
-export { NitroError };
+export { NitroError, Template, Query };
 
 /** Creates an independent instance with its own WebAssembly memory. */
 export async function createNitro(options = {}) {
@@ -187,6 +189,15 @@ class Nitro {
       this.bus.dispatchBatch(events);
     }
     return result;
+  }
+
+  // ---- templates -----------------------------------------------------------------
+
+  /** Compiles a Mustache template into WebAssembly; render() takes plain
+   * data, records and lazy queries (iterated inside WASM). */
+  template(src, options) {
+    this._open();
+    return compileTemplate(this.core, src, options);
   }
 
   // ---- snapshots ---------------------------------------------------------------

@@ -35,6 +35,7 @@
 // renderBytes() skips decoding altogether: the fastest path to a socket.
 
 import { NitroError } from './errors.js';
+import { Query } from './query.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const NodeBuffer = typeof globalThis.Buffer === 'function' && typeof globalThis.Buffer.prototype.latin1Slice === 'function'
@@ -102,14 +103,32 @@ export class Template {
     const core = this.#core;
     if (!this.#id) throw new NitroError('CLOSED', 'this template was freed');
     const enc = core.enc.reset();
+    // Queries in the data become handles; C runs them all in one crossing
+    // (nw_query_prepare) and the renderer iterates their records in place.
+    const queries = [];
+    enc.handleOf = (v) => {
+      if (!(v instanceof Query)) return undefined;
+      if (v.entity.core !== core) throw new NitroError('ARG', `a ${v.entity.name} query from another Nitro instance cannot render here`, { entity: v.entity.name });
+      return queries.push(v) - 1;
+    };
     try {
       enc.value(data);
     } catch (err) {
       if (!(err instanceof TypeError)) throw err;
       const code = /deep/.test(err.message) ? 'LIMIT' : 'TEMPLATE';
       throw new NitroError(code, `cannot render this data: ${err.message}`, { cause: err, ...(code === 'LIMIT' ? { rule: 'depth' } : {}) });
+    } finally {
+      enc.handleOf = null;
     }
-    core.call0('nw_template_render', this.#id, core.send(enc));
+    if (!queries.length) {
+      core.call0('nw_template_render', this.#id, core.send(enc));
+      return;
+    }
+    const bytes = enc.u8.slice(0, enc.len);
+    enc.reset().value(queries.map((q) => ({ table: q.entity.table, query: q.spec() })));
+    queries[0].entity.nitro._now();
+    core.call0('nw_query_prepare', core.send(enc));
+    core.call0('nw_template_render', this.#id, core.sendBytes(bytes));
   }
 }
 

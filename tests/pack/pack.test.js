@@ -123,3 +123,51 @@ console.log(JSON.stringify(out));
   assert.deepEqual(out.error, { isNitroError: true, code: 'VALIDATION', field: 'priority', rule: 'max' });
   assert.equal(out.countAfterError, 1);
 });
+
+test('the shipped types check a strict TypeScript consumer (and catch misuse)', async () => {
+  const app = path.join(tmp, 'app');
+  assert.ok(fs.existsSync(path.join(app, 'node_modules', 'nitro-wasm')), 'the install test ran first');
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], skipLibCheck: false },
+    files: ['use.ts'],
+  }));
+  fs.writeFileSync(path.join(app, 'use.ts'), `
+import { createNitro, NitroError, Query, Template } from 'nitro-wasm';
+import { h, raw, Div } from 'nitro-wasm/html';
+import { sse, readSignals } from 'nitro-wasm/datastar';
+
+interface Task { id: string; title: string; priority: number; done: boolean }
+const nitro = await createNitro();
+const Task = nitro.entity<Task>('Task', {
+  fields: { title: { type: 'string', required: true }, priority: { type: 'int', default: 3 }, done: { type: 'bool', default: false } },
+  indexes: ['priority'], search: ['title'],
+});
+const t = Task.create({ title: 'x' });
+const p: number = t.priority;
+const q: Query<Task> = Task.where({ priority: { gte: 2 } }).orderBy('-priority').limit(5);
+const n: number = q.count();
+const found = Task.search('x', { limit: 3 });
+const tpl: Template = nitro.template('<li>{{title}}</li>', { partials: {} });
+const html: string = tpl.render({ tasks: q });
+const snap: Uint8Array = nitro.snapshot();
+nitro.restore(snap);
+try { Task.create({ title: 'y' }); } catch (e) { if (e instanceof NitroError) console.log(e.code, e.field, e.rule); }
+console.log(p, n, found.length, html, String(Div({ class: 'a' }, h('b', null, raw('<i>')))), typeof sse, typeof readSignals);
+`);
+  const ok = await run(process.execPath, [tsc, '-p', app], { cwd: app, env, timeout: 60_000 }).then(() => null, (e) => e);
+  assert.equal(ok && ok.stdout, null, 'a correct consumer type-checks');
+
+  // The types are not `any`: a wrong call is a compile error.
+  fs.writeFileSync(path.join(app, 'use.ts'), `
+import { createNitro } from 'nitro-wasm';
+const nitro = await createNitro();
+const Task = nitro.entity<{ id: string; title: string }>('Task', { fields: { title: { type: 'string' } } });
+const n: string = Task.count();
+Task.where({ title: 'a' }).limit('5');
+`);
+  const err = await run(process.execPath, [tsc, '-p', app], { cwd: app, env, timeout: 60_000 }).then(() => null, (e) => e);
+  assert.ok(err, 'tsc rejects misuse');
+  assert.match(err.stdout, /use\.ts\(5,7\): error TS2322/);
+  assert.match(err.stdout, /use\.ts\(6,34\): error TS2345/);
+});
