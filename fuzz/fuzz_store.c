@@ -16,6 +16,7 @@ int nw_query_prepare(uint32_t len);
 int nw_snapshot(void);
 int nw_restore(uint32_t len);
 int nw_all(uint32_t table);
+int nw_search(uint32_t table, uint32_t len);
 uint8_t *nw_input(uint32_t len);
 uint8_t *nw_out_ptr(void);
 uint32_t nw_out_len(void);
@@ -26,7 +27,8 @@ static uint32_t snap_len;
 
 static void put(const uint8_t *p, size_t n) { memcpy(nw_input((uint32_t)n), p, n); }
 
-/* Task { title string, status enum, priority int 1..5, tags list, meta json } */
+/* Task { title string, status enum, priority int 1..5, tags list, meta json },
+ * unique title, indexes on status and (status, priority), search on title */
 static const char schema_json[] = "";
 static void setup(void) {
     uint8_t b[512];
@@ -36,7 +38,7 @@ static void setup(void) {
 #define KEY(s) do { U32((uint32_t)strlen(s)); memcpy(b + n, s, strlen(s)); n += strlen(s); } while (0)
 #define OBJ(c) do { b[n++] = NVAL_OBJ; U32(c); } while (0)
 #define ARR(c) do { b[n++] = NVAL_ARR; U32(c); } while (0)
-    OBJ(3);
+    OBJ(5);
     KEY("name"); STR("Task");
     KEY("fields"); OBJ(5);
       KEY("title"); OBJ(1); KEY("type"); STR("string");
@@ -45,6 +47,8 @@ static void setup(void) {
       KEY("tags"); OBJ(2); KEY("type"); STR("list"); KEY("of"); STR("string");
       KEY("meta"); OBJ(1); KEY("type"); STR("json");
     KEY("unique"); ARR(1); STR("title");
+    KEY("indexes"); ARR(2); STR("status"); ARR(2); STR("status"); STR("priority");
+    KEY("search"); ARR(1); STR("title");
     (void)schema_json;
     put(b, n);
     nw_entity_define((uint32_t)n);
@@ -64,7 +68,7 @@ static void setup(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!ready) { setup(); ready = 1; }
     if (size < 1) return 0;
-    uint8_t mode = data[0] % 7;
+    uint8_t mode = data[0] % 8;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
     switch (mode) {
@@ -83,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         nw_restore(snap_len);
         break;
     }
+    case 7: put(p, n); nw_search(0, (uint32_t)n); break;
     }
     nw_all(0);
     return 0;
