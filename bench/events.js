@@ -22,6 +22,7 @@ import EventEmitter3 from 'eventemitter3';
 import { EventBus } from '../js/events.js';
 
 const EVENTS = 1_000_000;
+const INSERTS = 100_000;
 const WARMUP_ROUNDS = 2;
 const ROUNDS = 7;
 const TYPE = 'invoice.sent';
@@ -126,7 +127,48 @@ const scenarios = [
   { title: `events: emit ${EVENTS.toLocaleString('en')} custom events to 1 handler`, set: 'contenders', handlers: 1 },
   { title: `events: emit ${EVENTS.toLocaleString('en')} custom events to 10 handlers`, set: 'contenders', handlers: 10 },
   { title: `events: emit ${EVENTS.toLocaleString('en')} custom events to a '*' handler`, set: 'wildcard', handlers: 1 },
+  { title: `events: insert ${INSERTS.toLocaleString('en')} records with and without a 'Task.*' handler (goal: <= 1.5x the time without)`, set: 'store' },
 ];
+
+// Store writes with events: the same inserts into a fresh store, once with no
+// subscriber (C then captures no events at all) and once with one 'Task.*'
+// handler (C captures every event and JS delivers it). Alternating rounds.
+async function measureStore() {
+  const { createNitro } = await import('../dist/nitro.js');
+  const rows = Array.from({ length: INSERTS }, (_, i) => ({ title: `task ${i} <${i % 7}>`, status: i % 3 ? 'open' : 'done', priority: 1 + (i % 5), tags: ['a', `t${i % 10}`] }));
+  const fields = { title: { type: 'string', required: true }, status: { type: 'enum', values: ['open', 'done'], default: 'open' }, priority: { type: 'int', min: 1, max: 5 }, tags: { type: 'list', of: 'string', default: [] } };
+  const variants = {
+    'one by one, no handler': { handler: false, bulk: false },
+    "one by one, 'Task.*' handler": { handler: true, bulk: false },
+    'insertMany, no handler': { handler: false, bulk: true },
+    "insertMany, 'Task.*' handler": { handler: true, bulk: true },
+  };
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (let r = 0; r < 2 + 5; r++) {
+    for (const [name, v] of Object.entries(variants)) {
+      const nitro = await createNitro();
+      const Task = nitro.entity('Task', { fields });
+      let seen = 0;
+      if (v.handler) nitro.on('Task.*', (e) => { seen += e.type.length; });
+      const t0 = performance.now();
+      if (v.bulk) Task.insertMany(rows);
+      else for (let i = 0; i < rows.length; i++) Task.create(rows[i]);
+      const ms = performance.now() - t0;
+      if (v.handler && seen === 0) throw new Error('handler never ran');
+      nitro.close();
+      if (r >= 2) times[name].push(ms);
+    }
+  }
+  const med = (a) => median(a);
+  const out = [];
+  for (const name of Object.keys(variants)) {
+    const ms = med(times[name]);
+    const base = name.startsWith('one') ? med(times['one by one, no handler']) : med(times['insertMany, no handler']);
+    const ratio = ms / base;
+    out.push({ name, opsPerSec: Math.round(INSERTS / (ms / 1000)), note: variants[name].handler ? `${ratio.toFixed(2)}x the time without: ${ratio <= 1.5 ? 'goal met' : 'GOAL MISSED'}` : undefined });
+  }
+  return out;
+}
 
 function inWorker(index) {
   return new Promise((resolve, reject) => {
@@ -144,7 +186,7 @@ export async function run(report) {
 
 if (!isMainThread && workerData && workerData.eventsBenchScenario !== undefined) {
   const { set, handlers } = scenarios[workerData.eventsBenchScenario];
-  const rows = measure(set === 'wildcard' ? wildcard : contenders, handlers);
+  const rows = set === 'store' ? await measureStore() : measure(set === 'wildcard' ? wildcard : contenders, handlers);
   if (sink === -1) console.log(sink);  // keep `sink` observable
   parentPort.postMessage(rows);
 }

@@ -6,6 +6,8 @@ import loki from 'lokijs';
 import { createStore, createQueries } from 'tinybase';
 import initSqlJs from 'sql.js';
 import Database from 'better-sqlite3';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 
 const N = Number(process.env.BENCH_N || 100_000);
 const STATUSES = ['open', 'done', 'blocked'];
@@ -107,7 +109,7 @@ function lokiContender() {
     count: (s) => coll.count({ status: s }),
     search: null,
     update: (id, p) => { const o = coll.by('id', id); o.priority = p; coll.update(o); },
-    delete: (id) => coll.findAndRemove({ id }),
+    delete: (id) => { const o = coll.by('id', id); if (o) coll.remove(o); },
   };
 }
 
@@ -207,6 +209,7 @@ function ftsQuery(text) {
 
 export async function run(report) {
   const data = makeTasks(N);
+  if (process.env.BENCH_ONLY === 'memory') return memoryTable(report, data);
   const ids = data.map((d) => d.id);
   const SQL = await initSqlJs();
   const contenders = [await nitroContender(), mapContender(), lokiContender(), tinybaseContender(), sqljsContender(SQL), betterSqliteContender()];
@@ -214,7 +217,9 @@ export async function run(report) {
   const add = (op, name, opsPerSec, note) => (rows[op] ||= []).push({ name, opsPerSec, note });
   const sample = (k) => ids[(k * 7919) % N];
 
+  const progress = (c, what) => { if (process.env.BENCH_VERBOSE) process.stderr.write(`  ${c.name}: ${what} ${(performance.now() / 1000).toFixed(1)}s\n`); };
   for (const c of contenders) {
+    progress(c, 'start');
     // bulk insert: fresh store each round, median of 3
     const times = [];
     for (let r = 0; r < 3; r++) {
@@ -228,20 +233,26 @@ export async function run(report) {
     await c.fresh();
     let a = performance.now();
     for (let i = 0; i < N; i++) c.insertOne(data[i]);
+    progress(c, 'insertOne');
     add('insertOne', c.name, (N / (performance.now() - a)) * 1000);
     let k = 0;
+    progress(c, 'get');
     add('get', c.name, rate(() => c.get(sample(k++))));
+    progress(c, 'query');
     add('query', c.name, rate(() => c.query(), 500));
+    progress(c, 'count');
     add('count', c.name, rate(() => c.count(STATUSES[k++ % 3]), 300));
     if (c.search) add('search', c.name, rate(() => c.search(['rev', 'alpha rep', 'café de', 'signal patch'][k++ % 4]), 500));
     else add('search', c.name, 0, 'no full-text index');
     k = 0;
     a = performance.now();
     for (let i = 0; i < 10_000; i++) c.update(sample(i), 1 + (i % 5));
+    progress(c, 'update');
     add('update', c.name, (10_000 / (performance.now() - a)) * 1000);
     const D = Math.min(10_000, Math.floor(N / 3));
     a = performance.now();
     for (let i = 0; i < D; i++) c.delete(ids[i * 3]);
+    progress(c, 'delete');
     add('delete', c.name, (D / (performance.now() - a)) * 1000);
     if (c.bytes) report.nitroBytesPerRecord = c.bytes() / (N - D);
   }
@@ -255,6 +266,61 @@ export async function run(report) {
   report.table(title('update one field x10,000'), rows.update);
   report.table(title(`delete x${Math.min(10_000, Math.floor(N / 3)).toLocaleString('en')}`), rows.delete);
   if (report.nitroBytesPerRecord) report.line(`  nitro memory per record: ${report.nitroBytesPerRecord.toFixed(0)} bytes (rows, keys, indexes in WASM memory)`);
+  await memoryTable(report, data);
+}
+
+// ---- memory per record ---------------------------------------------------------------
+// Records arrive as JSON text (as from a server) in chunks of 1,000, so every
+// store owns its strings. JS stores: V8 heap growth after a full GC. nitro:
+// growth of its WebAssembly memory (rows, keys, indexes, allocator overhead;
+// chunks keep the call buffers small) plus the JS heap it keeps.
+async function memoryTable(report, data) {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  const chunks = [];
+  for (let i = 0; i < data.length; i += 1000) chunks.push(JSON.stringify(data.slice(i, i + 1000)));
+  const heap = () => { gc(); gc(); return process.memoryUsage().heapUsed; };
+  const rows = [];
+  const measure = async (name, load) => {
+    const before = heap();
+    const keep = await load();
+    const wasm = keep.wasmBytes ? keep.wasmBytes() : 0;
+    const bytes = heap() - before + wasm;
+    rows.push({ name, bytes: bytes / data.length, keep });
+  };
+  const plainDef = { fields: taskDef.fields };
+  for (const [name, def] of [['nitro (no indexes, as the Map)', plainDef], ['nitro (2 indexes + full-text)', taskDef]]) {
+    await measure(name, async () => {
+      const nitro = await createNitro();
+      const Task = nitro.entity('Task', def);
+      const m0 = nitro.core.memoryBytes();
+      for (const c of chunks) Task.insertMany(JSON.parse(c));
+      return { nitro, wasmBytes: () => nitro.core.memoryBytes() - m0 };
+    });
+  }
+  await measure('JS Map of objects', () => {
+    const map = new Map();
+    for (const c of chunks) for (const d of JSON.parse(c)) map.set(d.id, d);
+    return { map };
+  });
+  await measure('LokiJS (indexed)', () => {
+    const db = new loki('mem.db');
+    const coll = db.addCollection('tasks', { unique: ['id'], indices: ['status', 'priority'], disableMeta: true });
+    for (const c of chunks) coll.insert(JSON.parse(c));
+    return { db };
+  });
+  await measure('TinyBase', () => {
+    const store = createStore();
+    for (const c of chunks) store.transaction(() => { for (const d of JSON.parse(c)) store.setRow('tasks', d.id, { title: d.title, status: d.status, priority: d.priority, tags: JSON.stringify(d.tags), created: d.created }); });
+    return { store };
+  });
+  const map = rows.find((r) => r.name === 'JS Map of objects').bytes;
+  report.line(`\nstore (${data.length.toLocaleString('en')} tasks): memory per record (lower is better; goal: nitro <= half the JS Map)`);
+  for (const r of rows) {
+    const note = r.name.startsWith('nitro') ? `  ${(r.bytes / map).toFixed(2)}x the Map: ${r.bytes <= map / 2 ? 'goal met' : 'GOAL MISSED'}` : '';
+    report.line(`  ${r.name.padEnd(34)} ${`${r.bytes.toFixed(0)} B`.padStart(10)}${note}`);
+  }
+  for (const r of rows) if (r.keep.nitro) r.keep.nitro.close();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run(makeReport());
