@@ -478,6 +478,72 @@ static bool id_lookup(const nw_query *q, const uint8_t **id, uint32_t *len) {
     return false;
 }
 
+/* Source of candidate slots: an index rank range, an explicit list (ids
+ * looked up in the primary key), or every slot. */
+typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots; const uint32_t *list; } source;
+
+static void source_init(source *src, nw_oindex *ix, size_t lo, size_t hi, uint32_t nslots) {
+    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots; src->list = NULL;
+    if (ix) nw_ocursor_seek(&src->c, ix, lo);
+}
+
+static void source_list(source *src, const uint32_t *list, uint32_t n) {
+    source_init(src, NULL, 0, 0, n);
+    src->list = list;
+}
+
+static bool source_next(source *src, uint32_t *slot) {
+    if (src->list) {
+        if (src->slot >= src->nslots) return false;
+        *slot = src->list[src->slot++];
+        return true;
+    }
+    if (src->ix) {
+        if (src->r >= src->hi) return false;
+        src->r++;
+        return nw_ocursor_next(&src->c, slot);
+    }
+    if (src->slot >= src->nslots) return false;
+    *slot = src->slot++;
+    return true;
+}
+
+static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A top-level `id: { in: [...] }`: the matching slots come from primary-key
+ * lookups (sorted, without duplicates) instead of a scan. Returns false
+ * when the query has no such condition; *list is NULL on OOM. */
+static bool id_in_list(const nw_query *q, uint32_t **list, uint32_t *n) {
+    const qnode *w = q->where;
+    if (!w || w->kind != Q_AND) return false;
+    const qnode *in = NULL;
+    for (uint32_t i = 0; i < w->nkids && !in; i++) {
+        const qnode *k = w->kids[i];
+        if (k->kind == Q_AND && k->nkids == 1) k = k->kids[0];
+        if (k->kind == Q_CMP && k->op == OP_IN && k->field == 0) in = k;
+    }
+    if (!in) return false;
+    *n = 0;
+    *list = nw_malloc((in->nvals ? in->nvals : 1) * sizeof **list);
+    if (!*list) return true;
+    const uint8_t *it = in->vals;
+    for (uint32_t i = 0; i < in->nvals; i++, it += nw_field_span(it)) {
+        if (it[0] != NVAL_STR) continue;
+        uint32_t slot = nw_table_find(q->t, (const char *)it + 5, nw_rd_u32(it + 1));
+        if (slot != NW_NO_SLOT) (*list)[(*n)++] = slot;
+    }
+    qsort(*list, *n, sizeof **list, cmp_u32);
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < *n; i++) if (!u || (*list)[u - 1] != (*list)[i]) (*list)[u++] = (*list)[i];
+    *n = u;
+    return true;
+}
+
 static nw_code run_scan(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
 static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
 
@@ -611,6 +677,15 @@ nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_
         {
             const uint8_t *idp;
             uint32_t idl;
+            uint32_t *ids, nids;
+            if (!id_lookup(q, &idp, &idl) && id_in_list(q, &ids, &nids)) {
+                if (!ids) return nw_error_nomem(err);
+                source src;
+                source_list(&src, ids, nids);
+                nw_code rc = run_from(s, q, &src, ignore_window, slots, count, err);
+                nw_free(ids);
+                return rc;
+            }
             if (!id_lookup(q, &idp, &idl)) {
                 make_plan(s, q, &p);
                 if (p.empty) {
@@ -676,26 +751,6 @@ nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_
     return run_scan(s, q, ignore_window, slots, count, err);
 }
 
-/* Source of candidate slots: an index rank range, or every slot. */
-typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots; } source;
-
-static void source_init(source *src, nw_oindex *ix, size_t lo, size_t hi, uint32_t nslots) {
-    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots;
-    if (ix) nw_ocursor_seek(&src->c, ix, lo);
-}
-
-static bool source_next(source *src, uint32_t *slot) {
-    if (src->ix) {
-        if (src->r >= src->hi) return false;
-        src->r++;
-        return nw_ocursor_next(&src->c, slot);
-    }
-    if (src->slot >= src->nslots) return false;
-    *slot = src->slot++;
-    return true;
-}
-
-static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
 
 static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
     source src;
@@ -776,12 +831,26 @@ static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore
 }
 
 nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *count, nw_error *err) {
-    (void)err;
     const nw_table *t = q->t;
     const nw_entity_def *def = nw_table_def(t);
     uint32_t nslots = nw_table_nslots(t), n = 0;
     const uint8_t *fields[NW_MAX_FIELDS];
     if (!q->where) { *count = nw_table_count_visible(s, t); return NW_OK; }
+    const uint8_t *idp;
+    uint32_t idl, *ids, nids;
+    if (id_lookup(q, &idp, &idl)) {
+        uint32_t slot = nw_table_find(t, (const char *)idp, idl);
+        *count = slot != NW_NO_SLOT && nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot));
+        return NW_OK;
+    }
+    if (id_in_list(q, &ids, &nids)) {
+        if (!ids) return nw_error_nomem(err);
+        for (uint32_t i = 0; i < nids; i++)
+            if (nw_table_visible(s, t, ids[i]) && nw_query_matches(q, nw_table_row(t, ids[i]))) n++;
+        nw_free(ids);
+        *count = n;
+        return NW_OK;
+    }
     plan p;
     make_plan(s, q, &p);
     if (p.empty) { *count = 0; return NW_OK; }

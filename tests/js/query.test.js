@@ -165,3 +165,21 @@ test('unique constraints: DUPLICATE naming the fields; nulls do not collide', as
   U.delete(U.findBy({ email: 'a@x' }).id);
   U.update(b.id, { email: 'a@x' });
 });
+
+test('id lookups (eq and in) give the same answers as any other query', async () => {
+  const { Task } = await seeded();
+  assert.deepEqual(Task.where({ id: { in: ['e', 'a', 'zz', 'a', 'c'] } }).ids(), ['a', 'c', 'e'], 'pk order, no duplicates, unknown ids skipped');
+  assert.deepEqual(Task.where({ id: { in: ['e', 'a', 'c'] } }).orderBy('-priority').ids(), ['c', 'e', 'a']);
+  assert.deepEqual(Task.where({ id: { in: ['e', 'a', 'c'] }, status: 'open', priority: { gte: 4 } }).ids(), ['c', 'e']);
+  assert.deepEqual(Task.where({ id: { in: ['e', 'a', 'c'] } }).offset(1).limit(1).ids(), ['c']);
+  assert.deepEqual(Task.where({ id: { in: [] } }).ids(), []);
+  assert.equal(Task.where({ id: { in: ['a', 'b', 'b', 'nope'] } }).count(), 2);
+  assert.equal(Task.where({ id: { in: ['a', 'b'] }, status: 'done' }).count(), 1);
+  assert.equal(Task.where({ id: 'a' }).count(), 1);
+  assert.equal(Task.where({ id: 'a', status: 'done' }).count(), 0);
+  assert.equal(Task.where({ id: 'nope' }).count(), 0);
+  assert.equal(Task.where({ id: { in: ['a', 'd'] } }).update({ priority: 2 }), 2);
+  assert.deepEqual(Task.where({ priority: 2 }).ids(), ['a', 'd']);
+  assert.equal(Task.where({ id: { in: ['a', 'd', 'x'] } }).delete(), 2);
+  assert.deepEqual(Task.all().map((r) => r.id), ['b', 'c', 'e']);
+});

@@ -22,6 +22,8 @@ const whereArb = fc.oneof(
   fc.record({ status: fc.constantFrom(...STATUSES) }),
   fc.record({ priority: fc.record({ gte: fc.integer({ min: 1, max: 5 }) }) }),
   fc.record({ tags: fc.record({ contains: fc.constantFrom('x', 'y') }) }),
+  fc.record({ id: fc.record({ in: fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'zz'), { maxLength: 5 }) }) }),
+  fc.record({ id: fc.constantFrom('a', 'c', 'zz') }),
   fc.constant({}),
 );
 const orderArb = fc.constantFrom([], ['-priority'], ['status', '-id'], ['title']);
@@ -80,6 +82,8 @@ class Model {
     if (w.status) return r.status === w.status;
     if (w.priority) return r.priority >= w.priority.gte;
     if (w.tags) return r.tags.includes(w.tags.contains);
+    if (typeof w.id === 'string') return r.id === w.id;
+    if (w.id) return w.id.in.includes(r.id);
     return true;
   }
   query(where, order, limit, offset) {
