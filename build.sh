@@ -69,6 +69,12 @@ fi
 # --- JavaScript -------------------------------------------------------------------
 cp js/*.js dist/
 cp js/*.d.ts dist/ 2>/dev/null || true
+# the reference sync server (nitro-wasm/server, npx nitro-wasm serve)
+if [ -d js/server ]; then
+  rm -rf dist/server
+  mkdir -p dist/server
+  cp -r js/server/. dist/server/
+fi
 node_modules/.bin/esbuild js/iife-entry.js --bundle --format=iife --global-name=Nitro \
   --minify --target=es2020 --log-level=warning --external:node:* --log-override:empty-import-meta=silent --outfile=dist/nitro.iife.js
 
