@@ -1,6 +1,7 @@
 /* api.c - buffers shared by every export, and the constants table. */
 #include "api.h"
 #include "alloc.h"
+#include "query.h"
 #include <string.h>
 
 static nw_buf in_buf, out_buf, err_buf;
@@ -18,6 +19,7 @@ nw_error *nw_api_err(void) { return &err; }
 const uint8_t *nw_api_in(void) { return in_buf.p; }
 
 void nw_api_begin(void) {
+    nw_record_views_reset();
     nw_buf_reset(&out_buf);
     nw_error_clear(&err);
 }

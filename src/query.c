@@ -605,7 +605,23 @@ static void make_plan(nw_store *s, const nw_query *q, plan *p) {
                 if (is_range(conds[c]) && conds[c]->field == k->fields[m]) { score += 1; break; }
         if (score > best_score) { best_score = score; best = (int)i; }
     }
-    if (best < 0) return;
+    if (best < 0) {
+        /* no condition picks an index: one on the first orderBy field still
+         * yields the order, so a limit stops the walk early */
+        if (!q->norder) return;
+        for (uint32_t i = 1; i < nw_table_nindexes(t); i++) {
+            const nw_keydef *k = nw_table_index_key(t, i);
+            if (k->nfields == 1 && k->fields[0] == q->order[0]) {
+                nw_oindex *ix = nw_table_index(t, i);
+                if (!ix) return;
+                p->index = (int)i;
+                p->lo = 0;
+                p->hi = nw_oindex_size(ix);
+                return;
+            }
+        }
+        return;
+    }
     nw_oindex *ix = nw_table_index(t, (uint32_t)best);
     if (!ix) return;   /* stale and cannot be rebuilt: scan */
     const nw_keydef *k = nw_table_index_key(t, (uint32_t)best);
@@ -892,12 +908,40 @@ void nw_record_view(nv *out, const nw_table *t, const uint8_t *row) {
     out->c = t;
 }
 
+/* A template asks one row for several fields and every row for the same
+ * names, so rec_get keeps the field pointers of the last row it read and
+ * the field number of each name it was asked (a small cache keyed by the
+ * name's address, always checked against the schema, so a stale entry is
+ * only a miss). Rows may be freed and their memory reused between calls:
+ * nw_record_views_reset() forgets the row at every API call. */
+static struct { const uint8_t *row; const nw_entity_def *def; const uint8_t *f[NW_MAX_FIELDS]; } rowc;
+#define NAMEC 64
+static struct { const char *key; int fi; } namec[NAMEC];
+
+void nw_record_views_reset(void) { rowc.row = NULL; }
+
+static int cached_field(const nw_entity_def *def, const char *key, size_t klen) {
+    uint32_t h = (uint32_t)(((uintptr_t)key >> 2) ^ ((uintptr_t)def >> 4)) % NAMEC;
+    int fi = namec[h].fi;
+    if (namec[h].key == key && fi >= 0 && (uint32_t)fi < def->nfields &&
+        def->fields[fi].name_len == klen && memcmp(def->fields[fi].name, key, klen) == 0) return fi;
+    fi = nw_schema_field(def, key, klen);
+    namec[h].key = key;
+    namec[h].fi = fi;
+    return fi;
+}
+
 static bool rec_get(const nv *self, const char *key, size_t klen, nv *out) {
     const nw_table *t = self->c;
     const nw_entity_def *def = nw_table_def(t);
-    int fi = nw_schema_field(def, key, klen);
+    int fi = cached_field(def, key, klen);
     if (fi < 0) return false;
-    const uint8_t *f = nw_row_field(self->a, (uint32_t)fi);
+    if (rowc.row != self->a || rowc.def != def) {
+        field_ptrs(def, self->a, rowc.f);
+        rowc.row = self->a;
+        rowc.def = def;
+    }
+    const uint8_t *f = rowc.f[fi];
     const nw_field *fd = &def->fields[fi];
     memset(out, 0, sizeof *out);
     switch (f[0]) {

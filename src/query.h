@@ -38,6 +38,9 @@ uint32_t nw_query_table(const nw_query *q);
  * list of slots of a table as an NV_LIST of such maps. The views borrow the
  * rows and the slot array. */
 void nw_record_view(nv *out, const nw_table *t, const uint8_t *row);
+/* Forgets what record views cached about the rows they read; the API calls
+ * it on entry to every export (rows may be freed between calls). */
+void nw_record_views_reset(void);
 void nw_slots_view(nv *out, const nw_table *t, const uint32_t *slots, uint32_t n);
 
 #endif
