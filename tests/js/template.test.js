@@ -341,3 +341,13 @@ test('Template is exported for instanceof checks', () => {
   assert.ok(t instanceof Template);
   t.free();
 });
+
+test('chunked decoding (browsers, big outputs) gives the same string, multi-byte characters split across chunks', async () => {
+  const { decodeChunked } = await import('../../js/template.js');
+  const text = `${'aé😀€'.repeat(70_000)}z`;
+  const bytes = new TextEncoder().encode(text);
+  const pad = new Uint8Array(bytes.length + 10);
+  pad.set(bytes, 7);
+  assert.equal(decodeChunked(pad, 7, bytes.length), text);
+  assert.equal(decodeChunked(bytes, 0, 3), 'aé');
+});
