@@ -75,6 +75,14 @@ if [ -d js/server ]; then
   mkdir -p dist/server
   cp -r js/server/. dist/server/
 fi
+# The demo's stylesheet, built by the Tailwind CLI from npm (no CDN). It is
+# served from dist/ but kept out of the npm package (package.json "files").
+if [ -f web/styles.css ]; then
+  if ! node_modules/.bin/tailwindcss -i web/styles.css -o dist/app.css --minify >build/tailwind.log 2>&1; then
+    cat build/tailwind.log >&2
+    exit 1
+  fi
+fi
 node_modules/.bin/esbuild js/iife-entry.js --bundle --format=iife --global-name=Nitro \
   --minify --target=es2020 --log-level=warning --external:node:* --log-override:empty-import-meta=silent --outfile=dist/nitro.iife.js
 
