@@ -9,7 +9,9 @@ import { Query } from './query.js';
 const F_EVENTS = 1, F_BEFORE = 2;
 const EV_NAMES = [null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired'];
 const FIELD_TYPES = new Set(['id', 'string', 'int', 'float', 'bool', 'enum', 'datetime', 'list', 'json', 'ref']);
-const DEF_KEYS = new Set(['fields', 'indexes', 'unique', 'search', 'ttl', 'validate', 'methods', 'computed', 'shared', 'conflict']);
+const DEF_KEYS = new Set(['fields', 'indexes', 'unique', 'search', 'ttl', 'validate', 'methods', 'computed', 'shared', 'conflict', 'sync']);
+// Change log table flags (src/changelog.h).
+const CLT_LOCAL = 1, CLT_VERSIONS = 2;
 
 /** Puts the id field first, as C stores it, and returns the field list. */
 function normalizeFields(name, fields) {
@@ -51,10 +53,20 @@ export class Entity {
       fields: Object.fromEntries(this.fields.map((f) => [f.name, stripFunctions(f.spec)])),
       indexes: def.indexes, unique: def.unique, search: def.search, ttl: def.ttl, shared: def.shared,
     };
+    if (def.conflict !== undefined && def.conflict !== 'lww' && def.conflict !== 'reject') {
+      throw new NitroError('SCHEMA', `${name}: conflict is 'lww' or 'reject'`, { entity: name, rule: 'schema' });
+    }
+    if (def.sync !== undefined && typeof def.sync !== 'boolean') {
+      throw new NitroError('SCHEMA', `${name}: sync is true or false`, { entity: name, rule: 'schema' });
+    }
     const core = this.core;
     core.enc.reset().value(schema);
     core.call0('nw_entity_define', core.send());
     this.table = core.dv.getUint32(core.outView().byteOffset, true);
+    // Sync: `sync: false` keeps the entity out of the outbox; `conflict:
+    // 'reject'` makes mutations carry the record version they were made on.
+    const clFlags = (def.sync === false ? CLT_LOCAL : 0) | (def.conflict === 'reject' ? CLT_VERSIONS : 0);
+    if (clFlags) core.call0('nw_sync_table', this.table, clFlags);
 
     this.Rec = makeRecordClass(this, def);
     this.decode = makeDecoder(this.fields, this.Rec);
@@ -146,6 +158,7 @@ export class Entity {
     }
     if (guarded) core.call0('nw_tx_commit');
     nitro._deliver(events);
+    if (nitro._syncHook !== null) nitro._syncHook();
     return result;
   }
 

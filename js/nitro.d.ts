@@ -1,6 +1,8 @@
 // Types for nitro-wasm (the ESM entry and window.Nitro).
 import type { Template, TemplateOptions } from './template.js';
 export { Template } from './template.js';
+import type { Sync, SyncOptions } from './sync.js';
+export type { Sync, SyncOptions, SyncStatus, SyncStorage, SyncConflict, SyncEvents, PushResult } from './sync.js';
 export type { TemplateOptions, TemplateData } from './template.js';
 
 export type ErrorCode =
@@ -52,7 +54,12 @@ export interface EntityDef<R = any> {
   unique?: Array<string | string[]>;
   search?: string[];
   ttl?: number;
+  /** Sync: records visible to (and writable by) every user. */
   shared?: boolean;
+  /** Sync: 'lww' (default, field-level last writer wins) or 'reject' (refuse writes made on an old version). */
+  conflict?: 'lww' | 'reject';
+  /** Sync: false keeps the entity local (never in the outbox). */
+  sync?: boolean;
   validate?: (rec: R) => string | null | undefined | false;
   methods?: Record<string, (this: R & RecordMethods<R>, ...args: any[]) => any>;
   computed?: Record<string, (rec: R) => unknown>;
@@ -173,12 +180,18 @@ export interface Nitro {
   /** Replaces the store with a snapshot (CORRUPT / SCHEMA errors leave it as it was). */
   restore(bytes: Uint8Array | ArrayBuffer): void;
   stats(): Stats;
+  /** Keeps the store in sync with a server (docs/sync.md). One at a time per instance. */
+  sync(options: SyncOptions): Sync;
+  /** Defines every entity of a schema module ({ Name: definition }). */
+  define<S extends Record<string, EntityDef<any>>>(schema: S): { [K in keyof S]: Entity<Record<string, any>> };
   close(): void;
 }
 
 export interface CreateOptions {
   /** Where to find nitro.wasm: URL, path or URL string, bytes, a compiled module or a Response. */
   wasm?: URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response;
+  /** false: do not record writes in the outbox (a store that never syncs). */
+  outbox?: boolean;
 }
 
 export function createNitro(options?: CreateOptions): Promise<Nitro>;

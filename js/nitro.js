@@ -6,6 +6,7 @@ import { Entity, EV_NAMES, F_EVENTS, F_BEFORE } from './entity.js';
 import { EventBus } from './events.js';
 import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
+import { Sync } from './sync.js';
 
 export { NitroError, Template, Query };
 
@@ -17,8 +18,18 @@ export async function createNitro(options = {}) {
 
 const AFTER_TYPES = ['created', 'updated', 'deleted', 'expired'];
 
+/** 26 characters of base32 randomness (130 bits): unique per client. */
+function randomClientId() {
+  const b32 = '0123456789abcdefghjkmnpqrstvwxyz';
+  const bytes = new Uint8Array(26);
+  globalThis.crypto.getRandomValues(bytes);
+  let s = '';
+  for (const b of bytes) s += b32[b & 31];
+  return s;
+}
+
 class Nitro {
-  constructor(core) {
+  constructor(core, options = {}) {
     this.core = core;
     this.entities = new Map();
     this.byTable = [];
@@ -31,6 +42,36 @@ class Nitro {
     const tag = new Uint8Array(5);
     globalThis.crypto.getRandomValues(tag);
     core.call0('nw_set_client', core.sendBytes(tag));
+    // The outbox (src/changelog.h) records every write from the start, under
+    // a client id the sync server dedupes mutations by. A restored snapshot
+    // brings its own id along.
+    core.call0('nw_sync_set_client', core.sendStr(randomClientId()));
+    if (options.outbox === false) core.call0('nw_sync_enable', 0);
+    /** Set by a started Sync: called after every committed write. */
+    this._syncHook = null;
+    this._sync = null;
+  }
+
+  // ---- sync ---------------------------------------------------------------------
+
+  /** Keeps the store in sync with a server (API.md, docs/sync.md). */
+  sync(options) {
+    this._open();
+    if (this._sync && !this._sync.closed) {
+      throw new NitroError('SYNC', 'this instance already syncs: call sync.close() first', { rule: 'sync' });
+    }
+    this._sync = new Sync(this, options);
+    return this._sync;
+  }
+
+  /** Defines every entity of a schema module's default export ({ Name: def });
+   * returns { Name: Entity }. */
+  define(schema) {
+    this._open();
+    if (!schema || typeof schema !== 'object') throw new NitroError('SCHEMA', 'define() takes { EntityName: definition }', { rule: 'schema' });
+    const out = {};
+    for (const [name, def] of Object.entries(schema)) out[name] = this.entity(name, def);
+    return out;
   }
 
   // ---- entities ----------------------------------------------------------------
@@ -183,6 +224,7 @@ class Nitro {
     }
     this.txDepth--;
     core.call0('nw_tx_commit');
+    if (this._syncHook !== null && this.txDepth === 0) this._syncHook();
     if (this.txDepth === 0 && this.pending.length) {
       const events = this.pending;
       this.pending = [];
@@ -233,7 +275,10 @@ class Nitro {
     return { memoryBytes: this.core.memoryBytes(), heapBytes: s.heapBytes, entities: s.entities, events: this.bus.stats() };
   }
 
-  close() { this.core.close(); }
+  close() {
+    if (this._sync) this._sync.stop();
+    this.core.close();
+  }
 }
 
 export { Nitro };

@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// serve.js - the dependency-free dev server behind `npm start`: serves the
-// demo pages (web/) at /, the build (dist/) at /dist/, and the Datastar 1.0.2
-// client at /datastar.js when ../shared/ holds it.
+// serve.js - the dev server behind `npm start`: serves the demo pages (web/)
+// at /, the build (dist/) at /dist/, the Datastar 1.0.2 client at
+// /datastar.js when ../shared/ holds it, and the reference sync server
+// (js/server, schema web/schema.js) at /sync, so the demo board syncs.
 //
-//   node scripts/serve.js [--port 8787] [--host 127.0.0.1]
+//   node scripts/serve.js [--port 8787] [--host 127.0.0.1] [--db ./nitro-demo.db]
+//                         [--datastar URL] [--no-sync]
 //
-// `staticHandler(rootMap)` is exported on its own so a later server (the sync
-// reference server) can mount the same files next to its own routes.
+// --db defaults to $NITRO_DEMO_DB or ./nitro-demo.db (SQLite; a postgres://
+// URL works too). --datastar (or $NITRO_DATASTAR_URL) picks the Datastar
+// client the demo loads: default /datastar.js when ../shared/ has it, else
+// the official CDN. The page reads that choice from /demo-config.json.
+//
+// `staticHandler(rootMap)` is exported on its own so other servers can mount
+// the same files next to their own routes.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -154,29 +161,81 @@ function send(res, status, text) {
   res.end(text);
 }
 
+/** The official CDN build of the Datastar version the demo is written for. */
+export const DATASTAR_CDN = 'https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js';
+
+/** The Datastar URL the demo page loads: an explicit choice, else the local
+ * 1.0.2 copy when it is mounted, else the CDN. */
+export function datastarUrl(rootMap, explicit = process.env.NITRO_DATASTAR_URL) {
+  if (explicit) return explicit;
+  return rootMap['/datastar.js'] ? '/datastar.js' : DATASTAR_CDN;
+}
+
 /**
- * Starts the static server; resolves with the http.Server once it listens.
+ * Starts the dev server; resolves with the http.Server once it listens.
  * Use port 0 for a free port (read it from `server.address().port`).
- * @param {{ port?: number, host?: string, root?: string, rootMap?: Record<string, string> }} [options]
- * @returns {Promise<http.Server>}
+ *
+ * With `sync` (the default unless a custom `rootMap` is given) the reference sync server runs at /sync with the
+ * demo schema (web/schema.js), every client as one user ('demo': one shared
+ * board, no tokens); `db` is its storage (default ':memory:', so tests start
+ * empty). It is closed with the http.Server and reachable as `server.sync`.
+ * @param {{ port?: number, host?: string, root?: string, rootMap?: Record<string, string>,
+ *   sync?: boolean, db?: string, datastar?: string }} [options]
+ * @returns {Promise<http.Server & { sync: object | null }>}
  */
-export function startServer({ port = 8787, host = '127.0.0.1', root = REPO_ROOT, rootMap } = {}) {
-  const handle = staticHandler(rootMap || defaultRootMap(root));
-  const server = http.createServer((req, res) => handle(req, res));
+export async function startServer({
+  port = 8787, host = '127.0.0.1', root = REPO_ROOT, rootMap, sync = rootMap === undefined, db = ':memory:', datastar,
+} = {}) {
+  const mounts = rootMap || defaultRootMap(root);
+  const handle = staticHandler(mounts);
+  const config = JSON.stringify({ datastar: datastarUrl(mounts, datastar), sync: sync ? '/sync' : null });
+  const syncServer = sync ? await startSync(root, db) : null;
+
+  const server = http.createServer((req, res) => {
+    const next = () => {
+      if (req.url.split('?')[0] === '/demo-config.json') {
+        res.writeHead(200, { 'Content-Type': MIME_TYPES['.json'], 'Cache-Control': 'no-cache' });
+        return res.end(config);
+      }
+      handle(req, res);
+    };
+    if (syncServer) syncServer.handler(req, res, next);
+    else next();
+  });
+  server.sync = syncServer;
+  // The sync server's live streams are open responses: close them with us.
+  if (syncServer) server.on('close', () => { syncServer.close().catch(() => {}); });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      syncServer?.close().catch(() => {});
+      reject(err);
+    });
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve(server);
     });
+  });
+}
+
+async function startSync(root, db) {
+  // Imported lazily: the static part works without the server's dependencies.
+  const { createSyncServer } = await import(pathToFileURL(path.join(root, 'js', 'server', 'index.js')).href);
+  const schema = await import(pathToFileURL(path.join(root, 'web', 'schema.js')).href);
+  return createSyncServer({
+    schema,
+    db,
+    // The demo is one shared board: every client is the same user.
+    authenticate: () => 'demo',
+    log: (...a) => console.error(...a),
   });
 }
 
 function parseArgs(argv) {
   const opts = {};
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--(port|host)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unknown argument ${argv[i]} (use --port N, --host H)`);
+    if (argv[i] === '--no-sync') { opts.sync = false; continue; }
+    const m = /^--(port|host|db|datastar)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`unknown argument ${argv[i]} (use --port N, --host H, --db FILE, --datastar URL, --no-sync)`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new Error(`--${m[1]} needs a value`);
     opts[m[1]] = value;
@@ -203,15 +262,19 @@ async function main() {
   }
   let server;
   try {
-    server = await startServer({ port, host });
+    server = await startServer({
+      port, host, sync: args.sync !== false, datastar: args.datastar,
+      db: args.db ?? process.env.NITRO_DEMO_DB ?? path.join(process.cwd(), 'nitro-demo.db'),
+    });
   } catch (err) {
-    console.error(`serve.js: cannot listen on ${host}:${port}: ${err.code || err.message}`);
+    console.error(`serve.js: cannot start on ${host}:${port}: ${err.code || err.message}`);
     process.exit(1);
   }
   const shown = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(host)
     ? 'localhost'
     : host.includes(':') ? `[${host}]` : host;
   console.log(`nitro-wasm demo: http://${shown}:${server.address().port}/`);
+  if (server.sync) console.log(`sync server at /sync, data in ${args.db ?? process.env.NITRO_DEMO_DB ?? './nitro-demo.db'}`);
   const stop = () => {
     server.close(() => process.exit(0));
     server.closeAllConnections(); // keep-alive sockets would hold close() open

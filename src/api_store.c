@@ -6,6 +6,7 @@
  * u32 count, then the event records of store.c. */
 #include "api.h"
 #include "store.h"
+#include "sync_api.h"
 #include "nval.h"
 #include "alloc.h"
 #include <string.h>
@@ -64,6 +65,10 @@ static int end_write(size_t mark, nw_code rc) {
     nw_store_capture_events(store, false, false);
     return nw_api_end(rc);
 }
+
+nw_store *nw_api_store(nw_error *err) { return need_store(err) == NW_OK ? store : NULL; }
+void nw_api_begin_write(uint32_t flags) { begin_write(flags); }
+int nw_api_end_write(size_t mark, nw_code rc) { return end_write(mark, rc); }
 
 NW_EXPORT void nw_set_now(double now) {
     if (need_store(nw_api_err()) == NW_OK) nw_store_set_now(store, now);
@@ -454,9 +459,12 @@ NW_EXPORT int nw_query_prepare(uint32_t len) {
 /* ---- snapshots ---------------------------------------------------------------------
  * "NWSNAP\0\1", u32 version, u32 table count, per table: u32 name length,
  * name, u32 schema hash, u32 record count, per record: f64 expiry (0 = none),
- * u32 length, stored field bytes; then u32 CRC-32 of everything before it. */
+ * u32 length, stored field bytes; version 2 adds the sync state (the outbox,
+ * client id, cursor and record versions: changelog.h); then u32 CRC-32 of
+ * everything before it. Version 1 snapshots still restore (with an empty
+ * outbox). */
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 static const uint8_t snap_magic[8] = { 'N', 'W', 'S', 'N', 'A', 'P', 0, 1 };
 
 static uint32_t crc32(const uint8_t *p, size_t n) {
@@ -501,8 +509,38 @@ NW_EXPORT int nw_snapshot(void) {
         }
         nw_free(slots);
     }
+    if (!rc) nw_changelog_write(nw_store_changelog(store), o);
     if (!rc && !o->oom) nw_buf_u32(o, crc32(o->p, o->len));
     return nw_api_end(rc);
+}
+
+static bool snap_check_fields(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen) {
+    nw_table *t = nw_store_table(ud, table);
+    return t && nw_table_check_fields(t, mask, fields, flen);
+}
+
+/* The sync state of a restored store: the snapshot's (version 2), keeping
+ * this store's configuration; a client never reuses a sequence number, so
+ * when the snapshot is this client's own, numbering continues from the
+ * higher of the two. Version 1 snapshots keep this store's client and
+ * numbering with an empty outbox. */
+static nw_code restore_sync(nw_store *fresh, const uint8_t *p, size_t len, uint32_t version, size_t *used, nw_error *err) {
+    nw_changelog *cur = nw_store_changelog(store), *cl = nw_store_changelog(fresh);
+    nw_code rc = nw_changelog_copy_config(cl, cur, err);
+    *used = 0;
+    if (rc) return rc;
+    uint32_t ml, nl;
+    const uint8_t *mine = nw_changelog_client(cur, &ml);
+    if (version < 2) {
+        rc = nw_changelog_set_client(cl, mine, ml, err);
+        if (!rc) nw_changelog_raise_seq(cl, nw_changelog_next_seq(cur));
+        return rc;
+    }
+    rc = nw_changelog_read(cl, p, len, nw_store_ntables(fresh), snap_check_fields, fresh, used, err);
+    if (rc) return rc;
+    const uint8_t *theirs = nw_changelog_client(cl, &nl);
+    if (nl == ml && (ml == 0 || memcmp(mine, theirs, ml) == 0)) nw_changelog_raise_seq(cl, nw_changelog_next_seq(cur));
+    return NW_OK;
 }
 
 /* Restores into a fresh store with the same definitions; the current store
@@ -515,8 +553,9 @@ NW_EXPORT int nw_restore(uint32_t len) {
     const uint8_t *p = nw_api_in();
     if (len < 20 || memcmp(p, snap_magic, 8) != 0)
         return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "not a nitro snapshot"));
-    if (nw_rd_u32(p + 8) != SNAP_VERSION)
-        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "unsupported snapshot version %u", nw_rd_u32(p + 8)));
+    uint32_t version = nw_rd_u32(p + 8);
+    if (version < 1 || version > SNAP_VERSION)
+        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "unsupported snapshot version %u", version));
     if (crc32(p, len - 4) != nw_rd_u32(p + len - 4))
         return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot checksum mismatch (damaged or truncated)"));
     size_t end = len - 4, at;
@@ -560,6 +599,11 @@ NW_EXPORT int nw_restore(uint32_t len) {
             rc = nw_store_insert_raw(fresh, i, p + at, rl, exp, err);
             at += rl;
         }
+    }
+    if (!rc) {
+        size_t used = 0;
+        rc = restore_sync(fresh, p + at, end - at, version, &used, err);
+        at += used;
     }
     if (!rc && at != end) rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot has %zu unexpected trailing bytes", end - at);
     if (rc) {

@@ -4,6 +4,7 @@
 #include "nval.h"
 #include "oindex.h"
 #include "fts.h"
+#include "changelog.h"
 #include <string.h>
 #include <stdlib.h>
 #include <math.h>
@@ -55,7 +56,9 @@ struct nw_table {
     size_t row_bytes;
 };
 
-typedef enum { U_INSERT = 1, U_UPDATE, U_DELETE } undo_op;
+/* U_LOG: an outbox entry appended by the write (changelog.h); `mark` is
+ * where the change log truncates back to. */
+typedef enum { U_INSERT = 1, U_UPDATE, U_DELETE, U_LOG } undo_op;
 
 typedef struct undo {
     uint8_t op;
@@ -63,6 +66,7 @@ typedef struct undo {
     uint32_t slot;
     uint8_t *old_row;       /* U_UPDATE / U_DELETE: the previous row (owned by the log) */
     double old_expires;
+    size_t mark;            /* U_LOG */
 } undo;
 
 struct nw_store {
@@ -79,6 +83,9 @@ struct nw_store {
     uint32_t seq;
     char client[5];
     nw_buf scratch;         /* row being built */
+    nw_changelog *cl;       /* the outbox and sync state */
+    nw_buf logbuf;          /* changed fields of an update being logged */
+    bool applying;          /* writing server state: no ref checks, not logged */
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -404,8 +411,11 @@ static void table_free(nw_table *t) {
 nw_store *nw_store_new(void) {
     nw_store *s = nw_calloc(1, sizeof *s);
     if (!s) return NULL;
+    s->cl = nw_changelog_new();
+    if (!s->cl) { nw_free(s); return NULL; }
     nw_buf_init(&s->events);
     nw_buf_init(&s->scratch);
+    nw_buf_init(&s->logbuf);
     memcpy(s->client, "00000", 5);
     return s;
 }
@@ -418,7 +428,15 @@ void nw_store_free(nw_store *s) {
     nw_free(s->log);
     nw_buf_free(&s->events);
     nw_buf_free(&s->scratch);
+    nw_buf_free(&s->logbuf);
+    nw_changelog_free(s->cl);
     nw_free(s);
+}
+
+nw_changelog *nw_store_changelog(nw_store *s) { return s->cl; }
+
+void nw_store_compact_log(nw_store *s) {
+    if (s->nlog == 0) nw_changelog_compact(s->cl);
 }
 
 nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_error *err) {
@@ -519,6 +537,7 @@ void nw_store_tx_begin(nw_store *s) { s->tx_depth++; }
 static void commit_log(nw_store *s) {
     for (size_t i = 0; i < s->nlog; i++) {
         undo *u = &s->log[i];
+        if (u->op == U_LOG) continue;
         if (u->op == U_DELETE) {
             nw_table *t = s->tables[u->table];
             t->free_slots[t->nfree++] = u->slot;
@@ -594,6 +613,9 @@ void nw_store_rollback(nw_store *s, size_t mark) {
             link_slot(t, u->slot);
             t->live++;
             break;
+        case U_LOG:
+            nw_changelog_truncate(s->cl, u->mark);
+            break;
         }
         u->old_row = NULL;
     }
@@ -609,6 +631,10 @@ void nw_store_capture_events(nw_store *s, bool on, bool before) { s->capture = o
 nw_buf *nw_store_events(nw_store *s) { return &s->events; }
 uint32_t nw_store_event_count(const nw_store *s) { return s->nevents; }
 void nw_store_clear_events(nw_store *s) { nw_buf_reset(&s->events); s->nevents = 0; }
+void nw_store_truncate_events(nw_store *s, size_t len, uint32_t count) {
+    if (len <= s->events.len) s->events.len = len;
+    s->nevents = count;
+}
 
 static void emit(nw_store *s, nw_event_type type, const nw_table *t, const uint8_t *row, const uint8_t *prev, uint64_t mask) {
     if (!s->capture) return;
@@ -638,6 +664,41 @@ static uint64_t changed_mask(const nw_table *t, const uint8_t *a, const uint8_t 
         fb += nb;
     }
     return m;
+}
+
+/* ---- the outbox ------------------------------------------------------------------------ */
+
+/* Records a write in the change log, undone with it. A create logs the
+ * whole row, an update the fields in `mask`, a delete only the id. */
+static nw_code log_write(nw_store *s, nw_table *t, nw_cl_op op, const uint8_t *row, uint64_t mask, nw_error *err) {
+    if (s->applying || !nw_changelog_logs(s->cl, t->index)) return NW_OK;
+    if (!log_reserve(s)) return nw_error_nomem(err);
+    uint32_t il;
+    const uint8_t *id = row_id(row, &il);
+    const uint8_t *fields = NULL;
+    size_t flen = 0;
+    if (op == NW_CL_CREATE) {
+        fields = row + 4;
+        flen = nw_row_len(row);
+        mask = t->def.nfields == 64 ? ~(uint64_t)0 : ((uint64_t)1 << t->def.nfields) - 1;
+    } else if (op == NW_CL_UPDATE) {
+        nw_buf *b = &s->logbuf;
+        nw_buf_reset(b);
+        const uint8_t *f = row + 4;
+        for (uint32_t i = 0; i < t->def.nfields; i++) {
+            size_t n = nw_field_span(f);
+            if (mask >> i & 1) nw_buf_append(b, f, n);
+            f += n;
+        }
+        if (b->oom) return nw_error_nomem(err);
+        fields = b->p;
+        flen = b->len;
+    }
+    size_t mark;
+    nw_code rc = nw_changelog_append(s->cl, op, t->index, id, il, mask, fields, (uint32_t)flen, &mark, err);
+    if (rc) return rc;
+    s->log[s->nlog++] = (undo){ U_LOG, t->index, 0, NULL, 0, mark };
+    return NW_OK;
 }
 
 /* ---- building rows ----------------------------------------------------------------------- */
@@ -748,7 +809,7 @@ static nw_code build_row(nw_store *s, nw_table *t, const uint8_t *data, const ui
         const uint8_t *fv = b->p + start;
         if (fv[0] == NVAL_NULL && (f->required || i == 0))
             return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "required", "is required");
-        if (f->type == NW_T_REF && fv[0] == NVAL_STR && (vals[i] || !base)) {
+        if (f->type == NW_T_REF && fv[0] == NVAL_STR && (vals[i] || !base) && !s->applying) {
             nw_table *target = ref_target(s, f);
             if (!target)
                 return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "ref", "refers to entity %s, which is not defined", f->ref_name);
@@ -848,7 +909,8 @@ static nw_code insert_row(nw_store *s, nw_table *t, double ttl_ms, uint32_t *out
     link_slot(t, slot);
     t->live++;
     t->row_bytes += size;
-    s->log[s->nlog++] = (undo){ U_INSERT, t->index, slot, NULL, 0 };
+    s->log[s->nlog++] = (undo){ U_INSERT, t->index, slot, NULL, 0, 0 };
+    if ((rc = log_write(s, t, NW_CL_CREATE, copy, 0, err))) return rc;
     emit(s, NW_EV_BEFORE_SAVE, t, copy, NULL, 0);
     emit(s, NW_EV_CREATED, t, copy, NULL, ~(uint64_t)0 >> (64 - t->def.nfields));
     *out_slot = slot;
@@ -875,7 +937,8 @@ static nw_code replace_row(nw_store *s, nw_table *t, uint32_t slot, double ttl_m
     t->row_bytes -= row_size(old);
     if (t->expires) t->expires[slot] = exp;
     link_slot(t, slot);
-    s->log[s->nlog++] = (undo){ U_UPDATE, t->index, slot, (uint8_t *)old, old_exp };
+    s->log[s->nlog++] = (undo){ U_UPDATE, t->index, slot, (uint8_t *)old, old_exp, 0 };
+    if (mask && (rc = log_write(s, t, NW_CL_UPDATE, copy, mask, err))) return rc;
     if (mask) {
         emit(s, NW_EV_BEFORE_SAVE, t, copy, old, mask);
         emit(s, NW_EV_UPDATED, t, copy, old, mask);
@@ -921,6 +984,46 @@ nw_code nw_store_update(nw_store *s, uint32_t table, const char *id, size_t idle
     if ((rc = replace_row(s, t, found, ttl_ms, err))) return rc;
     *slot = found;
     return NW_OK;
+}
+
+/* ---- server state ------------------------------------------------------------------------------ */
+
+static nw_code delete_slot(nw_store *s, nw_table *t, uint32_t slot, nw_event_type type, nw_error *err, int depth);
+
+static nw_code put_row(nw_store *s, nw_table *t, const char *id, size_t idlen, const uint8_t *data, nw_error *err) {
+    uint32_t found = nw_table_find(t, id, idlen);
+    nw_code rc = reclaim_if_expired(s, t, found, err);
+    if (rc) return rc;
+    if (found != NW_NO_SLOT && !t->rows[found]) found = NW_NO_SLOT;
+    if (!data) return found == NW_NO_SLOT ? NW_OK : delete_slot(s, t, found, NW_EV_DELETED, err, 0);
+    if ((rc = build_row(s, t, data, NULL, err))) return rc;
+    uint32_t il;
+    const uint8_t *rid = row_id(s->scratch.p, &il);
+    if (il != idlen || memcmp(rid, id, idlen) != 0)
+        return nw_error_set(err, NW_E_VALIDATION, t->def.name, t->def.fields[0].name, "type", "record id does not match the change's id");
+    /* The server's records satisfy its unique constraints; a local record in
+     * the way holds a change the server has not accepted, so it gives way. */
+    for (uint32_t u = 0; u < t->def.nuniques; u++) {
+        uint32_t other;
+        while ((other = uniq_find(t, u, s->scratch.p, found)) != NW_NO_SLOT) {
+            nw_event_type why = nw_table_visible(s, t, other) ? NW_EV_DELETED : NW_EV_EXPIRED;
+            if ((rc = delete_slot(s, t, other, why, err, 0))) return rc;
+        }
+    }
+    if (found != NW_NO_SLOT) return replace_row(s, t, found, -1, err);
+    uint32_t slot;
+    return insert_row(s, t, -1, &slot, err);
+}
+
+nw_code nw_store_put(nw_store *s, uint32_t table, const char *id, size_t idlen, const uint8_t *data, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    if (!idlen) return nw_error_set(err, NW_E_VALIDATION, t->def.name, t->def.fields[0].name, "required", "is required");
+    bool saved = s->applying;
+    s->applying = true;
+    nw_code rc = put_row(s, t, id, idlen, data, err);
+    s->applying = saved;
+    return rc;
 }
 
 /* ---- deletes and references ----------------------------------------------------------------- */
@@ -986,8 +1089,13 @@ static nw_code delete_slot(nw_store *s, nw_table *t, uint32_t slot, nw_event_typ
     t->rows[slot] = NULL;
     t->live--;
     t->row_bytes -= row_size(row);
-    s->log[s->nlog++] = (undo){ U_DELETE, t->index, slot, row, t->expires ? t->expires[slot] : 0 };
+    s->log[s->nlog++] = (undo){ U_DELETE, t->index, slot, row, t->expires ? t->expires[slot] : 0, 0 };
+    /* expiry is each store's own business: only real deletes are logged */
+    nw_code rc = type == NW_EV_DELETED ? log_write(s, t, NW_CL_DELETE, row, 0, err) : NW_OK;
+    if (rc) return rc;
     emit(s, type, t, row, NULL, 0);
+    /* server state arrives with the effects of its deletes already applied */
+    if (s->applying) return NW_OK;
     uint32_t il;
     const uint8_t *id = row_id(row, &il);
     return apply_refs(s, t, id, il, err, depth);
@@ -1051,6 +1159,17 @@ static size_t check_field(const nw_field *f, const uint8_t *p, size_t len, bool 
     return 0;
 }
 
+bool nw_table_check_fields(const nw_table *t, uint64_t mask, const uint8_t *fields, uint32_t len) {
+    size_t off = 0;
+    for (uint32_t i = 0; i < t->def.nfields; i++) {
+        if (!(mask >> i & 1)) continue;
+        size_t n = check_field(&t->def.fields[i], fields + off, len - off, i == 0);
+        if (!n) return false;
+        off += n;
+    }
+    return off == len && (t->def.nfields == 64 || mask >> t->def.nfields == 0);
+}
+
 nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, uint32_t len, double expires, nw_error *err) {
     nw_table *t = nw_store_table(s, table);
     if (!t) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot names a table that does not exist");
@@ -1066,14 +1185,16 @@ nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, 
     nw_buf_u32(b, len);
     nw_buf_append(b, fields, len);
     if (b->oom) return nw_error_nomem(err);
-    bool saved = s->capture;
+    bool saved = s->capture, saved_applying = s->applying;
     s->capture = false;
+    s->applying = true;     /* restored rows are not new writes */
     uint32_t slot;
     double save_now = s->now;
     s->now = 0; /* expiry is given, not computed */
     nw_code rc = insert_row(s, t, 0, &slot, err);
     s->now = save_now;
     s->capture = saved;
+    s->applying = saved_applying;
     if (rc == NW_E_DUPLICATE) return nw_error_set(err, NW_E_CORRUPT, t->def.name, NULL, NULL, "snapshot holds the same key twice");
     if (rc) return rc;
     if (expires != 0) {

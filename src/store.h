@@ -59,6 +59,9 @@ void nw_store_capture_events(nw_store *s, bool on, bool before);
 nw_buf *nw_store_events(nw_store *s);
 uint32_t nw_store_event_count(const nw_store *s);
 void nw_store_clear_events(nw_store *s);
+/* Drops the events recorded after the buffer had `len` bytes and `count`
+ * events (a write undone on its own). */
+void nw_store_truncate_events(nw_store *s, size_t len, uint32_t count);
 
 /* Undo log: see the file comment. Transactions nest by marks. */
 size_t nw_store_mark(nw_store *s);
@@ -114,6 +117,28 @@ nw_fts *nw_table_fts(nw_table *t);
 
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);
+
+/* ---- sync ------------------------------------------------------------------
+ * Every write (create, update, delete, including cascades; not expiry) is
+ * appended to the store's change log (changelog.h) in the same commit: the
+ * undo log truncates it on rollback. */
+#include "changelog.h"
+nw_changelog *nw_store_changelog(nw_store *s);
+/* Compacts the change log when no write is in progress (no-op otherwise). */
+void nw_store_compact_log(nw_store *s);
+
+/* Sets record `id` of a table to exactly `data` (a full record, NVAL object
+ * or FIELDS map, validated by nval_check) or deletes it (data == NULL), as
+ * state received from a sync server: field rules are checked, but not
+ * references, onDelete rules don't run (the server's own effects arrive as
+ * changes of their own), and nothing is logged. A local record holding a
+ * unique key the new state needs is removed. Events are captured as for
+ * any write; undo with the usual mark/rollback. */
+nw_code nw_store_put(nw_store *s, uint32_t table, const char *id, size_t idlen, const uint8_t *data, nw_error *err);
+
+/* True when `fields` holds well-formed stored bytes of exactly the fields
+ * in `mask` (bit i = field i), in field order. */
+bool nw_table_check_fields(const nw_table *t, uint64_t mask, const uint8_t *fields, uint32_t len);
 
 /* Checks internal invariants (tests): 0 = ok. */
 int nw_store_check(const nw_store *s);

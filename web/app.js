@@ -1,277 +1,287 @@
-// app.js - the demo task page. It uses the script-tag build (window.Nitro,
-// loaded by index.html before this module runs) and plain DOM code.
+// app.js - the demo task board: nitro-wasm entities (web/schema.js) kept in
+// WebAssembly memory, lists rendered by WASM templates straight from entity
+// queries, Datastar 1.0 signals for every input and label, and sync with the
+// reference server (scripts/serve.js mounts it at /sync).
 //
-// How it is put together: the form and the row buttons only call the entity
-// API (Task.create / update / delete); the list redraws when the store emits
-// Task.created / updated / deleted. Every failure is a NitroError shown next
-// to what caused it; user text only ever reaches the page via textContent.
+// Who does what:
+// - index.html declares the signals and binds inputs to them; its forms and
+//   buttons write through `@nitro('Task.create' | 'Task.update' | ...)`, the
+//   bridge's action, which puts validation errors in $errors.<Entity>.<id>.<field>.
+// - This module defines the entities, starts sync, and keeps three things
+//   current: the board (a live fragment, re-rendered on entity changes and on
+//   filter signal changes), the <select> options, and the $counts / $sync signals.
+// - User text reaches the page only through template escaping or data-text;
+//   expressions in templates read ids from data-* attributes (`el.dataset`),
+//   never from interpolated strings, so no record value becomes code.
+import { createNitro } from '/dist/nitro.js';
+import { connectDatastar } from '/dist/datastar.js';
+import schema, { STATUSES } from '/schema.js';
 
-const $ = (id) => document.getElementById(id);
-const STATUSES = ['open', 'done', 'blocked'];
+const DATASTAR_CDN = 'https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js';
+const LABELS = { todo: 'To do', doing: 'Doing', blocked: 'Blocked', done: 'Done' };
+const params = new URLSearchParams(location.search);
+const loadStatus = document.getElementById('load-status');
 
-const loadStatus = $('load-status');
-const form = $('task-form');
-const formError = $('form-error');
-const list = $('task-list');
-const listError = $('list-error');
+// ---- templates (compiled once, rendered in WASM) -------------------------------------
 
-if (!window.Nitro) {
-  fail(new Error('window.Nitro is missing: /dist/nitro.iife.js did not load (run bash build.sh)'));
-}
-const { createNitro, NitroError } = window.Nitro;
+const CARD = `
+<li id="task-{{id}}" data-testid="task-card" data-id="{{id}}" data-status="{{status}}"
+  class="group rounded-lg bg-white p-3 shadow-sm ring-1 ring-slate-200 hover:ring-indigo-300">
+  <div class="flex items-start gap-2">
+    <span data-testid="task-title" class="flex-1 text-sm font-medium leading-snug text-slate-900">{{title}}</span>
+    <span data-testid="task-priority" class="prio-{{priority}} shrink-0 rounded px-1.5 text-xs font-semibold">P{{priority}}</span>
+  </div>
+  {{#notes}}<p class="mt-1 line-clamp-2 text-xs text-slate-500">{{notes}}</p>{{/notes}}
+  <div class="mt-2 flex flex-wrap items-center gap-1.5 text-xs">
+    {{#projectId}}<span data-testid="task-project" data-project="{{projectId}}"
+      class="rounded bg-slate-100 px-1.5 py-0.5 text-slate-600"
+      data-text="$projects[el.dataset.project]?.name ?? ''"></span>{{/projectId}}
+    {{#tags}}<button type="button" data-testid="task-tag" data-tag="{{.}}"
+      class="rounded bg-indigo-50 px-1.5 py-0.5 text-indigo-700 hover:bg-indigo-100"
+      data-on:click="$filter.tag = el.dataset.tag">#{{.}}</button>{{/tags}}
+    {{#due}}<time data-testid="task-due" datetime="{{due}}" class="text-slate-500"
+      data-text="'due ' + new Date(el.dateTime).toLocaleDateString('en', {month: 'short', day: 'numeric', timeZone: 'UTC'})">{{due}}</time>{{/due}}
+  </div>
+  <div class="mt-2 flex items-center gap-1 opacity-70 group-hover:opacity-100">
+    {{#prev}}<button type="button" class="icon-btn" data-testid="move-prev" title="Move to {{prevLabel}}" data-to="{{prev}}"
+      data-on:click="@nitro('Task.update', el.closest('[data-id]').dataset.id, {status: el.dataset.to})">◀</button>{{/prev}}
+    {{#next}}<button type="button" class="icon-btn" data-testid="move-next" title="Move to {{nextLabel}}" data-to="{{next}}"
+      data-on:click="@nitro('Task.update', el.closest('[data-id]').dataset.id, {status: el.dataset.to})">▶</button>{{/next}}
+    <button type="button" class="icon-btn ml-auto" data-testid="edit-task" data-edit="{{id}}">Edit</button>
+    <button type="button" class="icon-btn hover:text-rose-600" data-testid="delete-task"
+      data-on:click="@nitro('Task.delete', el.closest('[data-id]').dataset.id)">Delete</button>
+  </div>
+</li>`;
 
-let nitro, Task;
+const BOARD = `
+<div id="board" data-testid="board" class="grid gap-3 {{gridClass}}">
+{{#columns}}
+  <section id="col-{{key}}" data-testid="column" data-status="{{key}}" class="flex min-h-40 flex-col rounded-xl bg-slate-200/60 p-2">
+    <header class="mb-2 flex items-center justify-between px-1">
+      <h2 class="text-sm font-semibold text-slate-700">{{label}}</h2>
+      <span data-testid="column-count" class="rounded-full bg-white px-2 text-xs font-medium text-slate-600">{{count}}</span>
+    </header>
+    <ul class="flex flex-col gap-2">
+      {{#tasks}}{{>card}}{{/tasks}}
+      {{#empty}}<li class="rounded-lg border border-dashed border-slate-300 p-3 text-center text-xs text-slate-400">No tasks</li>{{/empty}}
+    </ul>
+  </section>
+{{/columns}}
+</div>`;
+
+const PROJECT_OPTIONS = '<option value="">{{none}}</option>{{#extra}}<option value="_none">No project</option>{{/extra}}'
+  + '{{#projects}}<option value="{{id}}">{{name}}</option>{{/projects}}';
+const TAG_OPTIONS = '<option value="">All tags</option>{{#tags}}<option value="{{.}}">#{{.}}</option>{{/tags}}';
+const PROJECT_CHIPS = '<ul id="project-list" data-testid="project-list" class="flex flex-wrap gap-1.5">'
+  + '{{#projects}}<li id="project-{{id}}" data-testid="project-chip" class="chip dot-{{color}}" data-project="{{id}}"'
+  + ' data-on:click="$filter.project = el.dataset.project">{{name}}</li>{{/projects}}</ul>';
+
+// ---- start ---------------------------------------------------------------------------
+
 try {
-  nitro = await createNitro();
-  Task = nitro.entity('Task', {
-    fields: {
-      title: { type: 'string', required: true, minLength: 1, maxLength: 200 },
-      status: { type: 'enum', values: STATUSES, default: 'open' },
-      priority: { type: 'int', min: 1, max: 5, default: 3 },
-      tags: { type: 'list', of: 'string', default: [] },
-      due: { type: 'datetime', optional: true },
-    },
-  });
+  await main();
 } catch (err) {
-  fail(err);
-}
-
-// Handy from the devtools console: nitroDemo.Task.all()
-window.nitroDemo = { nitro, Task };
-
-// ---- events drive the list -----------------------------------------------------
-
-let renderQueued = false;
-function scheduleRender() {
-  // One redraw per burst of events (e.g. several writes in one task).
-  if (renderQueued) return;
-  renderQueued = true;
-  queueMicrotask(() => {
-    renderQueued = false;
-    render();
-  });
-}
-
-for (const type of ['created', 'updated', 'deleted']) {
-  nitro.on(`Task.${type}`, (e) => {
-    logEvent(e);
-    scheduleRender();
-  });
-}
-// A throwing event handler lands here instead of breaking the write.
-nitro.on('error', (err) => console.error('nitro event handler failed:', err));
-
-// ---- the new-task form ---------------------------------------------------------
-
-form.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  clearError(formError, form);
-  try {
-    Task.create(readNewTask());
-    form.reset();
-    form.elements.title.focus();
-  } catch (err) {
-    showError(formError, err, form);
-  }
-});
-
-// Typing in a field that was flagged clears its flag.
-form.addEventListener('input', (ev) => ev.target.removeAttribute('aria-invalid'));
-
-/** Reads the form into entity data. Conversions stay lenient on purpose:
- * the entity schema decides what is valid and says why. */
-function readNewTask() {
-  const f = form.elements;
-  const data = { title: f.title.value.trim(), status: f.status.value };
-  const priority = readNumber(f.priority.value);
-  if (priority !== undefined) data.priority = priority;
-  const tags = f.tags.value.split(',').map((t) => t.trim()).filter(Boolean);
-  if (tags.length) data.tags = tags;
-  // datetime-local gives local wall-clock time without a zone; Date reads it as local.
-  if (f.due.value) data.due = new Date(f.due.value);
-  return data;
-}
-
-/** '' means "use the default"; a number-looking string becomes a number;
- * anything else is passed through so the schema reports a type error. */
-function readNumber(text) {
-  const s = text.trim();
-  if (s === '') return undefined;
-  return /^[+-]?\d+(\.\d+)?$/.test(s) ? Number(s) : s;
-}
-
-// ---- the list ------------------------------------------------------------------
-
-let editingId = null;
-
-function render() {
-  const tasks = Task.all();
-  $('task-count').textContent = String(tasks.length);
-  $('task-count-label').textContent = tasks.length === 1 ? 'task' : 'tasks';
-  $('empty').hidden = tasks.length > 0;
-
-  // Keep an open editor as it is (typed text, error shown) across redraws.
-  const openEditor = editingId && $(rowId(editingId));
-  const rows = tasks.map((t) => {
-    if (t.id !== editingId) return viewRow(t);
-    return openEditor && openEditor.classList.contains('editing') ? openEditor : editRow(t);
-  });
-  if (editingId && !tasks.some((t) => t.id === editingId)) editingId = null;
-  list.replaceChildren(...rows);
-}
-
-const rowId = (id) => `task-${id}`;
-
-function viewRow(t) {
-  const li = el('li', { id: rowId(t.id), class: 'task', 'data-testid': 'task-row', 'data-id': t.id, 'data-status': t.status });
-
-  const main = el('div', { class: 'task-main' });
-  main.append(el('span', { class: 'task-title', 'data-testid': 'task-title' }, t.title));
-
-  const meta = el('div', { class: 'task-meta' });
-  meta.append(
-    el('span', { class: 'badge status', 'data-status': t.status, 'data-testid': 'task-status' }, t.status),
-    el('span', { class: 'badge priority', 'data-testid': 'task-priority', title: 'priority' }, `P${t.priority ?? '–'}`),
-  );
-  for (const tag of t.tags) meta.append(el('span', { class: 'tag' }, `#${tag}`));
-  if (t.due) {
-    const due = new Date(t.due);
-    const overdue = t.status !== 'done' && due.getTime() < Date.now();
-    meta.append(el('span', { class: overdue ? 'due overdue' : 'due', 'data-testid': 'task-due' },
-      `due ${due.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`));
-  }
-  main.append(meta);
-
-  const actions = el('div', { class: 'task-actions' });
-  const edit = el('button', { type: 'button', 'data-testid': 'edit-task' }, 'Edit');
-  edit.setAttribute('aria-label', `Edit "${t.title}"`);
-  edit.addEventListener('click', () => {
-    editingId = t.id;
-    render();
-    $(rowId(t.id))?.querySelector('input')?.focus();
-  });
-  const del = el('button', { type: 'button', class: 'danger', 'data-testid': 'delete-task' }, 'Delete');
-  del.setAttribute('aria-label', `Delete "${t.title}"`);
-  del.addEventListener('click', () => {
-    clearError(listError);
-    try {
-      Task.delete(t.id);
-    } catch (err) {
-      showError(listError, err);
-    }
-  });
-  actions.append(edit, del);
-
-  li.append(main, actions);
-  return li;
-}
-
-function editRow(t) {
-  const li = el('li', { id: rowId(t.id), class: 'task editing', 'data-testid': 'task-row', 'data-id': t.id });
-  const f = el('form', { class: 'edit-form', 'data-testid': 'edit-form', novalidate: '', autocomplete: 'off' });
-
-  const title = el('input', { name: 'title', type: 'text', 'data-testid': 'edit-title', 'aria-label': 'Title' });
-  title.value = t.title;
-  const status = el('select', { name: 'status', 'data-testid': 'edit-status', 'aria-label': 'Status' });
-  for (const s of STATUSES) status.append(el('option', { value: s }, s));
-  status.value = t.status;
-  const priority = el('input', { name: 'priority', type: 'text', inputmode: 'numeric', class: 'narrow', 'data-testid': 'edit-priority', 'aria-label': 'Priority' });
-  priority.value = String(t.priority);
-
-  const save = el('button', { type: 'submit', class: 'primary', 'data-testid': 'save-task' }, 'Save');
-  const cancel = el('button', { type: 'button', 'data-testid': 'cancel-edit' }, 'Cancel');
-  const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'row-error' });
-  error.hidden = true;
-
-  const close = () => {
-    editingId = null;
-    render();
-  };
-  f.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    clearError(error, f);
-    const patch = { title: title.value.trim(), status: status.value };
-    const p = readNumber(priority.value);
-    if (p !== undefined) patch.priority = p; // left blank: keep the current priority
-    try {
-      Task.update(t.id, patch);
-      close();
-    } catch (err) {
-      showError(error, err, f);
-    }
-  });
-  f.addEventListener('input', (ev) => ev.target.removeAttribute('aria-invalid'));
-  f.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') close(); });
-  cancel.addEventListener('click', close);
-
-  f.append(title, status, priority, save, cancel);
-  li.append(f, error);
-  return li;
-}
-
-// ---- recent events -------------------------------------------------------------
-
-function logEvent(e) {
-  const log = $('activity');
-  let text = `${e.type} "${e.record.title}"`;
-  if (e.type === 'Task.updated') text += `: ${Object.keys(e.changes).join(', ')}`;
-  const item = el('li', {}, text);
-  item.dataset.type = e.type;
-  log.prepend(item);
-  while (log.children.length > 6) log.lastElementChild.remove();
-}
-
-// ---- errors --------------------------------------------------------------------
-
-/** Shows an error where the user acted: the message reads like
- * "Task.priority: must be <= 5 (got 9)", with the code and rule beside it,
- * and the offending input is flagged. */
-function showError(target, err, formEl) {
-  target.replaceChildren(el('span', { class: 'error-message', 'data-testid': 'error-message' }, err.message));
-  if (err instanceof NitroError) {
-    target.dataset.code = err.code;
-    target.dataset.field = err.field ?? '';
-    target.dataset.rule = err.rule ?? '';
-    const detail = err.rule ? `${err.code} · rule: ${err.rule}` : err.code;
-    target.append(' ', el('small', { class: 'error-detail', 'data-testid': 'error-detail' }, detail));
-    const input = err.field && formEl?.elements.namedItem(err.field);
-    if (input) {
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    }
-  } else {
-    // Not a validation problem: a bug worth seeing in the console too.
-    console.error(err);
-  }
-  target.hidden = false;
-}
-
-function clearError(target, formEl) {
-  target.hidden = true;
-  target.replaceChildren();
-  delete target.dataset.code;
-  delete target.dataset.field;
-  delete target.dataset.rule;
-  formEl?.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
-}
-
-function fail(err) {
-  loadStatus.textContent = `Could not start: ${err.message}`;
+  console.error(err);
+  loadStatus.textContent = `Failed to start: ${err.message}`;
   loadStatus.dataset.state = 'error';
-  throw err;
+  loadStatus.classList.add('text-rose-600');
 }
 
-/** Creates an element; text becomes a text node, never markup. */
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
+async function main() {
+  const config = await loadConfig();
+  const nitro = await createNitro();
+  const { Project, Task } = nitro.define(schema);
+
+  // Sync first: a stored snapshot (IndexedDB) is restored before anything
+  // renders. ?persist=0 keeps nothing between reloads.
+  const sync = config.sync
+    ? nitro.sync({
+      url: config.sync,
+      entities: [Project, Task],
+      live: true,
+      storage: params.get('persist') === '0' ? undefined : 'nitro-demo-board',
+    })
+    : null;
+  if (sync) await sync.ready;
+
+  loadStatus.textContent = 'Loading Datastar…';
+  const datastar = await import(config.datastar);
+  const ds = connectDatastar(nitro, { datastar });
+  await ds.ready;
+
+  // $projects = { [id]: project }: cards show project names from it.
+  ds.bind('projects', Project);
+
+  const card = nitro.template(CARD);
+  const board = nitro.template(BOARD, { partials: { card } });
+  const projectOptions = nitro.template(PROJECT_OPTIONS);
+  const tagOptions = nitro.template(TAG_OPTIONS);
+  const projectChips = nitro.template(PROJECT_CHIPS);
+
+  const filter = () => ({ q: '', status: '', project: '', tag: '', ...(ds.readSignal('filter') || {}) });
+
+  // The board: one live fragment. Its data is a function, so each render
+  // reads the current filters; the columns hold queries, iterated in WASM.
+  let lastCounts = '';
+  const boardData = () => {
+    const f = filter();
+    const where = {};
+    if (f.project === '_none') where.projectId = { exists: false };
+    else if (f.project) where.projectId = f.project;
+    if (f.tag) where.tags = { contains: f.tag };
+    const q = String(f.q).trim();
+    // Search ranks by relevance; without a query, columns sort by priority.
+    const found = q ? Task.search(q, { where, limit: 500 }) : null;
+    const counts = { all: 0, shown: 0 };
+    const columns = [];
+    STATUSES.forEach((status, i) => {
+      const tasks = found
+        ? found.filter((t) => t.status === status)
+        : Task.where({ ...where, status }).orderBy('-priority', 'due', 'title');
+      const count = found ? tasks.length : tasks.count();
+      counts[status] = count;
+      counts.all += count;
+      if (f.status && f.status !== status) return;
+      counts.shown += count;
+      columns.push({
+        key: status, label: LABELS[status], count, tasks, empty: count === 0,
+        prev: STATUSES[i - 1] || null, prevLabel: LABELS[STATUSES[i - 1]],
+        next: STATUSES[i + 1] || null, nextLabel: LABELS[STATUSES[i + 1]],
+      });
+    });
+    const key = JSON.stringify(counts);
+    if (key !== lastCounts) {
+      lastCounts = key;
+      ds.patchSignals({ counts });
+    }
+    return { columns, gridClass: columns.length > 1 ? 'md:grid-cols-4' : '' };
+  };
+  const live = ds.fragment(board, boardData, { entities: [Task, Project] });
+
+  // Filters are signals: re-render when one changes (1.0 reports each change
+  // as a merge patch of what changed).
+  // Typing into a field clears that field's error: the message was about
+  // the value it replaces (the next save checks again).
+  const FORMS = { draft: ['Task', () => '_new'], newProject: ['Project', () => '_new'], edit: ['Task', () => ds.readSignal('edit.id')] };
+  document.addEventListener('datastar-signal-patch', (e) => {
+    const d = e.detail;
+    if (!d || typeof d !== 'object') return;
+    if ('filter' in d) live.refresh();
+    for (const [signal, [entity, idOf]] of Object.entries(FORMS)) {
+      if (!d[signal] || typeof d[signal] !== 'object' || 'id' in d[signal]) continue;
+      const id = idOf();
+      const errs = id ? ds.readSignal(`errors.${entity}.${id}`) : null;
+      if (!errs || typeof errs !== 'object') continue;
+      const clear = {};
+      for (const field of Object.keys(d[signal])) if (errs[field]) clear[field] = '';
+      if (errs._record) clear._record = '';
+      if (Object.keys(clear).length) ds.patchSignals({ errors: { [entity]: { [id]: clear } } });
+    }
+  });
+
+  // <select> options follow the projects and the tags in use.
+  const renderOptions = () => {
+    const projects = Project.where({}).orderBy('name');
+    for (const el of document.querySelectorAll('select.project-options')) {
+      const isFilter = el.id === 'filter-project';
+      const html = projectOptions.render({ projects, none: isFilter ? 'All projects' : 'No project', extra: isFilter });
+      setOptions(ds, el, html);
+    }
+    const tags = new Set();
+    for (const t of Task.all()) for (const tag of t.tags) tags.add(tag);
+    setOptions(ds, document.getElementById('filter-tag'), tagOptions.render({ tags: [...tags].sort() }));
+  };
+  ds.fragment(projectChips, { projects: Project.where({}).orderBy('name') });
+  let optionsQueued = false;
+  nitro.on('*', (e) => {
+    if (!e || (e.entity !== 'Task' && e.entity !== 'Project') || optionsQueued) return;
+    optionsQueued = true;
+    queueMicrotask(() => { optionsQueued = false; renderOptions(); });
+  });
+  renderOptions();
+
+  // A new attempt starts clean: errors the bridge set on an earlier attempt
+  // (say on title) would otherwise stay while another field fails. Capture
+  // phase, so this runs before Datastar's submit handler writes.
+  document.addEventListener('submit', (ev) => {
+    const blank = (fields) => Object.fromEntries([...fields, '_record'].map((f) => [f, '']));
+    if (ev.target.id === 'task-form') ds.patchSignals({ errors: { Task: { _new: blank(Task.fields.map((f) => f.name)) } } });
+    else if (ev.target.id === 'project-form') ds.patchSignals({ errors: { Project: { _new: blank(Project.fields.map((f) => f.name)) } } });
+    else if (ev.target.id === 'edit-form') {
+      const id = ds.readSignal('edit.id');
+      if (id) ds.patchSignals({ errors: { Task: { [id]: blank(Task.fields.map((f) => f.name)) } } });
+    }
+  }, true);
+
+  // Edit: fill $edit from the record (and give its error signals a value, so
+  // the editor's data-text expressions have something to follow).
+  document.addEventListener('click', (ev) => {
+    const button = ev.target.closest?.('[data-edit]');
+    if (!button) return;
+    const t = Task.get(button.dataset.edit);
+    if (!t) return;
+    const blank = { title: '', notes: '', status: '', priority: '', tags: '', due: '', projectId: '', _record: '' };
+    ds.patchSignals({
+      errors: { Task: { [t.id]: blank } },
+      edit: {
+        id: t.id, title: t.title, notes: t.notes ?? '', status: t.status, priority: t.priority,
+        tags: t.tags.join(', '), due: t.due ? t.due.slice(0, 10) : '', projectId: t.projectId ?? '',
+      },
+    });
+    setTimeout(() => document.getElementById('edit-title').focus(), 0);
+  });
+  // A task deleted elsewhere (another window) closes its editor.
+  nitro.on('Task.deleted', (e) => { if (ds.readSignal('edit.id') === e.id) ds.patchSignals({ edit: { id: '' } }); });
+
+  // Sync status: $sync = { online, pending, error }, after every exchange and
+  // write, and once a second (a network failure has no event of its own).
+  if (sync) {
+    let shown = '';
+    const showStatus = () => {
+      const s = sync.status;
+      const next = { online: s.online, pending: s.pending, error: s.error ? String(s.error.message ?? s.error) : '' };
+      const key = JSON.stringify(next);
+      if (key !== shown) { shown = key; ds.patchSignals({ sync: next }); }
+    };
+    nitro.on('sync.*', () => queueMicrotask(showStatus));
+    nitro.on('Task.*', () => queueMicrotask(showStatus));
+    nitro.on('Project.*', () => queueMicrotask(showStatus));
+    setInterval(showStatus, 1000);
+    document.getElementById('sync-now').addEventListener('click', () => {
+      sync.push().then(() => sync.pull()).catch(() => {}).finally(showStatus);
+    });
+    // The browser saying it is back: try at once rather than at the next backoff.
+    window.addEventListener('online', () => sync.push().catch(() => {}));
+    sync.start();
+    showStatus();
+  } else {
+    document.getElementById('sync-now').disabled = true;
+  }
+
+  // Handy from the devtools console (and the tests): nitroDemo.Task.all()
+  window.nitroDemo = { nitro, Task, Project, sync, ds, config };
+  document.getElementById('add-task').disabled = false;
+  loadStatus.textContent = sync ? 'Ready' : 'Ready (no sync server)';
+  loadStatus.dataset.state = 'ready';
 }
 
-// ---- start ---------------------------------------------------------------------
+/** Where Datastar and the sync server are: ?datastar=<url>, else what the
+ * dev server says (/demo-config.json), else the CDN and no sync. */
+async function loadConfig() {
+  let config = { datastar: DATASTAR_CDN, sync: null };
+  try {
+    const res = await fetch('/demo-config.json', { cache: 'no-store' });
+    if (res.ok) config = { ...config, ...(await res.json()) };
+  } catch { /* a plain static server: defaults */ }
+  if (params.get('datastar')) config.datastar = params.get('datastar');
+  if (params.get('sync') === '0') config.sync = null;
+  return config;
+}
 
-render();
-$('add-task').disabled = false;
-loadStatus.textContent = 'Ready';
-loadStatus.dataset.state = 'ready';
+/** Replaces a select's options through the bridge and keeps its value: the
+ * selected option is the bound signal's, which new options must not reset. */
+function setOptions(ds, select, html) {
+  const value = select.value;
+  ds.patchElements(html, { selector: `#${select.id}`, mode: 'inner' });
+  if ([...select.options].some((o) => o.value === value)) select.value = value;
+}

@@ -160,7 +160,7 @@ describe('dev server: scripts/serve.js', () => {
   });
 
   test('node scripts/serve.js --port 0 prints its URL and serves the demo', async () => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'serve.js'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'serve.js'), '--port', '0', '--db', ':memory:'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const line = await new Promise((resolve, reject) => {
         let out = '';
@@ -174,7 +174,9 @@ describe('dev server: scripts/serve.js', () => {
       assert.ok(m, `unexpected banner: ${line}`);
       const res = await rawRequest(`http://127.0.0.1:${m[1]}`, '/');
       assert.equal(res.status, 200);
-      assert.match(res.body.toString(), /<script src="\/dist\/nitro\.iife\.js"><\/script>/);
+      assert.match(res.body.toString(), /<script type="module" src="\/app\.js"><\/script>/);
+      const pulled = await rawRequest(`http://127.0.0.1:${m[1]}`, '/sync/pull');
+      assert.equal(pulled.status, 200, 'the sync server answers at /sync');
     } finally {
       child.kill('SIGTERM');
     }
@@ -367,127 +369,7 @@ describe('in Chromium', { skip: noChromium }, () => {
     return r;
   }
 
-  test('(a) demo page: create, edit, delete, count, and NitroErrors next to the form', async () => {
-    const { page, errors, done } = await open('/');
-    try {
-      await page.waitForSelector('#load-status[data-state="ready"]');
-      const count = () => page.textContent('#task-count');
-      const rows = () => page.$$eval('[data-testid="task-row"]', (els) => els.map((li) => ({
-        id: li.dataset.id,
-        domId: li.id,
-        title: li.querySelector('[data-testid="task-title"]')?.textContent,
-        status: li.querySelector('[data-testid="task-status"]')?.textContent,
-        priority: li.querySelector('[data-testid="task-priority"]')?.textContent,
-        markup: li.querySelectorAll('b').length,
-      })));
-      const stored = () => page.evaluate(() => window.nitroDemo.Task.all().map((t) => t.toJSON()));
-      const waitCount = (n) => page.waitForFunction((want) => document.getElementById('task-count').textContent === want, String(n));
-      const formError = () => page.evaluate(() => {
-        const el = document.getElementById('form-error');
-        return { hidden: el.hidden, text: el.textContent, field: el.dataset.field, rule: el.dataset.rule, code: el.dataset.code };
-      });
-
-      assert.equal(await count(), '0');
-      assert.equal(await page.isVisible('#empty'), true);
-
-      // Two tasks through the form; the second title carries markup that must stay text.
-      await page.fill('#new-title', 'Write the report');
-      await page.selectOption('#new-status', 'open');
-      await page.fill('#new-priority', '2');
-      await page.fill('#new-tags', 'work, urgent');
-      await page.click('#add-task');
-      await waitCount(1);
-      assert.equal(await page.inputValue('#new-title'), '', 'the form is cleared after a save');
-
-      const evil = 'Call <b>Ann</b> & co';
-      await page.fill('#new-title', evil);
-      await page.selectOption('#new-status', 'blocked');
-      await page.fill('#new-priority', '5');
-      await page.click('#add-task');
-      await waitCount(2);
-      assert.equal(await page.isVisible('#empty'), false);
-      assert.equal(await page.textContent('#task-count-label'), 'tasks');
-
-      let list = await rows();
-      assert.deepEqual(list.map(({ title, status, priority, markup }) => ({ title, status, priority, markup })), [
-        { title: 'Write the report', status: 'open', priority: 'P2', markup: 0 },
-        { title: evil, status: 'blocked', priority: 'P5', markup: 0 },
-      ]);
-      for (const r of list) assert.equal(r.domId, `task-${r.id}`);
-      let store = await stored();
-      assert.deepEqual(store.map((t) => t.id), list.map((r) => r.id), 'the list shows the store, in order');
-      assert.deepEqual(store[0].tags, ['work', 'urgent']);
-
-      // Edit the first task inline.
-      const first = `#task-${list[0].id}`;
-      await page.click(`${first} [data-testid="edit-task"]`);
-      await page.fill(`${first} [data-testid="edit-title"]`, 'Write the final report');
-      await page.selectOption(`${first} [data-testid="edit-status"]`, 'done');
-      await page.fill(`${first} [data-testid="edit-priority"]`, '4');
-      await page.click(`${first} [data-testid="save-task"]`);
-      await page.waitForSelector(`${first} [data-testid="task-title"]`);
-      list = await rows();
-      assert.deepEqual(list[0], { ...list[0], title: 'Write the final report', status: 'done', priority: 'P4' });
-      assert.equal(await count(), '2');
-      store = await stored();
-      assert.deepEqual(store[0], { ...store[0], title: 'Write the final report', status: 'done', priority: 4 });
-
-      // An invalid edit is refused in the row and changes nothing.
-      await page.click(`${first} [data-testid="edit-task"]`);
-      await page.fill(`${first} [data-testid="edit-priority"]`, '0');
-      await page.click(`${first} [data-testid="save-task"]`);
-      await page.waitForSelector(`${first} [data-testid="row-error"]:not([hidden])`);
-      const rowError = await page.$eval(`${first} [data-testid="row-error"]`, (el) => ({ text: el.textContent, rule: el.dataset.rule }));
-      assert.match(rowError.text, /Task\.priority/);
-      assert.equal(rowError.rule, 'min');
-      assert.equal((await stored())[0].priority, 4);
-      await page.click(`${first} [data-testid="cancel-edit"]`);
-      await page.waitForSelector(`${first} [data-testid="task-title"]`);
-
-      // Delete the second.
-      await page.click(`#task-${list[1].id} [data-testid="delete-task"]`);
-      await waitCount(1);
-      assert.equal(await page.textContent('#task-count-label'), 'task');
-      assert.deepEqual((await rows()).map((r) => r.title), ['Write the final report']);
-      assert.equal((await stored()).length, 1);
-
-      // Invalid tasks: the error names the field and the rule, and nothing is added.
-      assert.equal((await formError()).hidden, true);
-      await page.fill('#new-title', '');
-      await page.click('#add-task');
-      let err = await formError();
-      assert.equal(err.hidden, false);
-      assert.match(err.text, /Task\.title/);
-      assert.match(err.text, /minLength/);
-      assert.deepEqual([err.code, err.field, err.rule], ['VALIDATION', 'title', 'minLength']);
-      assert.equal(await page.getAttribute('#new-title', 'aria-invalid'), 'true');
-      assert.equal(await count(), '1');
-
-      await page.fill('#new-title', 'Too important');
-      await page.fill('#new-priority', '9');
-      await page.click('#add-task');
-      err = await formError();
-      assert.equal(err.hidden, false);
-      assert.match(err.text, /Task\.priority: .*5.*9/);
-      assert.match(err.text, /rule: max/);
-      assert.deepEqual([err.field, err.rule], ['priority', 'max']);
-      assert.equal(await count(), '1');
-      assert.equal((await stored()).length, 1);
-
-      // Fixing the input clears the error and saves.
-      await page.fill('#new-priority', '5');
-      await page.click('#add-task');
-      await waitCount(2);
-      assert.equal((await formError()).hidden, true);
-
-      const activity = await page.$$eval('#activity li', (els) => els.map((li) => li.dataset.type));
-      assert.ok(activity.includes('Task.created') && activity.includes('Task.updated') && activity.includes('Task.deleted'), activity.join());
-
-      assert.deepEqual(errors, []);
-    } finally {
-      await done();
-    }
-  });
+  // The demo board itself (web/) is tested end to end in demo.test.js.
 
   test('(b) ESM build: import from /dist/nitro.js, CRUD, NitroError, two instances', async () => {
     const { page, errors, done } = await open('/__test/esm.html', { '/__test/esm.html': esmPage });
@@ -523,7 +405,7 @@ describe('in Chromium', { skip: noChromium }, () => {
       await page.click('#add-task');
       await page.waitForFunction(() => document.getElementById('task-count').textContent === '1');
       const r = await page.evaluate(async () => {
-        const other = await window.Nitro.createNitro();
+        const other = await (await import('/dist/nitro.js')).createNitro();
         const Task = other.entity('Task', { fields: { title: { type: 'string' } } });
         Task.create({ title: 'elsewhere' });
         return { other: Task.all().map((t) => t.title), demo: window.nitroDemo.Task.all().map((t) => t.title) };

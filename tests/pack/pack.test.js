@@ -173,3 +173,16 @@ Task.where({ title: 'a' }).limit('5');
   assert.match(err.stdout, /use\.ts\(5,7\): error TS2322/);
   assert.match(err.stdout, /use\.ts\(6,34\): error TS2345/);
 });
+
+test('the installed bin runs: token works, serve without better-sqlite3 says what to install', async () => {
+  const app = path.join(tmp, 'app');
+  const bin = path.join(app, 'node_modules', '.bin', 'nitro-wasm');
+  assert.ok(fs.existsSync(bin), 'npm linked the nitro-wasm bin');
+  const tok = await run(bin, ['token', '--user', 'u1', '--secret', 's3cret-long-enough'], { cwd: app, env, timeout: 20_000 });
+  assert.match(tok.stdout.trim(), /^[A-Za-z0-9._-]+$/, 'prints one token');
+  fs.writeFileSync(path.join(app, 'schema.mjs'), "export default { Task: { fields: { title: { type: 'string', required: true } } } };\n");
+  const err = await run(bin, ['serve', '--schema', './schema.mjs', '--port', '0', '--db', ':memory:', '--secret', 's3cret-long-enough'], { cwd: app, env, timeout: 20_000 })
+    .then(() => null, (e) => e);
+  assert.ok(err, 'serve fails without the optional peer');
+  assert.match(err.stderr, /npm install better-sqlite3/);
+});

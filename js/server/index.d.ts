@@ -1,0 +1,92 @@
+// Types for nitro-wasm/server (js/server/index.js); see docs/sync.md.
+import type { EntityDef } from '../nitro.js';
+
+// node:http's IncomingMessage and ServerResponse, kept structural so these
+// types need no @types/node.
+type IncomingMessage = any;
+type ServerResponse = any;
+
+/** A stored record row (storage-sqlite.js documents the interface). */
+export interface RecordRow {
+  entity: string;
+  id: string;
+  owner: string;
+  /** The owner's user id, or '*' for records of shared entities. */
+  scope: string;
+  version: number;
+  writer: string;
+  deleted: boolean;
+  /** The record as JSON text, null when deleted. */
+  data: string | null;
+}
+
+export interface ChangeRow { entity: string; id: string; version: number; deleted: boolean; data: string | null }
+
+/** The durable storage behind the server (SQLite by default, PostgreSQL). */
+export interface SyncStorageBackend {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  head(): Promise<number>;
+  loadRecords(onRecord: (row: RecordRow) => void): Promise<void>;
+  watermark(user: string, client: string): Promise<number>;
+  receipts(user: string, client: string, from: number, to: number): Promise<Map<number, string>>;
+  commitPush(push: { user: string; client: string; done: number; head: number; records: RecordRow[]; receipts: Array<{ seq: number; result: string }> }): Promise<void>;
+  changesSince(query: { scope: string; since: number; limit: number }): Promise<ChangeRow[]>;
+  /** Several instances on one database: open the push transaction under the write lock; rows others committed above knownHead. */
+  beginPush?(knownHead: number): Promise<{ head: number; rows: RecordRow[] }>;
+  abortPush?(): Promise<void>;
+  /** Commits of other instances. */
+  subscribe?(fn: (e: { head: number; scopes: Set<string> }) => void): () => void;
+}
+
+export interface SyncServerOptions {
+  /** Entity name -> definition, or the schema module (its default export). */
+  schema: Record<string, EntityDef<any>> | { default: Record<string, EntityDef<any>> };
+  /** SQLite file (default ':memory:') or postgres:// URL. */
+  db?: string;
+  /** An unopened storage backend instead of `db`. */
+  storage?: SyncStorageBackend;
+  /** Token secret, at least 8 characters (default: env NITRO_SECRET). */
+  secret?: string;
+  /** Maps a request to a user id instead of checking tokens. */
+  authenticate?: (req: IncomingMessage) => string | null | Promise<string | null>;
+  /** Path prefix of the routes (default '/sync'). */
+  base?: string;
+  /** Allowed origin for CORS ('*' or true for any). */
+  cors?: string | boolean;
+  /** Bytes of a push body (default 1 MiB). */
+  maxBody?: number;
+  /** Mutations per push (default 1000). */
+  maxBatch?: number;
+  /** Changes per pull page at most (default 10000). */
+  maxPull?: number;
+  /** Page size when the client names none (default 1000). */
+  pullLimit?: number;
+  /** ms between keep-alive comments on event streams (default 15000). */
+  ping?: number;
+  /** Commits up to this many records go out inline on event streams (default 200). */
+  liveChanges?: number;
+  /** Where unexpected errors are logged (default console.error); false for none. */
+  log?: false | ((...args: unknown[]) => void);
+}
+
+export interface SyncServer {
+  /** The request handler; with `next`, requests outside the base path go to it. */
+  handler(req: IncomingMessage, res: ServerResponse, next?: () => void): Promise<void>;
+  listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>;
+  close(): Promise<void>;
+  /** A bearer token for `user`, signed with this server's secret. */
+  token(user: string, ttl?: string | number): string;
+  /** The highest committed version. */
+  readonly head: number;
+}
+
+export function createSyncServer(options: SyncServerOptions): Promise<SyncServer>;
+/** A storage backend for a db option (SQLite file or postgres:// URL). */
+export function openStorage(db?: string): Promise<SyncStorageBackend>;
+export function sqliteStorage(file: string, options?: { synchronous?: 'NORMAL' | 'FULL' }): SyncStorageBackend;
+/** A token for `user`, valid for `ttl` (seconds, or '45s', '30m', '1h', '7d'; default 1h). */
+export function createToken(options: { user: string; secret: string; ttl?: string | number; now?: number }): string;
+/** The user id of a valid token; throws (with the reason) otherwise. */
+export function verifyToken(token: string, secret: string, now?: number): string;
+export function parseTtl(ttl: string | number): number;

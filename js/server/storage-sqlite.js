@@ -1,0 +1,197 @@
+// storage-sqlite.js - the sync server's durable storage in SQLite
+// (better-sqlite3, WAL mode): the embedded default behind `--db ./nitro.db`.
+//
+// ---- The storage interface ----------------------------------------------------------
+// Every backend (this one; PostgreSQL next) implements the same methods. All
+// return promises, so a backend may be asynchronous; the server never runs
+// two pushes at once (it awaits commitPush before starting the next), so a
+// backend needs no locking of its own beyond one transaction per commitPush.
+//
+//   open()                      connect and run pending migrations
+//   close()
+//   head()                      -> number: the highest committed version (0 if none)
+//   loadRecords(onRecord)       calls onRecord(row) for every record, deleted ones
+//                               included (the server's memory mirrors them), where
+//                               row = { entity, id, owner, scope, version, writer,
+//                               deleted: boolean, data: JSON text | null }
+//   watermark(user, client)     -> number: the client's `done` (0 if unknown)
+//   receipts(user, client, from, to)
+//                               -> Map(seq -> result JSON text) for seqs in [from, to]
+//   commitPush({ user, client, done, head, records, receipts })
+//                               ONE transaction: upsert every record row (shape as
+//                               above), insert receipts [{ seq, result }], raise the
+//                               client's watermark to `done` and delete its receipts
+//                               with seq <= done, store `head`. All or nothing.
+//   changesSince({ scope, since, limit })
+//                               -> rows { entity, id, version, deleted, data } of one
+//                               scope with version > since, by version, at most limit
+//   pullJson({ scope, since, limit })            (optional; a fast path)
+//                               -> { count, last, json }: the changes of `scope` and
+//                               '*' together with version > since, by version, at most
+//                               limit, as the pull response's change objects (docs/
+//                               sync.md) joined by commas; `last` is the highest
+//                               version among them (0 if none)
+//
+// Semantics the server relies on: versions are the global change sequence
+// (each record row carries the version of its last change); `scope` is the
+// owner's user id, or '*' for records of shared entities; a deleted record
+// stays as a tombstone row (deleted = true, data = null) so pulls can report
+// it. Migrations are versioned and run in order; a backend records the
+// schema version it is at.
+// ----------------------------------------------------------------------------------------
+
+/** Versioned migrations: entry i takes the database from version i to i + 1. */
+export const MIGRATIONS = [
+  `CREATE TABLE records (
+     entity TEXT NOT NULL,
+     id TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     writer TEXT NOT NULL DEFAULT '',
+     deleted INTEGER NOT NULL DEFAULT 0,
+     data TEXT,
+     PRIMARY KEY (entity, id)
+   );
+   CREATE INDEX records_scope_version ON records (scope, version);
+   CREATE TABLE clients (
+     user TEXT NOT NULL,
+     client TEXT NOT NULL,
+     done INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (user, client)
+   ) WITHOUT ROWID;
+   CREATE TABLE receipts (
+     user TEXT NOT NULL,
+     client TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     result TEXT NOT NULL,
+     PRIMARY KEY (user, client, seq)
+   ) WITHOUT ROWID;
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+];
+
+const SQL = {
+  head: `SELECT value FROM meta WHERE key = 'head'`,
+  setHead: `INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  all: `SELECT entity, id, owner, scope, version, writer, deleted, data FROM records`,
+  upsert: `INSERT INTO records (entity, id, owner, scope, version, writer, deleted, data)
+           VALUES (@entity, @id, @owner, @scope, @version, @writer, @deleted, @data)
+           ON CONFLICT (entity, id) DO UPDATE SET owner = excluded.owner, scope = excluded.scope,
+             version = excluded.version, writer = excluded.writer, deleted = excluded.deleted, data = excluded.data`,
+  watermark: `SELECT done FROM clients WHERE user = ? AND client = ?`,
+  setWatermark: `INSERT INTO clients (user, client, done) VALUES (?, ?, ?)
+                 ON CONFLICT (user, client) DO UPDATE SET done = max(done, excluded.done)`,
+  prune: `DELETE FROM receipts WHERE user = ? AND client = ? AND seq <= ?`,
+  receipts: `SELECT seq, result FROM receipts WHERE user = ? AND client = ? AND seq BETWEEN ? AND ?`,
+  addReceipt: `INSERT OR REPLACE INTO receipts (user, client, seq, result) VALUES (?, ?, ?, ?)`,
+  since: `SELECT entity, id, version, deleted, data FROM records WHERE scope = ? AND version > ? ORDER BY version LIMIT ?`,
+  // The pull page built inside SQLite: two index range scans merged by
+  // version (MERGE (UNION ALL)), each row formatted as its change object.
+  pullJson: `SELECT count(*), max(version), group_concat(j, ',' ORDER BY version) FROM (
+      SELECT ${changeJson()} AS j, version FROM records WHERE scope = @scope AND version > @since
+      UNION ALL
+      SELECT ${changeJson()} AS j, version FROM records WHERE scope = '*' AND version > @since AND @scope <> '*'
+      ORDER BY version LIMIT @limit)`,
+};
+
+/** SQL for one change object of the pull response (docs/sync.md). */
+function changeJson() {
+  return `'{"entity":' || json_quote(entity) || ',"id":' || json_quote(id) || ',"version":' || version ||
+    CASE WHEN deleted THEN ',"deleted":true}' ELSE ',"record":' || data || '}' END`;
+}
+
+/** Loads better-sqlite3 (an optional peer dependency: browser users of the
+ * package never need it). */
+async function loadDriver() {
+  try {
+    return (await import('better-sqlite3')).default;
+  } catch (err) {
+    if (err && (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND')) {
+      throw new Error('nitro-wasm server: SQLite storage needs better-sqlite3: run `npm install better-sqlite3`');
+    }
+    throw err;
+  }
+}
+
+/**
+ * @param {string} file database path (':memory:' for a throwaway store)
+ * @param {{ synchronous?: 'NORMAL' | 'FULL' }} [options] FULL also survives
+ *   power loss; NORMAL (the WAL default) survives any process crash.
+ */
+export function sqliteStorage(file, options = {}) {
+  let db = null;
+  let st = null;
+  const sync = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+
+  return {
+    kind: 'sqlite',
+    async open() {
+      const Database = await loadDriver();
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${sync}`);
+      db.pragma('foreign_keys = OFF');
+      const at = db.pragma('user_version', { simple: true });
+      if (at > MIGRATIONS.length) throw new Error(`nitro-wasm server: ${file} was written by a newer version (schema ${at})`);
+      for (let v = at; v < MIGRATIONS.length; v++) {
+        db.transaction(() => {
+          db.exec(MIGRATIONS[v]);
+          db.pragma(`user_version = ${v + 1}`);
+        })();
+      }
+      st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
+      // rows as arrays: pulls read many, and arrays are cheaper to make
+      st.since.raw(true);
+      st.pullJson.raw(true);
+    },
+
+    async close() {
+      if (db) db.close();
+      db = null;
+    },
+
+    async head() {
+      const row = st.head.get();
+      return row ? Number(row.value) : 0;
+    },
+
+    async loadRecords(onRecord) {
+      for (const r of st.all.iterate()) {
+        onRecord({ entity: r.entity, id: r.id, owner: r.owner, scope: r.scope, version: r.version, writer: r.writer, deleted: r.deleted === 1, data: r.data });
+      }
+    },
+
+    async watermark(user, client) {
+      const row = st.watermark.get(user, client);
+      return row ? row.done : 0;
+    },
+
+    async receipts(user, client, from, to) {
+      const out = new Map();
+      for (const r of st.receipts.iterate(user, client, from, to)) out.set(r.seq, r.result);
+      return out;
+    },
+
+    async commitPush({ user, client, done, head, records, receipts }) {
+      db.transaction(() => {
+        for (const r of records) st.upsert.run({ ...r, deleted: r.deleted ? 1 : 0 });
+        for (const r of receipts) st.addReceipt.run(user, client, r.seq, r.result);
+        st.setWatermark.run(user, client, done);
+        if (done > 0) st.prune.run(user, client, done);
+        st.setHead.run(String(head));
+      })();
+    },
+
+    async changesSince({ scope, since, limit }) {
+      return st.since.all(scope, since, limit).map((r) => ({ entity: r[0], id: r[1], version: r[2], deleted: r[3] === 1, data: r[4] }));
+    },
+
+    async pullJson({ scope, since, limit }) {
+      const [count, last, json] = st.pullJson.get({ scope, since, limit });
+      return { count, last: last ?? 0, json: json ?? '' };
+    },
+
+    /** The database handle (tests and tools). */
+    get db() { return db; },
+  };
+}

@@ -1,0 +1,131 @@
+/* changelog.h - the outbox: every local write as a mutation a sync server can
+ * apply, recorded by the store in the same commit as the write (store.c
+ * appends and its undo log truncates), plus the rest of the client's sync
+ * state, so that one snapshot carries all of it.
+ *
+ * An entry is one write:
+ *   seq    per-client sequence number, increasing from 1 and never reused
+ *          (a rolled-back write gives its number back; nothing else does)
+ *   op     NW_CL_CREATE (every field), NW_CL_UPDATE (the changed fields),
+ *          NW_CL_DELETE (no fields)
+ *   table, record id
+ *   mask   bit i = field i is included; `fields` holds those fields' stored
+ *          bytes (record.h) in field order
+ *   base   the server version of the record the write was made on (0 =
+ *          unknown or new); kept only for tables flagged NW_CLT_VERSIONS
+ *   flags  NW_CL_CONFLICT: the server refused it for a version conflict; it
+ *          stays until the app resolves it and is not sent again meanwhile
+ * Entries leave the log when the server has answered for them
+ * (nw_changelog_remove) or are re-queued under a new seq after a conflict is
+ * resolved (nw_changelog_requeue).
+ *
+ * The rest of the state: the client id (the name the server dedupes
+ * mutations under), the next seq, the pull cursor (opaque server text) and
+ * the server version of each record of NW_CLT_VERSIONS tables.
+ *
+ * Memory: entries live in one byte arena. Appending may allocate and then
+ * fails with NW_E_LIMIT (the write fails with it); truncating, removing and
+ * compacting never allocate, so rollback stays allocation-free.
+ */
+#ifndef NW_CHANGELOG_H
+#define NW_CHANGELOG_H
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "buf.h"
+#include "error.h"
+
+typedef enum nw_cl_op { NW_CL_CREATE = 1, NW_CL_UPDATE = 2, NW_CL_DELETE = 3 } nw_cl_op;
+
+/* Entry flags. */
+#define NW_CL_CONFLICT 0x01u
+
+/* Table flags (configuration, not saved in snapshots). */
+#define NW_CLT_LOCAL 0x01u      /* writes to the table are not logged */
+#define NW_CLT_VERSIONS 0x02u   /* keep record versions; entries carry a base */
+
+typedef struct nw_changelog nw_changelog;
+
+/* A view of one entry; pointers are borrowed from the arena and valid until
+ * the log changes. */
+typedef struct nw_cl_entry {
+    double seq, base;
+    uint8_t op, flags;
+    uint32_t table;
+    const uint8_t *id;
+    uint32_t idlen;
+    uint64_t mask;
+    const uint8_t *fields;
+    uint32_t flen;
+    const uint8_t *raw;     /* the whole entry in the arena layout (changelog.c) */
+    uint32_t size;
+} nw_cl_entry;
+
+nw_changelog *nw_changelog_new(void);     /* NULL on OOM */
+void nw_changelog_free(nw_changelog *c);  /* c may be NULL */
+
+/* Logging is on by default; off stops appends (a server's own store). */
+void nw_changelog_enable(nw_changelog *c, bool on);
+bool nw_changelog_enabled(const nw_changelog *c);
+nw_code nw_changelog_set_table(nw_changelog *c, uint32_t table, uint32_t flags, nw_error *err);
+uint32_t nw_changelog_table_flags(const nw_changelog *c, uint32_t table);
+/* True when a write to `table` is to be logged. */
+bool nw_changelog_logs(const nw_changelog *c, uint32_t table);
+
+/* Appends an entry with the next seq (and, for NW_CLT_VERSIONS tables, the
+ * record's known version as base). *mark receives what nw_changelog_truncate
+ * needs to undo it. NW_E_LIMIT when out of memory (nothing changed). */
+nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
+                            uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err);
+/* Drops every entry appended after `mark` (rollback); gives their seqs back. */
+void nw_changelog_truncate(nw_changelog *c, size_t mark);
+
+/* Walks live entries in seq order: pos 0 starts; returns the position to
+ * continue from, or 0 when there is no further entry (then *e is unset). */
+size_t nw_changelog_next(const nw_changelog *c, size_t pos, nw_cl_entry *e);
+/* Live entries (including conflicted ones). */
+uint32_t nw_changelog_pending(const nw_changelog *c);
+/* Lowest seq of a live entry without NW_CL_CONFLICT, or 0 if none. */
+double nw_changelog_first_unsent(const nw_changelog *c);
+/* Removes the entry `seq`; false if there is none. Never allocates. */
+bool nw_changelog_remove(nw_changelog *c, double seq);
+/* Sets or clears flags of entry `seq`; false if there is none. */
+bool nw_changelog_flag(nw_changelog *c, double seq, uint8_t flags, bool on);
+/* Moves entry `seq` to the end under a new seq, with base `base` and its
+ * flags cleared (after the app resolved a conflict in favour of the local
+ * change). NOT_FOUND if there is no such entry, LIMIT on OOM. */
+nw_code nw_changelog_requeue(nw_changelog *c, double seq, double base, nw_error *err);
+/* Reclaims the space of removed entries. Only call when no undo record
+ * refers to arena positions (no write or transaction in progress). */
+void nw_changelog_compact(nw_changelog *c);
+
+/* Record versions (tables with NW_CLT_VERSIONS): 0 when unknown. Setting
+ * version 0 forgets the record. */
+double nw_changelog_version(const nw_changelog *c, uint32_t table, const uint8_t *id, uint32_t idlen);
+nw_code nw_changelog_set_version(nw_changelog *c, uint32_t table, const uint8_t *id, uint32_t idlen, double v, nw_error *err);
+
+/* Client id, cursor (copied; LIMIT on OOM) and counters. */
+nw_code nw_changelog_set_client(nw_changelog *c, const uint8_t *id, uint32_t len, nw_error *err);
+const uint8_t *nw_changelog_client(const nw_changelog *c, uint32_t *len);
+nw_code nw_changelog_set_cursor(nw_changelog *c, const uint8_t *cur, uint32_t len, nw_error *err);
+const uint8_t *nw_changelog_cursor(const nw_changelog *c, uint32_t *len);
+double nw_changelog_next_seq(const nw_changelog *c);
+/* Makes the next seq at least `at_least` (restores never reuse numbers). */
+void nw_changelog_raise_seq(nw_changelog *c, double at_least);
+
+/* Snapshot section: client id, next seq, cursor, live entries, versions.
+ * nw_changelog_read fills an empty log from p[0..len), checking every entry
+ * (tables below ntables, stored fields well-formed per `check`); *used is
+ * the byte count read. CORRUPT for malformed input, LIMIT on OOM. Table
+ * flags are configuration and are not part of the section. */
+void nw_changelog_write(const nw_changelog *c, nw_buf *out);
+typedef bool (*nw_cl_check_fn)(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen);
+nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
+                          nw_cl_check_fn check, void *ud, size_t *used, nw_error *err);
+/* Copies the configuration (enabled, table flags) of `from` into `to`. */
+nw_code nw_changelog_copy_config(nw_changelog *to, const nw_changelog *from, nw_error *err);
+
+/* Bytes held (arena and version map). */
+size_t nw_changelog_bytes(const nw_changelog *c);
+
+#endif
