@@ -297,24 +297,42 @@ static bool fts_text(nw_table *t, const uint8_t *row, const char **p, size_t *le
     return true;
 }
 
-static void index_add(nw_table *t, uint32_t slot) {
+/* Bit i set for field i of key k. */
+static uint64_t key_mask(const nw_keydef *k) {
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < k->nfields; i++) m |= (uint64_t)1 << k->fields[i];
+    return m;
+}
+
+static uint64_t search_mask(const nw_table *t) {
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < t->def.nsearch; i++) m |= (uint64_t)1 << t->def.search[i];
+    return m;
+}
+
+/* `changed` limits the work to the indexes whose key fields it names (an
+ * update that leaves an index's fields alone leaves its position alone:
+ * ties break by the primary key, which never changes). ~0 = all. */
+static void index_add(nw_table *t, uint32_t slot, uint64_t changed) {
     for (uint32_t i = 0; i < t->nidx; i++) {
         sindex *x = &t->idx[i];
+        if (!(key_mask(&x->key) & changed)) continue;
         if (!x->stale && nw_oindex_insert(x->ix, slot) != 0) x->stale = true;
     }
-    if (t->fts && !t->fts_stale) {
+    if (t->fts && !t->fts_stale && (search_mask(t) & changed)) {
         const char *p;
         size_t n;
         if (!fts_text(t, t->rows[slot], &p, &n) || nw_fts_add(t->fts, slot, p, n) != 0) t->fts_stale = true;
     }
 }
 
-static void index_remove(nw_table *t, uint32_t slot) {
+static void index_remove(nw_table *t, uint32_t slot, uint64_t changed) {
     for (uint32_t i = 0; i < t->nidx; i++) {
         sindex *x = &t->idx[i];
+        if (!(key_mask(&x->key) & changed)) continue;
         if (!x->stale && nw_oindex_remove(x->ix, slot) != 0) x->stale = true;
     }
-    if (t->fts && !t->fts_stale) {
+    if (t->fts && !t->fts_stale && (search_mask(t) & changed)) {
         const char *p;
         size_t n;
         if (!fts_text(t, t->rows[slot], &p, &n) || nw_fts_remove(t->fts, slot, p, n) != 0) t->fts_stale = true;
@@ -558,23 +576,30 @@ void nw_store_tx_end(nw_store *s) {
 
 /* Index maintenance shared by writes and rollback. Adding needs reserved
  * capacity (done before the write); removing never allocates. */
-static void unlink_slot(nw_table *t, uint32_t slot) {
-    index_remove(t, slot);
+/* `changed`: the fields whose structures need the work (~0 = all; an
+ * update passes the fields it changed). */
+static void unlink_fields(nw_table *t, uint32_t slot, uint64_t changed) {
+    index_remove(t, slot, changed);
     const uint8_t *row = t->rows[slot];
-    slotset_remove(&t->pk, slot, t->hashes[slot]);
+    if (changed & 1) slotset_remove(&t->pk, slot, t->hashes[slot]);
     for (uint32_t u = 0; u < t->def.nuniques; u++)
-        if (!key_has_null(t, row, &t->def.uniques[u]))
+        if ((key_mask(&t->def.uniques[u]) & changed) && !key_has_null(t, row, &t->def.uniques[u]))
             slotset_remove(&t->uniq[u], slot, key_hash_row(row, &t->def.uniques[u]));
 }
 
-static void link_slot(nw_table *t, uint32_t slot) {
+static void link_fields(nw_table *t, uint32_t slot, uint64_t changed) {
     const uint8_t *row = t->rows[slot];
-    slotset_add(&t->pk, slot, t->hashes[slot]);
+    if (changed & 1) slotset_add(&t->pk, slot, t->hashes[slot]);
     for (uint32_t u = 0; u < t->def.nuniques; u++)
-        if (!key_has_null(t, row, &t->def.uniques[u]))
+        if ((key_mask(&t->def.uniques[u]) & changed) && !key_has_null(t, row, &t->def.uniques[u]))
             slotset_add(&t->uniq[u], slot, key_hash_row(row, &t->def.uniques[u]));
-    index_add(t, slot);
+    index_add(t, slot, changed);
 }
+
+static void unlink_slot(nw_table *t, uint32_t slot) { unlink_fields(t, slot, ~(uint64_t)0); }
+static void link_slot(nw_table *t, uint32_t slot) { link_fields(t, slot, ~(uint64_t)0); }
+
+static uint64_t changed_mask(const nw_table *t, const uint8_t *a, const uint8_t *b);
 
 /* Capacity for linking one more slot into every set of the table. */
 static bool reserve_links(nw_table *t) {
@@ -597,15 +622,18 @@ void nw_store_rollback(nw_store *s, size_t mark) {
             t->free_slots[t->nfree++] = u->slot;
             t->live--;
             break;
-        case U_UPDATE:
-            unlink_slot(t, u->slot);
+        case U_UPDATE: {
+            uint64_t changed = changed_mask(t, t->rows[u->slot], u->old_row);
+            if (changed & 1) changed = ~(uint64_t)0;   /* a new id moves it everywhere (ties break by id) */
+            unlink_fields(t, u->slot, changed);
             t->row_bytes -= row_size(t->rows[u->slot]);
             nw_free(t->rows[u->slot]);
             t->rows[u->slot] = u->old_row;
             t->row_bytes += row_size(u->old_row);
             if (t->expires) t->expires[u->slot] = u->old_expires;
-            link_slot(t, u->slot);
+            link_fields(t, u->slot, changed);
             break;
+        }
         case U_DELETE:
             t->rows[u->slot] = u->old_row;
             t->row_bytes += row_size(u->old_row);
@@ -931,12 +959,15 @@ static nw_code replace_row(nw_store *s, nw_table *t, uint32_t slot, double ttl_m
     uint8_t *copy = nw_malloc(size);
     if (!copy) return nw_error_nomem(err);
     memcpy(copy, s->scratch.p, size);
-    unlink_slot(t, slot);   /* frees set entries (tombstones), so relinking fits */
+    /* only the structures over changed fields move (all of them if the id
+     * changed: ties break by id); frees set entries, so relinking fits */
+    uint64_t relink = (mask & 1) ? ~(uint64_t)0 : mask;
+    unlink_fields(t, slot, relink);
     t->rows[slot] = copy;
     t->row_bytes += size;
     t->row_bytes -= row_size(old);
     if (t->expires) t->expires[slot] = exp;
-    link_slot(t, slot);
+    link_fields(t, slot, relink);
     s->log[s->nlog++] = (undo){ U_UPDATE, t->index, slot, (uint8_t *)old, old_exp, 0 };
     if (mask && (rc = log_write(s, t, NW_CL_UPDATE, copy, mask, err))) return rc;
     if (mask) {

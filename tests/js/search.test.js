@@ -62,3 +62,33 @@ test('search without search fields or with bad arguments throws QUERY', async ()
   throwsNitro(assert, () => Doc.search(42), { code: 'QUERY' });
   throwsNitro(assert, () => Doc.search('x', { limit: -1 }), { code: 'QUERY' });
 });
+
+test('updates keep every index and the full-text index right, also when rolled back', async () => {
+  const nitro = await createNitro({ wasm: new URL('../../dist/nitro.wasm', import.meta.url) });
+  const Task = nitro.entity('Task', {
+    fields: { title: { type: 'string', required: true }, status: { type: 'enum', values: ['open', 'done'], default: 'open' }, priority: { type: 'int', default: 3 } },
+    indexes: ['status', ['status', 'priority']], unique: ['title'], search: ['title'],
+  });
+  const a = Task.create({ title: 'alpha report' });
+  const b = Task.create({ title: 'beta review', priority: 5 });
+  Task.update(a.id, { priority: 4 });                       // title untouched: search unchanged
+  assert.deepEqual(Task.search('alpha').map((r) => r.id), [a.id]);
+  assert.deepEqual(Task.where({ status: 'open', priority: { gte: 4 } }).orderBy('-priority').ids(), [b.id, a.id]);
+  Task.update(a.id, { title: 'gamma report', status: 'done' });
+  assert.deepEqual(Task.search('alpha'), []);
+  assert.deepEqual(Task.search('gam').map((r) => r.id), [a.id]);
+  assert.deepEqual(Task.where({ status: 'done' }).ids(), [a.id]);
+  assert.throws(() => nitro.transaction(() => {
+    Task.update(a.id, { title: 'delta', status: 'open', priority: 1 });
+    Task.update(b.id, { priority: 2 });
+    throw new Error('undo');
+  }), /undo/);
+  assert.deepEqual(Task.search('gamma').map((r) => r.id), [a.id]);
+  assert.deepEqual(Task.search('delta'), []);
+  assert.deepEqual(Task.where({ status: 'done' }).ids(), [a.id]);
+  assert.deepEqual(Task.where({ status: 'open', priority: 5 }).ids(), [b.id]);
+  assert.throws(() => Task.update(b.id, { title: 'gamma report' }), (e) => e.code === 'DUPLICATE');
+  Task.update(b.id, { title: 'alpha' });                     // the unique key moved with the update
+  assert.ok(Task.create({ title: 'beta review' }));
+  nitro.close();
+});
