@@ -7,6 +7,7 @@ import { EventBus } from './events.js';
 import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync.js';
+import { Reader, readStr } from './record.js';
 
 export { NitroError, Template, Query };
 
@@ -17,6 +18,60 @@ export async function createNitro(options = {}) {
 }
 
 const AFTER_TYPES = ['created', 'updated', 'deleted', 'expired'];
+
+/** An entity event (API.md, Events). `record`, `previous` and `changes` are
+ * decoded from the batch's bytes on first access; toJSON() gives a plain copy. */
+class EntityEvent {
+  #entity; #bytes; #dv; #recAt; #prevAt; #lo; #hi; #kind;
+  #record = undefined; #previous = undefined; #changes = undefined;
+
+  constructor(entity, kind, id, bytes, dv, recAt, prevAt, lo, hi) {
+    this.type = `${entity.name}.${kind}`;
+    this.entity = entity.name;
+    this.id = id;
+    this.source = 'local';
+    this.#entity = entity; this.#kind = kind; this.#bytes = bytes; this.#dv = dv;
+    this.#recAt = recAt; this.#prevAt = prevAt; this.#lo = lo; this.#hi = hi;
+  }
+
+  #decode(at) {
+    if (at < 0) return null;
+    return this.#entity.decode(new Reader().reset(this.#bytes, this.#dv, at));
+  }
+
+  get record() {
+    if (this.#record === undefined) this.#record = this.#decode(this.#recAt);
+    return this.#record;
+  }
+  set record(v) { this.#record = v; }
+
+  get previous() {
+    if (this.#previous === undefined) this.#previous = this.#decode(this.#prevAt);
+    return this.#previous;
+  }
+  set previous(v) { this.#previous = v; }
+
+  get changes() {
+    if (this.#changes !== undefined) return this.#changes;
+    const changes = {};
+    const kind = this.#kind;
+    if (kind === 'created' || kind === 'updated' || kind === 'beforeSave') {
+      const record = this.record, fields = this.#entity.fields;
+      const all = kind === 'created' || (kind === 'beforeSave' && this.#prevAt < 0);
+      for (let fi = 0; fi < fields.length; fi++) {
+        const bit = fi < 32 ? (this.#lo >>> fi) & 1 : (this.#hi >>> (fi - 32)) & 1;
+        if (bit || all) changes[fields[fi].name] = record[fields[fi].name];
+      }
+    }
+    this.#changes = changes;
+    return changes;
+  }
+  set changes(v) { this.#changes = v; }
+
+  toJSON() {
+    return { type: this.type, entity: this.entity, id: this.id, record: this.record, previous: this.previous, changes: this.changes, source: this.source };
+  }
+}
 
 /** 26 characters of base32 randomness (130 bits): unique per client. */
 function randomClientId() {
@@ -124,29 +179,39 @@ class Nitro {
   _readEvents(r) {
     const n = r.u32();
     if (n === 0) return null;
-    const events = new Array(n);
+    // The batch's bytes are copied out of WASM memory once (later calls
+    // overwrite it, and transactions deliver later); each event decodes its
+    // record, previous and changes only when a handler reads them.
+    const start = r.at;
+    const dv0 = r.dv;
+    let at = start;
     for (let i = 0; i < n; i++) {
-      const type = EV_NAMES[r.u8[r.at]];
-      const table = r.u8[r.at + 2] | (r.u8[r.at + 3] << 8);
-      r.at += 4;
-      const entity = this.byTable[table];
-      const rl = r.u32();
-      const record = rl ? entity.decode(r) : null;
-      const pl = r.u32();
-      const previous = pl ? entity.decode(r) : null;
-      const lo = r.u32(), hi = r.u32();
-      let changes = {};
-      if (type === 'created' || type === 'updated' || (type === 'beforeSave')) {
-        for (let fi = 0; fi < entity.fields.length; fi++) {
-          const bit = fi < 32 ? (lo >>> fi) & 1 : (hi >>> (fi - 32)) & 1;
-          if (bit || type === 'created' || (type === 'beforeSave' && !previous)) {
-            const k = entity.fields[fi].name;
-            changes[k] = record[k];
-          }
-        }
-      }
-      const id = (record || previous)[entity.idName];
-      events[i] = { type: `${entity.name}.${type}`, entity: entity.name, id, record, previous, changes, source: 'local' };
+      at += 4;
+      at += 4 + dv0.getUint32(at, true);
+      at += 4 + dv0.getUint32(at, true);
+      at += 8;
+    }
+    const bytes = r.u8.slice(start, at);
+    r.at = at;
+    const dv = new DataView(bytes.buffer);
+    const events = new Array(n);
+    at = 0;
+    for (let i = 0; i < n; i++) {
+      const kind = EV_NAMES[bytes[at]];
+      const entity = this.byTable[bytes[at + 2] | (bytes[at + 3] << 8)];
+      at += 4;
+      const rl = dv.getUint32(at, true);
+      const recAt = rl ? at + 4 : -1;
+      at += 4 + rl;
+      const pl = dv.getUint32(at, true);
+      const prevAt = pl ? at + 4 : -1;
+      at += 4 + pl;
+      const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
+      at += 8;
+      // the id is the first stored field (a string) of the record or previous
+      const idAt = recAt >= 0 ? recAt : prevAt;
+      const id = readStr(bytes, idAt + 5, dv.getUint32(idAt + 1, true));
+      events[i] = new EntityEvent(entity, kind, id, bytes, dv, recAt, prevAt, lo, hi);
     }
     return events;
   }
