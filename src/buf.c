@@ -207,3 +207,41 @@ void nw_buf_num(nw_buf *b, double v) {
     char t[NW_NUM_MAX];
     nw_buf_append(b, t, (size_t)nw_fmt_num(t, v));
 }
+
+/* Date.prototype.toISOString into out[32]; returns the length. The same
+ * result as nv_write_iso_date, written without a buffer round trip because
+ * dates are common in rows and this is the render hot path. */
+size_t nw_fmt_iso(char *o, double ms) {
+    if (!(ms >= -8.64e15 && ms <= 8.64e15)) { memcpy(o, "Invalid Date", 12); return 12; }
+    int64_t total = (int64_t)ms;
+    if ((double)total > ms) total--;                  /* floor */
+    int64_t days = total / 86400000, rem = total % 86400000;
+    if (rem < 0) { rem += 86400000; days--; }
+    /* civil_from_days (H. Hinnant) */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    if (m <= 2) y++;
+    size_t n = 0;
+    int64_t ay = y < 0 ? -y : y;
+    int yd = 4;
+    if (y < 0 || y > 9999) { o[n++] = y < 0 ? '-' : '+'; yd = 6; }
+    for (int i = yd - 1; i >= 0; i--) { o[n + (size_t)i] = (char)('0' + ay % 10); ay /= 10; }
+    n += (size_t)yd;
+    int ms3 = (int)(rem % 1000), sec = (int)(rem / 1000 % 60), min = (int)(rem / 60000 % 60), hr = (int)(rem / 3600000);
+    char *q = o + n;
+    q[0] = '-'; q[1] = (char)('0' + m / 10); q[2] = (char)('0' + m % 10);
+    q[3] = '-'; q[4] = (char)('0' + d / 10); q[5] = (char)('0' + d % 10);
+    q[6] = 'T'; q[7] = (char)('0' + hr / 10); q[8] = (char)('0' + hr % 10);
+    q[9] = ':'; q[10] = (char)('0' + min / 10); q[11] = (char)('0' + min % 10);
+    q[12] = ':'; q[13] = (char)('0' + sec / 10); q[14] = (char)('0' + sec % 10);
+    q[15] = '.'; q[16] = (char)('0' + ms3 / 100); q[17] = (char)('0' + ms3 / 10 % 10); q[18] = (char)('0' + ms3 % 10);
+    q[19] = 'Z';
+    return n + 20;
+}

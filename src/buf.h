@@ -45,4 +45,11 @@ static inline uint32_t nw_rd_u32(const uint8_t *p) {
 }
 double nw_rd_f64(const uint8_t *p);
 
+/* Longest ISO 8601 date nw_fmt_iso writes ("+275760-09-13T00:00:00.000Z"). */
+#define NW_ISO_MAX 28
+/* Writes epoch milliseconds as Date.prototype.toISOString does (6-digit
+ * signed years outside 0000..9999), or "Invalid Date" outside the Date
+ * range; returns the length. out holds NW_ISO_MAX bytes; no NUL. */
+size_t nw_fmt_iso(char *out, double ms);
+
 #endif

@@ -179,50 +179,10 @@ bool nv_truthy(const nv *v) {
     return false;
 }
 
-static void put2(nw_buf *b, int v) {
-    nw_buf_byte(b, (uint8_t)('0' + v / 10));
-    nw_buf_byte(b, (uint8_t)('0' + v % 10));
-}
 
 void nv_write_iso_date(nw_buf *b, double ms) {
-    if (isnan(ms) || fabs(ms) > 8.64e15) { nw_buf_str(b, "Invalid Date"); return; }
-    double t = floor(ms);
-    int64_t total = (int64_t)t;
-    int64_t days = total / 86400000;
-    int64_t rem = total % 86400000;
-    if (rem < 0) { rem += 86400000; days--; }
-    /* civil_from_days (H. Hinnant) */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) y++;
-    if (y >= 0 && y <= 9999) {
-        nw_buf_byte(b, (uint8_t)('0' + y / 1000));
-        nw_buf_byte(b, (uint8_t)('0' + (y / 100) % 10));
-        put2(b, (int)(y % 100));
-    } else {
-        nw_buf_byte(b, y < 0 ? '-' : '+');
-        int64_t ay = y < 0 ? -y : y;
-        char t6[6];
-        for (int i = 5; i >= 0; i--) { t6[i] = (char)('0' + ay % 10); ay /= 10; }
-        nw_buf_append(b, t6, 6);
-    }
-    nw_buf_byte(b, '-'); put2(b, (int)m);
-    nw_buf_byte(b, '-'); put2(b, (int)d);
-    nw_buf_byte(b, 'T'); put2(b, (int)(rem / 3600000));
-    nw_buf_byte(b, ':'); put2(b, (int)(rem / 60000 % 60));
-    nw_buf_byte(b, ':'); put2(b, (int)(rem / 1000 % 60));
-    nw_buf_byte(b, '.');
-    int msr = (int)(rem % 1000);
-    nw_buf_byte(b, (uint8_t)('0' + msr / 100));
-    put2(b, msr % 100);
-    nw_buf_byte(b, 'Z');
+    char t[NW_ISO_MAX];
+    nw_buf_append(b, t, nw_fmt_iso(t, ms));
 }
 
 void nv_write_text(nw_buf *b, const nv *v) {

@@ -451,3 +451,22 @@ int nw_oindex_check(const nw_oindex *ix) {
     }
     return 0;
 }
+
+void nw_oindex_sort(uint32_t *v, uint32_t *tmp, uint32_t n, nw_ocmp cmp, const void *ctx) {
+    if (n < 16) {
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t x = v[i], j = i;
+            while (j > 0 && cmp(ctx, v[j - 1], x) > 0) { v[j] = v[j - 1]; j--; }
+            v[j] = x;
+        }
+        return;
+    }
+    uint32_t h = n / 2;
+    nw_oindex_sort(v, tmp, h, cmp, ctx);
+    nw_oindex_sort(v + h, tmp, n - h, cmp, ctx);
+    if (cmp(ctx, v[h - 1], v[h]) <= 0) return;
+    memcpy(tmp, v, h * sizeof *v);
+    uint32_t i = 0, j = h, k = 0;
+    while (i < h && j < n) v[k++] = cmp(ctx, tmp[i], v[j]) <= 0 ? tmp[i++] : v[j++];
+    while (i < h) v[k++] = tmp[i++];
+}

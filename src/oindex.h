@@ -69,6 +69,10 @@ int nw_oindex_insert(nw_oindex *ix, uint32_t slot);
  * O(log n). */
 int nw_oindex_remove(nw_oindex *ix, uint32_t slot);
 
+/* Sorts v[0..n) by cmp (stable merge sort; qsort has no context). tmp
+ * holds at least n / 2 slots. Never allocates. */
+void nw_oindex_sort(uint32_t *v, uint32_t *tmp, uint32_t n, nw_ocmp cmp, const void *ctx);
+
 /* Number of slots. O(1). */
 size_t nw_oindex_size(const nw_oindex *ix);
 

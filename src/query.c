@@ -420,26 +420,7 @@ static int cmp_rows(const sortctx *c, uint32_t a, uint32_t b) {
     return r ? r : (al < bl ? -1 : al > bl);
 }
 
-/* In-place merge sort with a context (qsort has none); tmp holds n slots. */
-static void msort(const sortctx *c, uint32_t *v, uint32_t *tmp, uint32_t n) {
-    if (n < 16) {
-        for (uint32_t i = 1; i < n; i++) {
-            uint32_t x = v[i];
-            uint32_t j = i;
-            while (j > 0 && cmp_rows(c, v[j - 1], x) > 0) { v[j] = v[j - 1]; j--; }
-            v[j] = x;
-        }
-        return;
-    }
-    uint32_t h = n / 2;
-    msort(c, v, tmp, h);
-    msort(c, v + h, tmp, n - h);
-    if (cmp_rows(c, v[h - 1], v[h]) <= 0) return;
-    memcpy(tmp, v, h * sizeof *v);
-    uint32_t i = 0, j = h, k = 0;
-    while (i < h && j < n) v[k++] = cmp_rows(c, tmp[i], v[j]) <= 0 ? tmp[i++] : v[j++];
-    while (i < h) v[k++] = tmp[i++];
-}
+static int cmp_rows_ctx(const void *c, uint32_t a, uint32_t b) { return cmp_rows(c, a, b); }
 
 /* Max-heap of the k best slots (the root is the worst kept). */
 static void heap_sift_down(const sortctx *c, uint32_t *h, uint32_t n, uint32_t i) {
@@ -836,7 +817,7 @@ static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore
         if (q->where) { field_ptrs(def, row, fields); if (!match_node(q->where, def, fields)) continue; }
         v[n++] = slot;
     }
-    msort(&c, v, v + cap, n);
+    nw_oindex_sort(v, v + cap, n, cmp_rows_ctx, &c);
     uint32_t skip = off < n ? (uint32_t)off : n;
     uint32_t keep = n - skip;
     if (lim >= 0 && lim < keep) keep = (uint32_t)lim;

@@ -339,33 +339,13 @@ static void index_remove(nw_table *t, uint32_t slot, uint64_t changed) {
     }
 }
 
-/* Collects live slots sorted by the index order (merge sort). */
-static void msort_idx(const sindex *x, uint32_t *v, uint32_t *tmp, uint32_t n) {
-    if (n < 12) {
-        for (uint32_t i = 1; i < n; i++) {
-            uint32_t e = v[i], j = i;
-            while (j > 0 && idx_cmp(x, v[j - 1], e) > 0) { v[j] = v[j - 1]; j--; }
-            v[j] = e;
-        }
-        return;
-    }
-    uint32_t h = n / 2;
-    msort_idx(x, v, tmp, h);
-    msort_idx(x, v + h, tmp, n - h);
-    if (idx_cmp(x, v[h - 1], v[h]) <= 0) return;
-    memcpy(tmp, v, h * sizeof *v);
-    uint32_t i = 0, j = h, k = 0;
-    while (i < h && j < n) v[k++] = idx_cmp(x, tmp[i], v[j]) <= 0 ? tmp[i++] : v[j++];
-    while (i < h) v[k++] = tmp[i++];
-}
-
 static bool rebuild_index(nw_table *t, sindex *x) {
     uint32_t n = t->live;
     uint32_t *v = nw_malloc(((size_t)n * 2 + 1) * sizeof *v);
     if (!v) return false;
     uint32_t k = 0;
     for (uint32_t slot = 0; slot < t->nslots; slot++) if (t->rows[slot]) v[k++] = slot;
-    msort_idx(x, v, v + n, k);
+    nw_oindex_sort(v, v + n, k, idx_cmp, x);
     bool ok = nw_oindex_build(x->ix, v, k) == 0;
     nw_free(v);
     if (ok) x->stale = false;
