@@ -38,8 +38,18 @@ export class Authority {
 
   /** (Re)builds the state from storage. */
   async load(storage) {
-    if (this.nitro) this.nitro.close();
+    // The current state stays in place until the new one is complete: a
+    // failed reload (storage down) leaves a working, if older, state behind.
     const nitro = await this.makeNitro();
+    try {
+      await this.#build(nitro, storage);
+    } catch (err) {
+      nitro.close();
+      throw err;
+    }
+  }
+
+  async #build(nitro, storage) {
     const entities = new Map();
     for (const [name, def] of Object.entries(this.schema)) {
       // TTLs are each client's cache lifetime: the server keeps records until deleted.
@@ -61,10 +71,12 @@ export class Authority {
       if (states.length >= 5000) flush();
     });
     flush();
+    const head = await storage.head();
+    if (this.nitro) this.nitro.close();
     this.nitro = nitro;
     this.entities = entities;
     this.meta = meta;
-    this.head = await storage.head();
+    this.head = head;
   }
 
   /** Takes in records other server instances committed (rows as storage's

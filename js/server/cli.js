@@ -12,6 +12,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSyncServer, createToken } from './index.js';
+import { parseConfig, ConfigError, usage, redactConfig } from './config.js';
+import { createLogger, createHealth, createShutdown, logRequests } from './ops.js';
 
 const USAGE = `usage:
   nitro-wasm serve --schema ./entities.mjs [--port 8787] [--host 127.0.0.1] [--db ./nitro.db] [--secret S] [--base /sync] [--cors ORIGIN]
@@ -37,49 +39,52 @@ function fail(message) {
   process.exit(2);
 }
 
-async function serve(args) {
-  if (typeof args.schema !== 'string') fail(`serve needs --schema <module>: the entity definitions the clients use\n${USAGE}`);
+async function serve(argv) {
+  let config, help;
+  try {
+    ({ config, help } = parseConfig(argv, process.env));
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`${err.message}\n${usage()}`);
+    throw err;
+  }
+  if (help) { console.log(usage()); return; }
+  if (!config.schema) fail(`serve needs --schema <module> (or NITRO_SCHEMA): the entity definitions the clients use\n${usage()}`);
+  const log = createLogger({ level: config.logLevel });
   let schema;
   try {
-    schema = await import(pathToFileURL(path.resolve(args.schema)).href);
+    schema = await import(pathToFileURL(path.resolve(config.schema)).href);
   } catch (err) {
-    fail(`cannot load the schema module ${args.schema}: ${err.message}`);
+    fail(`cannot load the schema module ${config.schema}: ${err.message}`);
   }
-  const port = args.port === undefined ? Number(process.env.PORT || 8787) : Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number (got ${args.port})`);
-  const host = typeof args.host === 'string' ? args.host : '127.0.0.1';
+  const shutdown = createShutdown({ logger: log, timeoutMs: config.shutdownTimeout, retryMs: config.sseRetry });
   let server;
+  const health = createHealth({ check: () => server.ready(), isDraining: () => shutdown.draining });
   try {
     server = await createSyncServer({
-      schema,
-      db: typeof args.db === 'string' ? args.db : './nitro.db',
-      secret: typeof args.secret === 'string' ? args.secret : process.env.NITRO_SECRET,
-      base: typeof args.base === 'string' ? args.base : '/sync',
-      cors: args.cors === true ? '*' : args.cors,
+      schema, db: config.db, secret: config.secret, base: config.base, cors: config.cors,
+      maxBody: config.maxBody, maxBatch: config.maxBatch, poolSize: config.poolSize,
+      log: (msg, err) => log.error(String(msg).replace(/^nitro-wasm server: /, '').replace(/:$/, ''), err ? { err } : undefined),
+      health, shutdown,
     });
   } catch (err) {
     fail(err.message);
   }
   let info;
   try {
-    info = await server.listen(port, host);
+    info = await server.listen(config.port, config.host);
   } catch (err) {
     await server.close();
-    fail(`cannot listen on ${host}:${port}: ${err.message}`);
+    fail(`cannot listen on ${config.host}:${config.port}: ${err.message}`);
   }
+  logRequests(server.httpServer, log);
+  shutdown.addCloseHook(() => server.close()).install();
+  // The one plain line tools wait for; JSON logs follow.
   console.log(`nitro-wasm sync server listening on ${info.url}`);
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  log.info('listening', { url: info.url, backend: config.backend, config: redactConfig(config) });
   // For a parent that spawns the server (tests, supervisors): exit when its
   // end of stdin closes, so a crashed parent leaves no server behind.
-  if (args['exit-with-stdin']) {
+  if (config.exitWithStdin) {
+    const stop = () => shutdown.shutdown('stdin closed').then((r) => process.exit(r.clean ? 0 : 1));
     process.stdin.on('end', stop);
     process.stdin.on('error', stop);
     process.stdin.resume();
@@ -98,7 +103,7 @@ function token(args) {
 
 const args = parseArgs(process.argv.slice(2));
 const command = args._[0];
-if (command === 'serve') await serve(args);
+if (command === 'serve') await serve(process.argv.slice(2));
 else if (command === 'token') token(args);
 else if (args.help || command === 'help' || command === undefined) console.log(USAGE);
 else fail(`unknown command ${command}\n${USAGE}`);

@@ -27,7 +27,8 @@ const DEFAULTS = {
   maxPull: 10_000,          // changes per pull page
   pullLimit: 1000,          // page size when the client names none
   ping: 15_000,             // ms between keep-alive comments on live streams
-  liveChanges: 200,         // commits up to this many records go out inline on live streams
+  liveChanges: 200,
+  groupMutations: 5000,     // most mutations committed together (group commit)         // commits up to this many records go out inline on live streams
 };
 
 class HttpError extends Error {
@@ -49,7 +50,7 @@ function wasmLocation() {
 }
 
 /** A storage backend for a `db` option: a PostgreSQL URL or a SQLite file. */
-export async function openStorage(db = ':memory:') {
+export async function openStorage(db = ':memory:', options = {}) {
   if (/^postgres(ql)?:\/\//i.test(db)) {
     let mod;
     try {
@@ -58,7 +59,7 @@ export async function openStorage(db = ':memory:') {
       if (err && err.code === 'ERR_MODULE_NOT_FOUND') throw new Error('nitro-wasm server: PostgreSQL storage is not available in this version');
       throw err;
     }
-    return mod.postgresStorage(db);
+    return mod.postgresStorage(db, options);
   }
   return sqliteStorage(db);
 }
@@ -90,7 +91,7 @@ export async function createSyncServer(options = {}) {
   }
   const base = `/${String(o.base).replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '');
   const log = o.log === false ? () => {} : (typeof o.log === 'function' ? o.log : (...a) => console.error(...a));
-  const storage = o.storage ?? await openStorage(o.db);
+  const storage = o.storage ?? await openStorage(o.db, { poolSize: o.poolSize });
   await storage.open();
   const wasm = wasmLocation();
   const authority = new Authority(() => createNitro({ wasm, outbox: false }), schema);
@@ -217,45 +218,121 @@ export async function createSyncServer(options = {}) {
     return done;
   }
 
+  // Pushes wait in `queued`; one group at a time runs on the chain. A group
+  // takes every waiting push (one per client, so a client's resent batch
+  // sees the receipts of its first one) up to o.groupMutations mutations,
+  // decides them in arrival order on the mirror and commits them in ONE
+  // storage transaction: one WAL flush and one turn of the write lock for
+  // all of them. Without commitPushes a group is one push.
+  const queued = [];
+  let groupWaiting = false;
+
   async function push(req, res, user) {
     const body = await readJson(req);
     const done = checkPush(body);
-    const seqs = body.mutations.map((m) => m.seq);
-    const plan = await exclusive(async () => {
-      if (closed) throw new HttpError(503, 'server is shutting down', { retryAfter: 1 });
-      let p, caught = [];
-      try {
-        // Several instances on one database (storage with beginPush): take
-        // the database's write lock and first take in what the others
-        // committed, so the push is decided on the latest state.
-        if (storage.beginPush) {
-          const { head, rows } = await storage.beginPush(authority.head);
-          if (rows.length || head > authority.head) authority.catchUp(rows, head);
-          caught = rows;
-        }
-        const [receipts, mark] = await Promise.all([
-          storage.receipts(user, body.client, Math.min(...seqs), Math.max(...seqs)),
-          storage.watermark(user, body.client),
-        ]);
-        // `done` says the client has the answers up to there: older seqs are stale
-        p = authority.applyPush(user, body.client, body.mutations, receipts, Math.max(mark, done));
-        await storage.commitPush({ user, client: body.client, done: Math.max(mark, done), head: p.head, records: p.records, receipts: p.receipts });
-      } catch (err) {
-        log('nitro-wasm server: push failed in storage, reloading state from it:', err);
-        if (storage.abortPush) await storage.abortPush().catch(() => {});
-        try { await authority.load(storage); } catch (e) { log('nitro-wasm server: reload failed:', e); }
-        throw new HttpError(503, 'storage failed; try again', { retryAfter: 1 });
-      }
-      committed = Math.max(committed, p.head);
-      // Live streams get the changes themselves (with what this push caught
-      // up from other instances, so no version is skipped).
-      if (p.records.length || caught.length) {
-        const rows = caught.length ? [...caught, ...p.records] : p.records;
-        notify(new Set(rows.map((r) => r.scope)), p.head, rows);
-      }
-      return p;
+    const plan = await new Promise((resolve, reject) => {
+      queued.push({ user, body, done, resolve, reject });
+      scheduleGroup();
     });
     sendJson(res, 200, { results: plan.results, head: plan.head });
+  }
+
+  function scheduleGroup() {
+    if (groupWaiting) return;
+    groupWaiting = true;
+    exclusive(async () => {
+      groupWaiting = false;
+      const group = takeGroup();
+      if (queued.length) scheduleGroup();
+      if (group.length) await runGroup(group);
+    });
+  }
+
+  function takeGroup() {
+    const limit = storage.commitPushes ? o.groupMutations : 0;
+    const group = [];
+    const clients = new Set();
+    let n = 0;
+    for (let i = 0; i < queued.length;) {
+      const it = queued[i];
+      const k = `${it.user}\n${it.body.client}`;
+      if (group.length && (n + it.body.mutations.length > limit || clients.has(k))) { i++; continue; }
+      clients.add(k);
+      group.push(it);
+      n += it.body.mutations.length;
+      queued.splice(i, 1);
+    }
+    return group;
+  }
+
+  // Set when the in-memory state could not be rebuilt from storage after a
+  // failed push: pushes are then refused (503, retried by clients) until a
+  // reload succeeds, so no push is ever decided on a stale or closed state.
+  let stale = false;
+
+  async function runGroup(group) {
+    if (closed) {
+      for (const it of group) it.reject(new HttpError(503, 'server is shutting down', { retryAfter: 1 }));
+      return;
+    }
+    if (stale) {
+      try {
+        await authority.load(storage);
+        stale = false;
+      } catch (e) {
+        log('nitro-wasm server: reload failed again:', e);
+        for (const it of group) it.reject(new HttpError(503, 'storage unavailable; try again', { retryAfter: 1 }));
+        return;
+      }
+    }
+    let plans, caught = [];
+    const records = new Map();
+    try {
+      // Several instances on one database (storage with beginPush): take
+      // the database's write lock and first take in what the others
+      // committed, so the pushes are decided on the latest state.
+      if (storage.beginPush) {
+        const { head, rows } = await storage.beginPush(authority.head);
+        if (rows.length || head > authority.head) authority.catchUp(rows, head);
+        caught = rows;
+      }
+      const asks = group.map((it) => {
+        const seqs = it.body.mutations.map((m) => m.seq);
+        return { user: it.user, client: it.body.client, from: Math.min(...seqs), to: Math.max(...seqs) };
+      });
+      const states = storage.clientStates
+        ? await storage.clientStates(asks)
+        : await Promise.all(asks.map(async (a) => {
+          const [receipts, done] = await Promise.all([storage.receipts(a.user, a.client, a.from, a.to), storage.watermark(a.user, a.client)]);
+          return { receipts, done };
+        }));
+      // `done` says the client has the answers up to there: older seqs are stale
+      const marks = group.map((it, i) => Math.max(states[i].done, it.done));
+      plans = group.map((it, i) => authority.applyPush(it.user, it.body.client, it.body.mutations, states[i].receipts, marks[i]));
+      for (const p of plans) for (const r of p.records) records.set(`${r.entity}\u0000${r.id}`, r);
+      const head = plans[plans.length - 1].head;
+      if (storage.commitPushes) {
+        await storage.commitPushes({ head, records: [...records.values()], clients: group.map((it, i) => ({ user: it.user, client: it.body.client, done: marks[i], receipts: plans[i].receipts })) });
+      } else {
+        const [it] = group;
+        await storage.commitPush({ user: it.user, client: it.body.client, done: marks[0], head, records: plans[0].records, receipts: plans[0].receipts });
+      }
+    } catch (err) {
+      log('nitro-wasm server: push failed in storage, reloading state from it:', err);
+      if (storage.abortPush) await storage.abortPush().catch(() => {});
+      try { await authority.load(storage); } catch (e) { stale = true; log('nitro-wasm server: reload failed:', e); }
+      for (const it of group) it.reject(new HttpError(503, 'storage failed; try again', { retryAfter: 1 }));
+      return;
+    }
+    const head = plans[plans.length - 1].head;
+    committed = Math.max(committed, head);
+    // Live streams get the changes themselves (with what this group caught
+    // up from other instances, so no version is skipped).
+    if (records.size || caught.length) {
+      const rows = caught.length ? [...caught, ...records.values()] : [...records.values()];
+      notify(new Set(rows.map((r) => r.scope)), head, rows);
+    }
+    group.forEach((it, i) => it.resolve(plans[i]));
   }
 
   /**
@@ -342,6 +419,9 @@ export async function createSyncServer(options = {}) {
   }
 
   async function handler(req, res, next) {
+    // ops.js, when the CLI passes them: /health and /ready, 503 while draining
+    if (o.health && await o.health.handle(req, res)) return;
+    if (o.shutdown && o.shutdown.rejectIfDraining(req, res)) return;
     let url;
     try {
       url = new URL(req.url, 'http://localhost');
@@ -381,6 +461,7 @@ export async function createSyncServer(options = {}) {
     listen(port = 8787, host = '127.0.0.1') {
       httpServer = http.createServer((req, res) => { handler(req, res); });
       httpServer.keepAliveTimeout = 5000;
+      if (o.shutdown) o.shutdown.attach(httpServer);
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
@@ -392,6 +473,9 @@ export async function createSyncServer(options = {}) {
     /** A bearer token for `user` signed with this server's secret. */
     token(user, ttl = '1h') { return createToken({ user, secret, ttl }); },
     get head() { return committed; },
+    get httpServer() { return httpServer; },
+    /** Readiness: the database answers. */
+    async ready() { if (storage.ping) await storage.ping(); else await storage.head(); },
     async close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,12 @@
 //       and commitPush() then run inside this transaction; commitPush()
 //       commits it, abortPush() rolls it back.
 //   abortPush()
+//   clientStates([{ user, client, from, to }]) -> [{ done, receipts }]
+//   commitPushes({ head, records, clients: [{ user, client, done, receipts }] })
+//       Group commit: the watermarks/receipts of several clients in one
+//       round trip, and their pushes (decided one after the other on the
+//       mirror) in ONE transaction: one WAL flush and one turn of the write
+//       lock for all of them. commitPush() is commitPushes() of one client.
 //   subscribe(fn) -> unsubscribe
 //       fn({ head, scopes: Set<string> }) after another instance committed
 //       (PostgreSQL LISTEN/NOTIFY); scopes holds '*' when every stream should
@@ -58,6 +64,14 @@ export class StaleHeadError extends Error {
     this.name = 'StaleHeadError';
     this.code = 'STALE';
   }
+}
+
+/** Errors of a lost or refused connection (worth one more try), as
+ * opposed to errors of the statement itself. */
+function isConnectionError(err) {
+  const code = err && err.code;
+  if (typeof code === 'string') return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
+  return /connection|terminated/i.test(String(err && err.message));
 }
 
 /** Loads pg (an optional peer dependency: only PostgreSQL users need it). */
@@ -223,8 +237,13 @@ export function postgresStorage(url, options = {}) {
     };
     c.on('error', lost);
     c.on('end', () => lost(new Error('connection ended')));
-    await c.connect();
-    await c.query(`LISTEN ${channel}`);
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch (err) {
+      c.end().catch(() => {});
+      throw err;
+    }
     listener = c;
     listening = true;
     reconnectDelay = 100;
@@ -255,11 +274,19 @@ export function postgresStorage(url, options = {}) {
   // removes its own), and a connection that dies between two queries of a
   // transaction emits one: unheard, it would crash the process. The next
   // query on it fails and the push is answered 503.
+  // The listener goes on inside pool.connect's callback: with the promise
+  // form it would come a microtask late, and an error message parsed from
+  // the same network read as the connection's last setup message would
+  // find no listener (seen when connections are killed under load).
   const onCheckedOutError = (err) => logger.warn('database connection lost during a transaction', { err });
-  async function checkout() {
-    const client = await pool.connect();
-    client.on('error', onCheckedOutError);
-    return client;
+  function checkout() {
+    return new Promise((resolve, reject) => {
+      pool.connect((err, client) => {
+        if (err) { reject(err); return; }
+        client.on('error', onCheckedOutError);
+        resolve(client);
+      });
+    });
   }
   function giveBack(client, err) {
     client.removeListener('error', onCheckedOutError);
@@ -315,6 +342,30 @@ export function postgresStorage(url, options = {}) {
       joint.to = to;
     }
     return joint;
+  }
+
+  /** Reads every record in one REPEATABLE READ snapshot; returns its head. */
+  async function loadSnapshot(onRecord) {
+    const client = await checkout();
+    let h;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      h = Number((await client.query(SQL.head)).rows[0].value);
+      let last = ['', ''];
+      for (;;) {
+        const { rows } = await client.query(SQL.page, last);
+        for (const r of rows) onRecord(recordRow(r));
+        if (rows.length < PAGE) break;
+        const end = rows[rows.length - 1];
+        last = [end.entity, end.id];
+      }
+    } catch (err) {
+      return finishTx(client, 'ROLLBACK', err);
+    }
+    // Read-only: what was read is a consistent snapshot even if the
+    // connection dies before COMMIT.
+    await finishTx(client, 'COMMIT').catch(() => {});
+    return h;
   }
 
   function flushPulls() {
@@ -387,27 +438,20 @@ export function postgresStorage(url, options = {}) {
       return h;
     },
 
+    /** Every record, from one snapshot. A connection lost on the way
+     * restarts the read (at most 3 times), so onRecord may see rows again:
+     * the server's mirror puts records, which makes that harmless. */
     async loadRecords(onRecord) {
-      const client = await checkout();
-      let h;
-      try {
-        // One snapshot for every page and for the head that goes with them.
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        h = Number((await client.query(SQL.head)).rows[0].value);
-        let last = ['', ''];
-        for (;;) {
-          const { rows } = await client.query(SQL.page, last);
-          for (const r of rows) onRecord(recordRow(r));
-          if (rows.length < PAGE) break;
-          const end = rows[rows.length - 1];
-          last = [end.entity, end.id];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          snapshotHead = await loadSnapshot(onRecord);
+          return;
+        } catch (err) {
+          snapshotHead = null;
+          if (attempt >= 3 || !isConnectionError(err)) throw err;
+          logger.warn('connection lost while loading records; reading again', { err });
         }
-      } catch (err) {
-        snapshotHead = null;
-        return finishTx(client, 'ROLLBACK', err);
       }
-      await finishTx(client, 'COMMIT');
-      snapshotHead = h;
     },
 
     async beginPush(known = knownHead) {

@@ -83,10 +83,17 @@ let exitHookInstalled = false;
 function installExitHook() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // A test that crashes must not leave postmasters behind: stop synchronously.
-  process.on('exit', () => {
-    for (const c of running) c.stopSync();
-  });
+  // A test that crashes, or a run stopped with Ctrl-C or `timeout`, must not
+  // leave postmasters behind: stop them synchronously, then die of the same
+  // signal as we would have without this handler.
+  const stopAll = () => { for (const c of running) c.stopSync(); };
+  process.on('exit', stopAll);
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      stopAll();
+      process.kill(process.pid, sig);
+    });
+  }
 }
 
 /**
