@@ -1,6 +1,7 @@
 /* fuzz_store.c - libFuzzer target for everything that decodes bytes from
  * outside: NVAL input (records, queries, schemas) and snapshots.
- * The first byte picks the entry point; the rest is its input. */
+ * The first byte picks the entry point; the rest is its input (mode 8:
+ * a pull response's JSON text for the sync fast path). */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -17,6 +18,7 @@ int nw_snapshot(void);
 int nw_restore(uint32_t len);
 int nw_all(uint32_t table);
 int nw_search(uint32_t table, uint32_t len);
+int nw_sync_apply_json(uint32_t len, uint32_t flags);
 uint8_t *nw_input(uint32_t len);
 uint8_t *nw_out_ptr(void);
 uint32_t nw_out_len(void);
@@ -68,7 +70,7 @@ static void setup(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!ready) { setup(); ready = 1; }
     if (size < 1) return 0;
-    uint8_t mode = data[0] % 8;
+    uint8_t mode = data[0] % 9;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
     switch (mode) {
@@ -88,6 +90,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
     }
     case 7: put(p, n); nw_search(0, (uint32_t)n); break;
+    case 8: {
+        /* a pull response as JSON text, applied to table 0 (the sync fast path) */
+        uint8_t *in = nw_input((uint32_t)n + 5);
+        uint32_t one = 1;
+        memcpy(in, &one, 4);
+        in[4] = 1;
+        memcpy(in + 5, p, n);
+        nw_sync_apply_json((uint32_t)n + 5, 1);
+        break;
+    }
     }
     nw_all(0);
     return 0;
