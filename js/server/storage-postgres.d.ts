@@ -1,16 +1,5 @@
-/** A record row as storage holds it (storage-sqlite.js documents the interface). */
-export interface RecordRow {
-  entity: string;
-  id: string;
-  owner: string;
-  /** the owner's user id, or '*' for records of shared entities */
-  scope: string;
-  version: number;
-  writer: string;
-  deleted: boolean;
-  /** the record as JSON text; null for a tombstone */
-  data: string | null;
-}
+import type { RecordRow } from './index.js';
+export type { RecordRow };
 
 export interface ClientCommit {
   user: string;

@@ -137,7 +137,8 @@ test('the shipped types check a strict TypeScript consumer (and catch misuse)', 
   fs.writeFileSync(path.join(app, 'use.ts'), `
 import { createNitro, NitroError, Query, Template } from 'nitro-wasm';
 import { h, raw, Div } from 'nitro-wasm/html';
-import { sse, readSignals } from 'nitro-wasm/datastar';
+import { sse, readSignals, connectDatastar } from 'nitro-wasm/datastar';
+import { createSyncServer, createToken } from 'nitro-wasm/server';
 
 interface Task { id: string; title: string; priority: number; done: boolean }
 const nitro = await createNitro();
@@ -155,7 +156,10 @@ const html: string = tpl.render({ tasks: q });
 const snap: Uint8Array = nitro.snapshot();
 nitro.restore(snap);
 try { Task.create({ title: 'y' }); } catch (e) { if (e instanceof NitroError) console.log(e.code, e.field, e.rule); }
-console.log(p, n, found.length, html, String(Div({ class: 'a' }, h('b', null, raw('<i>')))), typeof sse, typeof readSignals);
+const token: string = createToken({ user: 'u1', secret: 'long-enough-secret' });
+const sync = nitro.sync({ url: '/sync', entities: [Task], token, live: false });
+const pending: number = sync.status.pending;
+console.log(p, n, found.length, html, String(Div({ class: 'a' }, h('b', null, raw('<i>')))), typeof sse, typeof readSignals, typeof connectDatastar, typeof createSyncServer, pending);
 `);
   const ok = await run(process.execPath, [tsc, '-p', app], { cwd: app, env, timeout: 60_000 }).then(() => null, (e) => e);
   assert.equal(ok && ok.stdout, null, 'a correct consumer type-checks');
