@@ -131,6 +131,14 @@ export class Authority {
         r = { seq: m.seq, status: STATUS.stale };
       } else if (before !== undefined) {
         r = { ...(typeof before === 'string' ? JSON.parse(before) : before), seq: m.seq };
+        // A replay (the first answer was lost) of a write that another
+        // writer has superseded since: the client may have pulled that while
+        // this one was pending, so it is answered like a stale one, with the
+        // record as it stands, or the client would keep its own older value.
+        if (r.status === STATUS.applied && !seen.has(m.seq)) {
+          const now = this.meta.get(key(m.entity, m.id));
+          if (now && now.version !== r.version && now.writer !== writer) r = { seq: m.seq, status: STATUS.stale };
+        }
       } else {
         r = this.#applyOne(user, writer, m, records, scopes);
         fresh.push({ seq: m.seq, result: JSON.stringify(r) });
