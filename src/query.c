@@ -667,87 +667,99 @@ static int plan_order(const nw_query *q, const plan *p) {
     return 0;
 }
 
-nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    {
-        plan p;
-        const nw_table *pt = q->t;
-        {
-            const uint8_t *idp;
-            uint32_t idl;
-            uint32_t *ids, nids;
-            if (!id_lookup(q, &idp, &idl) && id_in_list(q, &ids, &nids)) {
-                if (!ids) return nw_error_nomem(err);
-                source src;
-                source_list(&src, ids, nids);
-                nw_code rc = run_from(s, q, &src, ignore_window, slots, count, err);
-                nw_free(ids);
-                return rc;
+/* Walks an index range in the order it yields (forward, or backward by
+ * groups of the range field: plan_order), filtering, and stops once
+ * offset + limit matches are found. */
+static nw_code run_walk(nw_store *s, const nw_query *q, const plan *p, nw_oindex *ix, int dir, bool pk_walk,
+                        bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    const nw_table *pt = q->t;
+    double lim = ignore_window ? -1 : q->limit;
+    double off = ignore_window ? 0 : q->offset;
+    size_t lo = pk_walk ? 0 : p->lo, hi = pk_walk ? nw_oindex_size(ix) : p->hi;
+    size_t want = lim >= 0 ? (size_t)(lim + off) : hi - lo;
+    if (want > hi - lo) want = hi - lo;
+    uint32_t *v = nw_malloc((want ? want : 1) * sizeof *v);
+    if (!v) return nw_error_nomem(err);
+    uint32_t n = 0;
+    nw_ocursor c;
+    uint32_t slot;
+    if (dir >= 0) {
+        nw_ocursor_seek(&c, ix, lo);
+        for (size_t r = lo; r < hi && n < want && nw_ocursor_next(&c, &slot); r++)
+            if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
+    } else {
+        /* groups of equal range-field values, last group first, each in pk order */
+        const nw_keydef *k = nw_table_index_key(pt, (uint32_t)p->index);
+        uint32_t gf = k->fields[p->eq_fields];
+        const nw_field *fd = &nw_table_def(pt)->fields[gf];
+        size_t end = hi;
+        while (end > lo && n < want) {
+            /* find the start of the group ending at end */
+            size_t start = end - 1;
+            const uint8_t *gv = nw_row_field(nw_table_row(pt, nw_oindex_at(ix, start)), gf);
+            nw_ocursor_seek(&c, ix, start);
+            while (start > lo) {
+                uint32_t prev;
+                if (!nw_ocursor_prev(&c, &prev)) break;
+                if (nw_field_cmp(fd, nw_row_field(nw_table_row(pt, prev), gf), gv) != 0) break;
+                start--;
             }
-            if (!id_lookup(q, &idp, &idl)) {
-                make_plan(s, q, &p);
-                if (p.empty) {
-                    *slots = nw_malloc(sizeof(uint32_t));
-                    if (!*slots) return nw_error_nomem(err);
-                    *count = 0;
-                    return NW_OK;
-                }
-                int dir = plan_order(q, &p);
-                bool pk_walk = p.index < 0 && q->norder == 0;
-                nw_oindex *ix = p.index >= 0 ? nw_table_index(q->t, (uint32_t)p.index) : pk_walk ? nw_table_index(q->t, 0) : NULL;
-                if (ix && (dir != 0 || pk_walk)) {
-                    double lim = ignore_window ? -1 : q->limit;
-                    double off = ignore_window ? 0 : q->offset;
-                    size_t lo = pk_walk ? 0 : p.lo, hi = pk_walk ? nw_oindex_size(ix) : p.hi;
-                    size_t want = lim >= 0 ? (size_t)(lim + off) : hi - lo;
-                    if (want > hi - lo) want = hi - lo;
-                    uint32_t *v = nw_malloc((want ? want : 1) * sizeof *v);
-                    if (!v) return nw_error_nomem(err);
-                    uint32_t n = 0;
-                    nw_ocursor c;
-                    uint32_t slot;
-                    if (dir >= 0) {
-                        nw_ocursor_seek(&c, ix, lo);
-                        for (size_t r = lo; r < hi && n < want && nw_ocursor_next(&c, &slot); r++)
-                            if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
-                    } else {
-                        /* groups of equal range-field values, last group first, each in pk order */
-                        const nw_keydef *k = nw_table_index_key(pt, (uint32_t)p.index);
-                        uint32_t gf = k->fields[p.eq_fields];
-                        const nw_field *fd = &nw_table_def(pt)->fields[gf];
-                        size_t end = hi;
-                        while (end > lo && n < want) {
-                            /* find the start of the group ending at end */
-                            size_t start = end - 1;
-                            const uint8_t *gv = nw_row_field(nw_table_row(pt, nw_oindex_at(ix, start)), gf);
-                            nw_ocursor_seek(&c, ix, start);
-                            while (start > lo) {
-                                uint32_t prev;
-                                if (!nw_ocursor_prev(&c, &prev)) break;
-                                if (nw_field_cmp(fd, nw_row_field(nw_table_row(pt, prev), gf), gv) != 0) break;
-                                start--;
-                            }
-                            nw_ocursor_seek(&c, ix, start);
-                            for (size_t r = start; r < end && n < want && nw_ocursor_next(&c, &slot); r++)
-                                if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
-                            end = start;
-                        }
-                    }
-                    uint32_t skip = off < n ? (uint32_t)off : n;
-                    memmove(v, v + skip, (n - skip) * sizeof *v);
-                    *slots = v;
-                    *count = n - skip;
-                    return NW_OK;
-                }
-                if (p.index >= 0 && ix) {
-                    /* candidates from the index range, then order them */
-                    return run_candidates(s, q, ix, p.lo, p.hi, ignore_window, slots, count, err);
-                }
-            }
+            nw_ocursor_seek(&c, ix, start);
+            for (size_t r = start; r < end && n < want && nw_ocursor_next(&c, &slot); r++)
+                if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
+            end = start;
         }
     }
-    return run_scan(s, q, ignore_window, slots, count, err);
+    uint32_t skip = off < n ? (uint32_t)off : n;
+    memmove(v, v + skip, (n - skip) * sizeof *v);
+    *slots = v;
+    *count = n - skip;
+    return NW_OK;
 }
 
+/* `id: value`: one primary-key lookup. */
+static nw_code run_id(nw_store *s, const nw_query *q, const uint8_t *id, uint32_t idlen, bool ignore_window,
+                      uint32_t **slots, uint32_t *count, nw_error *err) {
+    const nw_table *t = q->t;
+    double lim = ignore_window ? -1 : q->limit;
+    double off = ignore_window ? 0 : q->offset;
+    uint32_t *v = nw_malloc(sizeof *v);
+    if (!v) return nw_error_nomem(err);
+    uint32_t slot = nw_table_find(t, (const char *)id, idlen);
+    *count = 0;
+    if (slot != NW_NO_SLOT && nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot)) && off < 1 && lim != 0)
+        v[(*count)++] = slot;
+    *slots = v;
+    return NW_OK;
+}
+
+nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    const uint8_t *idp;
+    uint32_t idl, *ids, nids;
+    if (id_lookup(q, &idp, &idl)) return run_id(s, q, idp, idl, ignore_window, slots, count, err);
+    if (id_in_list(q, &ids, &nids)) {
+        if (!ids) return nw_error_nomem(err);
+        source src;
+        source_list(&src, ids, nids);
+        nw_code rc = run_from(s, q, &src, ignore_window, slots, count, err);
+        nw_free(ids);
+        return rc;
+    }
+    plan p;
+    make_plan(s, q, &p);
+    if (p.empty) {
+        *slots = nw_malloc(sizeof(uint32_t));
+        if (!*slots) return nw_error_nomem(err);
+        *count = 0;
+        return NW_OK;
+    }
+    int dir = plan_order(q, &p);
+    bool pk_walk = p.index < 0 && q->norder == 0;
+    nw_oindex *ix = p.index >= 0 ? nw_table_index(q->t, (uint32_t)p.index) : pk_walk ? nw_table_index(q->t, 0) : NULL;
+    if (ix && (dir != 0 || pk_walk)) return run_walk(s, q, &p, ix, dir, pk_walk, ignore_window, slots, count, err);
+    if (p.index >= 0 && ix) return run_candidates(s, q, ix, p.lo, p.hi, ignore_window, slots, count, err);
+    return run_scan(s, q, ignore_window, slots, count, err);
+}
 
 static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
     source src;
@@ -756,23 +768,8 @@ static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, siz
 }
 
 static nw_code run_scan(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    const uint8_t *id;
-    uint32_t idlen;
-    const nw_table *t = q->t;
-    if (id_lookup(q, &id, &idlen)) {
-        double lim = ignore_window ? -1 : q->limit;
-        double off = ignore_window ? 0 : q->offset;
-        uint32_t *v = nw_malloc(sizeof *v);
-        if (!v) return nw_error_nomem(err);
-        uint32_t slot = nw_table_find(t, (const char *)id, idlen);
-        *count = 0;
-        if (slot != NW_NO_SLOT && nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot)) && off < 1 && lim != 0)
-            v[(*count)++] = slot;
-        *slots = v;
-        return NW_OK;
-    }
     source src;
-    source_init(&src, NULL, 0, 0, nw_table_nslots(t));
+    source_init(&src, NULL, 0, 0, nw_table_nslots(q->t));
     return run_from(s, q, &src, ignore_window, slots, count, err);
 }
 
