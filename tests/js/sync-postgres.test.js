@@ -10,6 +10,7 @@ import { postgresOrSkip } from '../support/postgres.js';
 import { postgresStorage, StaleHeadError, MIGRATIONS } from '../../js/server/storage-postgres.js';
 import { startServerProcess } from '../sync/server-process.js';
 import { makeClient, tokenFor } from '../sync/clients.js';
+import { seededRandom } from '../sync/fault-proxy.js';
 
 const { pg, skip } = await postgresOrSkip();
 after(() => pg && pg.stop());
@@ -33,18 +34,6 @@ async function until(cond, what, ms = 10_000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await pause(5);
   }
-}
-
-/** A seeded generator, so every run makes the same choices. */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6D2B79F5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const boardRow = (id, version, writer = 'w') => ({ entity: 'Board', id, owner: 'u', scope: '*', version, writer, deleted: false, data: JSON.stringify({ id, title: id }) });
@@ -125,7 +114,7 @@ test('group commit: several clients\' pushes in one transaction, their states re
 test('two instances pushing at once get one gap-free order, and a reader never sees a gap', { skip }, async () => {
   const url = await freshDb();
   const [a, b, reader] = await Promise.all([openStorage(url), openStorage(url), openStorage(url)]);
-  const random = rng(9);
+  const random = seededRandom(9);
   const known = [0, 0];
   const own = [[], []];
   const caughtUp = [[], []];
@@ -291,7 +280,7 @@ test('two server processes: a change pushed to one reaches live clients of the o
 test('concurrent pushes to both instances: every reader\'s pull sequence has no gap and no repeat', { skip }, async () => {
   const { s1, s2, stop } = await twoServers();
   const bases = [s1.url, s2.url];
-  const random = rng(21);
+  const random = seededRandom(21);
   const users = ['u0', 'u1', 'u2'];
   const versions = { shared: [], u0: [], u1: [], u2: [] };
   let writing = 0;
