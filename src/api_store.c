@@ -194,8 +194,7 @@ NW_EXPORT int nw_expire(int32_t table, double now, uint32_t flags) {
     return end_write(mark, rc);
 }
 
-/* get: input is the raw id bytes; output one record (length 0 = missing).
- * Returns the slot + 1 in the result code space? No: status only. */
+/* get: input is the raw id bytes; output one record (length 0 = missing). */
 NW_EXPORT int nw_get(uint32_t table, uint32_t len) {
     nw_api_begin();
     nw_error *err = nw_api_err();
