@@ -163,24 +163,22 @@ export class Entity {
   }
 
   create(data, options = {}) {
-    const core = this.core;
-    const ttl = ttlArg(options, this);
-    return this.write((flags) => {
-      core.enc.reset();
-      this.encodeData(data, core.enc);
-      this.nitro._now();
-      core.call0('nw_create', this.table, core.send(), ttl, flags, 0);
-    }, (r) => { r.u32(); return this.readRecord(r); });
+    return this.createOne(data, options, 0);
   }
 
   upsert(data, options = {}) {
+    return this.createOne(data, options, 1);
+  }
+
+  /** One record in one crossing; `upsert` 1 replaces a record with the same id. */
+  createOne(data, options, upsert) {
     const core = this.core;
     const ttl = ttlArg(options, this);
     return this.write((flags) => {
       core.enc.reset();
       this.encodeData(data, core.enc);
       this.nitro._now();
-      core.call0('nw_create', this.table, core.send(), ttl, flags, 1);
+      core.call0('nw_create', this.table, core.send(), ttl, flags, upsert);
     }, (r) => { r.u32(); return this.readRecord(r); });
   }
 
