@@ -159,6 +159,7 @@ export class Entity {
     if (guarded) core.call0('nw_tx_commit');
     nitro._deliver(events);
     if (nitro._syncHook !== null) nitro._syncHook();
+    nitro._committed();
     return result;
   }
 

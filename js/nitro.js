@@ -8,6 +8,7 @@ import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync.js';
 import { Reader, readStr } from './record.js';
+import { LiveRegistry } from './live.js';
 
 export { NitroError, Template, Query };
 
@@ -105,6 +106,25 @@ class Nitro {
     /** Set by a started Sync: called after every committed write. */
     this._syncHook = null;
     this._sync = null;
+    /** Live queries and mounted views (js/live.js), made on first use. */
+    this._live = null;
+  }
+
+  /** @internal */
+  _liveRegistry() {
+    this._open();
+    return (this._live ??= new LiveRegistry(this));
+  }
+
+  /** @internal after every committed write batch (write, transaction, sync pull, restore). */
+  _committed() {
+    if (this._live !== null && this.txDepth === 0) this._live.committed();
+  }
+
+  /** @internal a throwing subscriber goes where throwing handlers go. */
+  _handlerError(err, e) {
+    if (this.bus.hasListeners('error')) this.bus.emit('error', err, e);
+    else queueMicrotask(() => { throw err; });
   }
 
   // ---- sync ---------------------------------------------------------------------
@@ -290,6 +310,7 @@ class Nitro {
     this.txDepth--;
     core.call0('nw_tx_commit');
     if (this._syncHook !== null && this.txDepth === 0) this._syncHook();
+    this._committed();
     if (this.txDepth === 0 && this.pending.length) {
       const events = this.pending;
       this.pending = [];
@@ -304,7 +325,7 @@ class Nitro {
    * data, records and lazy queries (iterated inside WASM). */
   template(src, options) {
     this._open();
-    return compileTemplate(this.core, src, options);
+    return compileTemplate(this.core, src, options, this);
   }
 
   // ---- snapshots ---------------------------------------------------------------
@@ -326,6 +347,7 @@ class Nitro {
     }
     if (this.txDepth > 0) throw new NitroError('CONFLICT', 'restore() cannot run inside a transaction', { rule: 'transaction' });
     this.core.call0('nw_restore', this.core.sendBytes(bytes));
+    this._committed();
   }
 
   // ---- instance ------------------------------------------------------------------

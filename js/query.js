@@ -103,6 +103,11 @@ export class Query {
     }, (r) => { r.u32(); return r.u32(); });
   }
 
+  /** A live query: `fn(change)` runs once per committed write batch that
+   * changed the result, with `{ added, removed, moved, updated, result() }`
+   * (ids; result() gives the records). Returns `{ result(), unsubscribe() }`. */
+  subscribe(fn) { return this.entity.nitro._liveRegistry().subscribe(this, fn); }
+
   [Symbol.iterator]() { return this.all()[Symbol.iterator](); }
 }
 

@@ -390,6 +390,7 @@ export class Sync {
       for (const e of events) e.source = 'sync';
       this.nitro._deliver(events);
     }
+    this.nitro._committed();
     for (const error of skips) this.nitro.emit('sync.error', { error, entity: error.entity });
     return { count, checkpoint, more };
   }
@@ -831,7 +832,7 @@ export function applyServerState(nitro, states, flags = 0, onSkip = null) {
       if (!states.length) return;
     }
   }
-  if (!flags) return;
+  if (!flags) { nitro._committed(); return; }
   const r = new Reader().reset(core.u8, core.dv, core.outView().byteOffset);
   r.u32();
   r.u32();
@@ -840,6 +841,7 @@ export function applyServerState(nitro, states, flags = 0, onSkip = null) {
     for (const e of events) e.source = 'sync';
     nitro._deliver(events);
   }
+  nitro._committed();
 }
 
 function encodeStates(core, states) {

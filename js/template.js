@@ -36,6 +36,8 @@
 
 import { NitroError } from './errors.js';
 import { Query } from './query.js';
+import { T } from './nval.js';
+import { mountView } from './view.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const NodeBuffer = typeof globalThis.Buffer === 'function' && typeof globalThis.Buffer.prototype.latin1Slice === 'function'
@@ -73,8 +75,11 @@ export class Template {
   #id;
 
   /** @internal use compileTemplate() */
-  constructor(core, id, source, partials) {
+  #nitro;
+
+  constructor(core, id, source, partials, nitro = null) {
     this.#core = core;
+    this.#nitro = nitro;
     this.#id = id;
     /** The template source, as given. */
     this.source = source;
@@ -104,6 +109,48 @@ export class Template {
   renderBytes(data = {}) {
     this.#renderInto(data);
     return this.#core.outBytes();
+  }
+
+  /** Renders `data` into `element` and keeps it current: query handles in
+   * the data follow the store (after every committed write, before the next
+   * frame), view.update(data) takes new plain data. Returns the View. */
+  mount(element, data = {}, options = {}) {
+    if (!this.#id) throw new NitroError('CLOSED', 'this template was freed');
+    if (!this.#nitro) throw new NitroError('TEMPLATE', 'mount() needs a template made by nitro.template()', { rule: 'mount' });
+    return mountView(this.#nitro._liveRegistry(), this, element, data, options);
+  }
+
+  /** @internal */
+  _id() {
+    if (!this.#id) throw new NitroError('CLOSED', 'this template was freed');
+    return this.#id;
+  }
+
+  /** @internal encodes { data, queries } for nw_view_new/update; returns the length sent. */
+  _encodeView(data) {
+    const core = this.#core;
+    const enc = core.enc.reset();
+    const queries = [];
+    enc.handleOf = (v) => {
+      if (!(v instanceof Query)) return undefined;
+      if (v.entity.core !== core) throw new NitroError('ARG', `a ${v.entity.name} query from another Nitro instance cannot render here`, { entity: v.entity.name });
+      return queries.push(v) - 1;
+    };
+    enc.byte(T.OBJ);
+    enc.u32(2);
+    enc.str('data');
+    try {
+      enc.value(data);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      throw new NitroError(/deep/.test(err.message) ? 'LIMIT' : 'TEMPLATE', `cannot render this data: ${err.message}`, { cause: err });
+    } finally {
+      enc.handleOf = null;
+    }
+    enc.str('queries');
+    enc.value(queries.map((q) => ({ table: q.entity.table, query: q.spec() })));
+    if (queries.length) queries[0].entity.nitro._now();
+    return core.send(enc);
   }
 
   /** Releases the compiled template; render() then throws CLOSED. */
@@ -152,7 +199,7 @@ export class Template {
 /** Compiles `src` with `options.partials` ({ name: source string or
  * Template }) and `options.strict` (unknown partials are an error). Throws
  * NitroError TEMPLATE (with line and column) on a syntax or context error. */
-export function compileTemplate(core, src, options = {}) {
+export function compileTemplate(core, src, options = {}, nitro = null) {
   if (typeof src !== 'string') throw new NitroError('TEMPLATE', 'a template source must be a string');
   const partials = {};
   const inherited = {};
@@ -171,5 +218,5 @@ export function compileTemplate(core, src, options = {}) {
   enc.value({ src, partials, strict: !!options.strict });
   core.call0('nw_template_compile', core.send(enc));
   const id = core.dv.getUint32(core.x.nw_out_ptr(), true);
-  return new Template(core, id, src, partials);
+  return new Template(core, id, src, partials, nitro);
 }

@@ -1,5 +1,6 @@
 /* api.c - buffers shared by every export, and the constants table. */
 #include "api.h"
+#include "view.h"
 #include "alloc.h"
 #include "query.h"
 #include <string.h>
@@ -84,7 +85,23 @@ NW_EXPORT int nw_constants(void) {
         nw_buf_str(o, nw_code_name((nw_code)i));
         nw_buf_byte(o, '"');
     }
-    nw_buf_str(o, "]}");
+    nw_buf_str(o, "],\"edits\":{");
+    /* live view edit op codes (view.h) */
+#define NW_EDIT_JSON(name, v) nw_buf_str(o, v == 1 ? "\"" #name "\":" #v : ",\"" #name "\":" #v);
+    NW_EDIT_OPS(NW_EDIT_JSON)
+#undef NW_EDIT_JSON
+    nw_buf_str(o, "},\"slots\":{");
+    static const struct { const char *name; int v; } slots[] = {
+        { "TEXT", DS_TEXT }, { "CONTENT", DS_CONTENT }, { "ATTR", DS_ATTR }, { "LIST", DS_LIST }, { "HTML", DS_HTML },
+        { "INVERTED", DSF_INVERTED }, { "ONLY", DSF_ONLY },
+    };
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        nw_buf_str(o, i ? ",\"" : "\"");
+        nw_buf_str(o, slots[i].name);
+        nw_buf_str(o, "\":");
+        nw_buf_byte(o, (uint8_t)('0' + slots[i].v));   /* all single digits */
+    }
+    nw_buf_str(o, "}}");
     return nw_api_end(NW_OK);
 }
 

@@ -613,6 +613,7 @@ NW_EXPORT int nw_restore(uint32_t len) {
     prep_clear();
     nw_store_free(store);
     store = fresh;
+    nw_api_store_replaced(store);
     return nw_api_end(NW_OK);
 }
 

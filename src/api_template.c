@@ -17,6 +17,7 @@
 #include "template.h"
 #include "escape.h"
 #include "nval.h"
+#include "sync_api.h"
 #include <string.h>
 
 static nw_tpl **table;       /* slot i holds template id i + 1, NULL if free */
@@ -129,6 +130,7 @@ NW_EXPORT int nw_template_free(uint32_t id) {
     nw_api_begin();
     nw_tpl *t = lookup(id);
     if (!t) return nw_api_end(nw_error_set(nw_api_err(), NW_E_ARG, NULL, NULL, NULL, "template: no template %u", id));
+    nw_api_template_freed(id);
     nw_tpl_free(t);
     table[id - 1] = NULL;
     free_ids[nfree++] = id - 1;   /* capacity: free_cap >= table_len */
@@ -137,6 +139,8 @@ NW_EXPORT int nw_template_free(uint32_t id) {
 }
 
 NW_EXPORT uint32_t nw_template_count(void) { return live; }
+
+nw_tpl *nw_api_template(uint32_t id) { return lookup(id); }
 
 /* UTF-16LE copy of the last output, for hosts where a two-byte string is
  * cheaper to create than decoding UTF-8 (large outputs in Node, see

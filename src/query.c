@@ -36,6 +36,8 @@ struct nw_query {
 #define MAX_WHERE_DEPTH 32
 
 uint32_t nw_query_table(const nw_query *q) { return q->table; }
+double nw_query_limit(const nw_query *q) { return q->limit; }
+double nw_query_offset(const nw_query *q) { return q->offset; }
 
 static void node_free(qnode *n) {
     if (!n) return;
@@ -421,6 +423,12 @@ static int cmp_rows(const sortctx *c, uint32_t a, uint32_t b) {
 }
 
 static int cmp_rows_ctx(const void *c, uint32_t a, uint32_t b) { return cmp_rows(c, a, b); }
+
+int nw_query_cmp_slots(const nw_query *q, uint32_t a, uint32_t b) {
+    if (a == b) return 0;
+    sortctx c = { q, q->t, nw_table_def(q->t) };
+    return cmp_rows(&c, a, b);
+}
 
 /* Max-heap of the k best slots (the root is the worst kept). */
 static void heap_sift_down(const sortctx *c, uint32_t *h, uint32_t n, uint32_t i) {
@@ -953,6 +961,18 @@ static bool slots_next(const nv *self, nv_iter *it, nv *out) {
     if (it->i >= self->n) return false;
     const uint32_t *slots = self->a;
     const nw_table *t = self->c;
-    nw_record_view(out, t, nw_table_row(t, slots[it->i++]));
+    uint32_t slot = slots[it->i++];
+    nw_record_view(out, t, nw_table_row(t, slot));
+    out->n = slot + 1;   /* lets live views tell which slot a record came from */
+    return true;
+}
+
+bool nw_record_view_info(const nv *v, const nw_table **t, uint32_t *slot, const char **id, uint32_t *idlen) {
+    if (v->kind != NV_MAP || v->ops != &rec_ops || !v->n) return false;
+    *t = v->c;
+    *slot = v->n - 1;
+    const uint8_t *f = (const uint8_t *)v->a + 4;   /* field 0, the id: a string */
+    *idlen = nw_rd_u32(f + 1);
+    *id = (const char *)f + 5;
     return true;
 }

@@ -86,6 +86,8 @@ struct nw_store {
     nw_changelog *cl;       /* the outbox and sync state */
     nw_buf logbuf;          /* changed fields of an update being logged */
     bool applying;          /* writing server state: no ref checks, not logged */
+    nw_commit_hook hook;    /* live results: called at each outermost commit */
+    void *hook_ud;
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -99,6 +101,7 @@ static const uint8_t *row_id(const uint8_t *row, uint32_t *len) {
 static size_t row_size(const uint8_t *row) { return 4 + (size_t)nw_row_len(row); }
 
 const nw_entity_def *nw_table_def(const nw_table *t) { return &t->def; }
+uint32_t nw_table_number(const nw_table *t) { return t->index; }
 uint32_t nw_table_live(const nw_table *t) { return t->live; }
 uint32_t nw_table_nslots(const nw_table *t) { return t->nslots; }
 bool nw_table_has_ttl(const nw_table *t) { return t->expires != NULL; }
@@ -532,7 +535,18 @@ size_t nw_store_mark(nw_store *s) { return s->nlog; }
 bool nw_store_in_tx(const nw_store *s) { return s->tx_depth > 0; }
 void nw_store_tx_begin(nw_store *s) { s->tx_depth++; }
 
+void nw_store_set_commit_hook(nw_store *s, nw_commit_hook fn, void *ud) { s->hook = fn; s->hook_ud = ud; }
+uint32_t nw_store_batch_len(const nw_store *s) { return (uint32_t)s->nlog; }
+bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32_t *slot, const uint8_t **old_row) {
+    if (i >= s->nlog || s->log[i].op == U_LOG) return false;
+    *table = s->log[i].table;
+    *slot = s->log[i].slot;
+    *old_row = s->log[i].op == U_INSERT ? NULL : s->log[i].old_row;
+    return true;
+}
+
 static void commit_log(nw_store *s) {
+    if (s->hook && s->nlog) s->hook(s->hook_ud, s);
     for (size_t i = 0; i < s->nlog; i++) {
         undo *u = &s->log[i];
         if (u->op == U_LOG) continue;

@@ -40,6 +40,7 @@ nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_
 uint32_t nw_store_ntables(const nw_store *s);
 nw_table *nw_store_table(const nw_store *s, uint32_t index);   /* NULL if out of range */
 const nw_entity_def *nw_table_def(const nw_table *t);
+uint32_t nw_table_number(const nw_table *t);   /* its index in the store */
 uint32_t nw_table_live(const nw_table *t);
 /* Number of slots (upper bound for slot numbers). */
 uint32_t nw_table_nslots(const nw_table *t);
@@ -139,6 +140,20 @@ nw_code nw_store_put(nw_store *s, uint32_t table, const char *id, size_t idlen, 
 /* True when `fields` holds well-formed stored bytes of exactly the fields
  * in `mask` (bit i = field i), in field order. */
 bool nw_table_check_fields(const nw_table *t, uint64_t mask, const uint8_t *fields, uint32_t len);
+
+/* ---- committed write batches (live queries and views, live.h) -------------
+ * The commit hook runs at every outermost commit (a write call, a
+ * transaction, a sync batch), before the batch's undo entries are dropped.
+ * While it runs, nw_store_batch_len/_entry describe the batch: one entry
+ * per written slot and write, in write order (a slot may appear several
+ * times). The current row of a slot is nw_table_row (NULL once deleted);
+ * `old_row` is the row before that write (NULL for an insert). Deleted
+ * slots are not reused before the hook returns. The hook must not write. */
+typedef void (*nw_commit_hook)(void *ud, nw_store *s);
+void nw_store_set_commit_hook(nw_store *s, nw_commit_hook fn, void *ud);
+uint32_t nw_store_batch_len(const nw_store *s);
+/* False for entries that are not record writes (outbox bookkeeping). */
+bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32_t *slot, const uint8_t **old_row);
 
 /* Checks internal invariants (tests): 0 = ok. */
 int nw_store_check(const nw_store *s);

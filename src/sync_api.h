@@ -15,4 +15,13 @@ void nw_api_begin_write(uint32_t flags);
  * final status (nw_api_end). */
 int nw_api_end_write(size_t mark, nw_code rc);
 
+/* Live results (api_live.c): the store was replaced by a restore; the
+ * live module re-attaches and re-runs its queries. */
+void nw_api_store_replaced(nw_store *s);
+/* A template is being freed (api_template.c): its views go with it. */
+void nw_api_template_freed(uint32_t id);
+#include "template.h"
+/* The compiled template with that id, or NULL. */
+nw_tpl *nw_api_template(uint32_t id);
+
 #endif

@@ -21,40 +21,9 @@
 #include "alloc.h"
 #include <string.h>
 #include <stdarg.h>
+#include <stddef.h>
 
-/* ---- compiled form --------------------------------------------------------------- */
-
-enum {
-    OP_TEXT, OP_VAR, OP_RAW, OP_SECTION, OP_INVERTED, OP_PARTIAL, OP_PARENT, OP_BLOCK,
-    OP_URL_BEGIN, OP_URL_END
-};
-enum {
-    OF_SOL = 1,        /* starts a (non-empty) source line: indented inside indented partials */
-    OF_STANDALONE = 2, /* partial/parent/block on a standalone line: carries indentation */
-    OF_HI = 4,         /* text holds bytes >= 0x80 */
-};
-#define NONE 0xFFFFFFFFu
-
-typedef struct tpl_op {
-    uint8_t kind, flags;
-    uint16_t pad;
-    uint32_t a;   /* TEXT: pool offset; VAR/RAW/SECTION/INVERTED/BLOCK: name; PARTIAL/PARENT: program or NONE */
-    uint32_t b;   /* TEXT: length; SECTION/INVERTED/PARENT/BLOCK: index after the body */
-    uint32_t c;   /* PARTIAL/PARENT/BLOCK: indentation pool offset */
-    uint32_t d;   /* indentation length */
-} tpl_op;
-
-typedef struct tpl_name { uint32_t off, len, parts, nparts; } tpl_name;
-typedef struct tpl_part { uint32_t off, len; } tpl_part;
-typedef struct tpl_prog { uint32_t begin, end; } tpl_prog;
-
-struct nw_tpl {
-    tpl_op *ops; uint32_t nops, cops;
-    char *pool; uint32_t plen, pcap;
-    tpl_name *names; uint32_t nnames, cnames;
-    tpl_part *parts; uint32_t nparts, cparts;
-    tpl_prog *progs; uint32_t nprogs, cprogs;
-};
+#include "tpl_impl.h"
 
 static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     if (need <= *cap) return true;
@@ -1071,6 +1040,9 @@ done:
 
 typedef struct rs {
     const nw_tpl *t;
+    const tpl_op *ops;                   /* the op array being run (t->ops unless a DOM program's) */
+    const char *tpool;                   /* the pool its TEXT ops point into */
+    uint32_t low;                        /* lowest context index a lookup read */
     nw_buf *out;
     nw_error *err;
     nv ctx[MAX_CTX];
@@ -1089,16 +1061,21 @@ typedef struct rs {
 
 static void lookup(rs *r, uint32_t name, nv *out) {
     const tpl_name *nm = &r->t->names[name];
-    if (!nm->nparts) { *out = r->ctx[r->nctx - 1]; return; }
+    if (!nm->nparts) {
+        if (r->nctx - 1 < r->low) r->low = r->nctx - 1;
+        *out = r->ctx[r->nctx - 1];
+        return;
+    }
     const tpl_part *pt = &r->t->parts[nm->parts];
     const char *pool = r->t->pool;
     nv cur;
     uint32_t k = r->nctx;
     for (;;) {
-        if (!k) { out->kind = NV_MISSING; return; }
+        if (!k) { r->low = 0; out->kind = NV_MISSING; return; }
         const nv *c = &r->ctx[--k];
         if (c->kind == NV_MAP && c->ops->get(c, pool + pt[0].off, pt[0].len, &cur)) break;
     }
+    if (k < r->low) r->low = k;
     for (uint32_t j = 1; j < nm->nparts; j++) {
         const char *p = pool + pt[j].off;
         uint32_t n = pt[j].len;
@@ -1179,7 +1156,7 @@ static void write_value(rs *r, const nv *v, bool esc) {
 }
 
 static void write_text(rs *r, const tpl_op *o, bool sol) {
-    const char *p = r->t->pool + o->a, *e = p + o->b;
+    const char *p = r->tpool + o->a, *e = p + o->b;
     if (o->flags & OF_HI) r->hi = true;
     if (r->guard && !nw_url_check_decided(&r->chk)) nw_url_check_feed(&r->chk, p, o->b);
     if (r->ilen == r->istart) { nw_buf_append(r->out, p, o->b); return; }
@@ -1226,7 +1203,7 @@ static nw_code render_nested(rs *r, uint32_t begin, uint32_t end, int mode, cons
 
 /* The body that a block site renders: the outermost override, else its own. */
 static void block_body(rs *r, uint32_t at, uint32_t *b, uint32_t *e) {
-    const tpl_op *ops = r->t->ops;
+    const tpl_op *ops = r->ops;
     uint32_t name = ops[at].a;
     for (uint32_t f = 0; f < r->nframes; f++) {
         uint32_t p = r->frames[f], k = p + 1, end = ops[p].b;
@@ -1242,7 +1219,7 @@ static void block_body(rs *r, uint32_t at, uint32_t *b, uint32_t *e) {
 static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
     const nw_tpl *t = r->t;
     for (uint32_t i = begin; i < end;) {
-        const tpl_op *o = &t->ops[i];
+        const tpl_op *o = &r->ops[i];
         bool sol = (o->flags & OF_SOL) || r->pending_sol;
         if (r->pending_sol) {
             r->pending_sol = false;
@@ -1352,6 +1329,7 @@ nw_code nw_tpl_render(const nw_tpl *t, const nv *data, nw_buf *out, bool *ascii,
         shared_busy = true;
     }
     r->t = t; r->out = out; r->err = err;
+    r->ops = t->ops; r->tpool = t->pool; r->low = 0;
     r->ctx[0] = *data;
     r->nctx = 1; r->depth = 0; r->nframes = 0;
     r->istart = r->ilen = 0;
@@ -1366,5 +1344,50 @@ nw_code nw_tpl_render(const nw_tpl *t, const nv *data, nw_buf *out, bool *ascii,
     nw_buf_free(&r->scratch);
     if (r == &shared) shared_busy = false;
     else nw_free(r);
+    return rc;
+}
+
+/* ---- runs for live views (tpl_impl.h) ------------------------------------------------ */
+
+struct nw_tpl_run { rs r; };
+
+nw_tpl_run *nw_tpl_run_new(const nw_tpl *t, const tpl_op *ops, const char *tpool) {
+    nw_tpl_run *x = nw_malloc(sizeof *x);
+    if (!x) return NULL;
+    rs *r = &x->r;
+    memset(r, 0, offsetof(rs, ind));
+    r->t = t; r->ops = ops; r->tpool = tpool;
+    nw_buf_init(&r->scratch);
+    return x;
+}
+
+void nw_tpl_run_free(nw_tpl_run *x) {
+    if (!x) return;
+    nw_buf_free(&x->r.scratch);
+    nw_free(x);
+}
+
+bool nw_tpl_run_push(nw_tpl_run *x, const nv *v) {
+    if (x->r.nctx >= NW_TPL_MAX_DEPTH) return false;
+    x->r.ctx[x->r.nctx++] = *v;
+    return true;
+}
+
+void nw_tpl_run_pop(nw_tpl_run *x) { if (x->r.nctx) x->r.nctx--; }
+uint32_t nw_tpl_run_depth(const nw_tpl_run *x) { return x->r.nctx; }
+void nw_tpl_run_lookup(nw_tpl_run *x, uint32_t name, nv *out) { lookup(&x->r, name, out); }
+uint32_t nw_tpl_run_low(const nw_tpl_run *x) { return x->r.low; }
+void nw_tpl_run_set_low(nw_tpl_run *x, uint32_t low) { x->r.low = low; }
+
+nw_code nw_tpl_run_range(nw_tpl_run *x, uint32_t begin, uint32_t end, nw_buf *out, nw_error *err) {
+    rs *r = &x->r;
+    r->out = out; r->err = err;
+    r->depth = 0; r->nframes = 0; r->istart = r->ilen = 0;
+    r->pending_sol = false; r->guard = false; r->gdyn = false;
+    size_t len0 = out->len;
+    nw_code rc = render_range(r, begin, end);
+    guard_end(r);
+    if (!rc && out->oom) rc = nw_error_nomem(err);
+    if (rc && !out->oom) out->len = len0;
     return rc;
 }

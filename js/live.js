@@ -1,0 +1,178 @@
+// live.js - live queries (Query.subscribe) and the per-instance registry
+// that tells subscriptions and mounted views about committed write batches.
+//
+// C keeps every subscribed result current inside the commit itself
+// (src/live.h); after a commit JS crosses once to take the change reports
+// of the subscriptions that changed, and schedules one view flush per
+// microtask for all mounted views (src/api_live.c).
+
+import { NitroError } from './errors.js';
+
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** What one committed write batch changed in a subscribed result. */
+class LiveChange {
+  #sub;
+  constructor(sub, added, removed, moved, updated) {
+    this.added = added;
+    this.removed = removed;
+    this.moved = moved;
+    this.updated = updated;
+    this.#sub = sub;
+  }
+
+  /** The result as it stands now: records in query order. */
+  result() { return this.#sub.result(); }
+}
+
+/** A live query: `query.subscribe(fn)`. */
+export class Subscription {
+  #live; #fn;
+
+  constructor(live, query, fn, id) {
+    this.#live = live;
+    this.#fn = fn;
+    this.query = query;
+    this.id = id;
+    this.closed = false;
+  }
+
+  /** The current result (records in query order). */
+  result() {
+    if (this.closed) throw new NitroError('CLOSED', 'this subscription was unsubscribed');
+    const e = this.query.entity;
+    e.core.call0('nw_sub_result', this.id);
+    return e.readRecords(e.out());
+  }
+
+  unsubscribe() {
+    if (this.closed) return;
+    this.closed = true;
+    this.#live.drop(this);
+  }
+
+  /** @internal */
+  deliver(change) {
+    try {
+      this.#fn(change);
+    } catch (err) {
+      this.query.entity.nitro._handlerError(err, { type: 'live', query: this.query });
+    }
+  }
+
+  /** @internal */
+  change(added, removed, moved, updated) { return new LiveChange(this, added, removed, moved, updated); }
+}
+
+function readIds(dv, u8, at, n, out) {
+  for (let i = 0; i < n; i++) {
+    const len = dv.getUint32(at, true);
+    out.push(utf8.decode(u8.subarray(at + 4, at + 4 + len)));
+    at += 4 + len;
+  }
+  return at;
+}
+
+/** One per Nitro instance: subscriptions by id and the mounted views. */
+export class LiveRegistry {
+  constructor(nitro) {
+    this.nitro = nitro;
+    this.core = nitro.core;
+    this.subs = new Map();
+    this.views = new Map();
+    this.VIEW = nitro.core.constants.edits.VIEW;
+    this.flushQueued = false;
+    this.flushNow = () => this.flush();
+  }
+
+  subscribe(query, fn) {
+    if (typeof fn !== 'function') throw new TypeError('subscribe(fn) takes a function');
+    const e = query.entity;
+    const core = this.core;
+    core.enc.reset().value(query.spec());
+    core.call0('nw_sub_new', e.table, core.send());
+    const id = core.dv.getUint32(core.outView().byteOffset, true);
+    const sub = new Subscription(this, query, fn, id);
+    this.subs.set(id, sub);
+    return sub;
+  }
+
+  addView(view) { this.views.set(view.id, view); }
+  removeView(view) { this.views.delete(view.id); }
+  byId(id) { return this.views.get(id); }
+
+  drop(sub) {
+    this.subs.delete(sub.id);
+    if (!this.core.closed) this.core.call0('nw_sub_free', sub.id);
+  }
+
+  /** After every committed batch (a write, a transaction, a sync pull). */
+  committed() {
+    if (this.subs.size) this.report();
+    if (this.views.size && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushNow);
+    }
+  }
+
+  report() {
+    const core = this.core;
+    core.call0('nw_live_take');
+    const v = core.outView();
+    const dv = core.dv, u8 = core.u8;
+    let at = v.byteOffset;
+    const n = dv.getUint32(at, true);
+    at += 4;
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const id = dv.getUint32(at, true);
+      const counts = [dv.getUint32(at + 4, true), dv.getUint32(at + 8, true), dv.getUint32(at + 12, true), dv.getUint32(at + 16, true)];
+      at += 20;
+      const lists = counts.map(() => []);
+      for (let k = 0; k < 4; k++) at = readIds(dv, u8, at, counts[k], lists[k]);
+      out.push([id, lists]);
+    }
+    for (const [id, lists] of out) {
+      const sub = this.subs.get(id);
+      if (sub && !sub.closed) sub.deliver(sub.change(...lists));
+    }
+  }
+
+  /** Brings every mounted view up to date in one crossing. */
+  flush() {
+    this.flushQueued = false;
+    if (!this.views.size || this.core.closed) return;
+    this.core.call0('nw_view_flush');
+    applyAll(this, this.core);
+  }
+}
+
+/** Applies an edit stream (view ids inside) to the registry's views. */
+export function applyAll(live, core) {
+  const out = core.outView();
+  const batch = readEdits(core, out.byteOffset);
+  let view = null;
+  const ops = batch.ops;
+  for (let i = 0; i < ops.length;) {
+    if (ops[i] === live.VIEW) {
+      view = live.byId(ops[i + 1]);
+      i += 2;
+      continue;
+    }
+    if (!view) throw new NitroError('LIMIT', 'nitro-wasm: a view edit arrived without its view');
+    i = view.applyFrom(ops, i, batch.strs);
+  }
+}
+
+/** Copies the edits of the last call out of WASM memory. */
+export function readEdits(core, at) {
+  const dv = core.dv;
+  const words = dv.getUint32(at, true), bytes = dv.getUint32(at + 4, true);
+  at += 12;
+  const ops = new Uint32Array(words);
+  if ((at & 3) === 0) ops.set(new Uint32Array(core.memory.buffer, at, words));
+  else for (let i = 0; i < words; i++) ops[i] = dv.getUint32(at + i * 4, true);
+  at += words * 4;
+  const strs = bytes ? utf8.decode(core.u8.subarray(at, at + bytes)) : '';
+  return { ops, strs };
+}

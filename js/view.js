@@ -1,0 +1,327 @@
+// view.js - live views: templates mounted on the page, patched in place.
+//
+// C renders and diffs (src/view.h); this file only applies the edits. Each
+// block of a template's DOM program is parsed once into a <template>; items
+// are cloneNode(true) copies whose slot nodes are found by child-index
+// paths. An edit stream is one Uint32Array plus one string, applied by the
+// loop in View.applyFrom: no HTML is parsed after the first paint except for
+// raw {{{values}}}, and nodes whose data did not change are never touched.
+
+import { NitroError } from './errors.js';
+import { readEdits } from './live.js';
+
+/** Decodes the DOM program of a template (src/tpl_dom.h encoding). */
+function readProgram(core) {
+  const v = core.outView();
+  const dv = core.dv, u8 = core.u8;
+  const dec = new TextDecoder('utf-8', { ignoreBOM: true });
+  let at = v.byteOffset;
+  const u32 = () => { const x = dv.getUint32(at, true); at += 4; return x; };
+  const str = () => { const n = u32(); const s = dec.decode(u8.subarray(at, at + n)); at += n; return s; };
+  const blocks = [];
+  for (let b = u32(); b > 0; b--) {
+    const ntop = u32(), html = str(), slots = [];
+    for (let n = u32(); n > 0; n--) {
+      const kind = u8[at], flags = u8[at + 1];
+      at += 4;
+      const attr = u32(), tag = str(), path = [];
+      for (let p = u32(); p > 0; p--) path.push(u32());
+      slots.push({ kind, flags, attr, tag, path, name: null });
+    }
+    blocks.push({ ntop, html, slots, content: null });
+  }
+  return blocks;
+}
+
+function nodeAt(root, path) {
+  let n = root;
+  for (let k = 0; k < path.length; k++) {
+    n = n.firstChild;
+    for (let i = path[k]; i > 0 && n; i--) n = n.nextSibling;
+    if (!n) return null;
+  }
+  return n;
+}
+
+function mountError(msg) {
+  return new NitroError('TEMPLATE', `cannot mount this template: ${msg} (render() supports it)`, { rule: 'mount' });
+}
+
+/** Parses a block's skeleton once and checks every slot path against it. */
+function prepareBlock(doc, block, K) {
+  const t = doc.createElement('template');
+  t.innerHTML = block.html;
+  const content = t.content;
+  const walker = doc.createTreeWalker(content, 128 /* SHOW_COMMENT */);
+  const marks = [];
+  while (walker.nextNode()) if (walker.currentNode.data === 'nw') marks.push(walker.currentNode);
+  for (const m of marks) m.replaceWith(doc.createTextNode(''));
+  if (content.childNodes.length !== block.ntop) {
+    throw mountError(`the browser parses "${block.html.slice(0, 80)}" into ${content.childNodes.length} top-level nodes, not ${block.ntop} (close every element explicitly; tables need <tbody>)`);
+  }
+  for (const s of block.slots) {
+    const n = nodeAt(content, s.path);
+    const element = s.kind === K.ATTR || s.kind === K.CONTENT;
+    const ok = element ? n && n.nodeType === 1 && n.localName.toLowerCase() === s.tag : n && n.nodeType === 3;
+    if (!ok) throw mountError(`the browser moves the elements of "${block.html.slice(0, 80)}" (close every element explicitly; tables need <tbody>)`);
+    if (s.kind === K.ATTR) {
+      const a = n.attributes[s.attr];
+      if (!a) throw mountError(`an attribute of <${s.tag}> is lost when the browser parses it (duplicate attribute?)`);
+      s.name = a.name;
+    }
+  }
+  block.content = content;
+}
+
+const decoder = { el: null };
+/** Character references only a browser decodes (rare): its own parser. */
+function browserDecode(doc, html, attr) {
+  if (!decoder.el) decoder.el = doc.createElement('template');
+  decoder.el.innerHTML = attr ? `<i title="${html.replace(/"/g, '&quot;')}"></i>` : html;
+  const c = decoder.el.content;
+  return attr ? c.firstChild.getAttribute('title') : c.textContent;
+}
+
+/** A template mounted on an element (Template.mount). */
+export class View {
+  #live; #core; #K; #E;
+
+  constructor(live, template, element, blocks, options) {
+    this.#live = live;
+    this.#core = live.core;
+    this.#K = live.core.constants.slots;
+    this.#E = live.core.constants.edits;
+    this.template = template;
+    this.element = element;
+    this.blocks = blocks;
+    this.doc = element.ownerDocument;
+    this.insts = [null];
+    this.keys = new WeakMap();
+    this.listeners = [];
+    this.id = 0;
+    this.options = options;
+  }
+
+  /** @internal first render */
+  start(id) {
+    this.id = id;
+    this.#live.addView(this);
+  }
+
+  /** New plain data (query handles in it are followed live). */
+  update(data) {
+    this.#open();
+    this.#live.flush();   // pending store changes first, so edits apply in order
+    const core = this.#core;
+    const len = this.template._encodeView(data);
+    core.call0('nw_view_update', this.id, len);
+    const batch = readEdits(core, core.outView().byteOffset);
+    this.applyFrom(batch.ops, 2, batch.strs, batch.ops.length);
+    return this;
+  }
+
+  /** Applies pending store changes now instead of in the next microtask. */
+  flush() { this.#live.flush(); return this; }
+
+  /** Stops following the store and empties the element. */
+  unmount() {
+    if (!this.id) return;
+    for (const [type, fn] of this.listeners) this.element.removeEventListener(type, fn);
+    this.listeners = [];
+    this.#live.removeView(this);
+    if (!this.#core.closed) this.#core.call0('nw_view_free', this.id);
+    this.id = 0;
+    this.element.textContent = '';
+    this.insts = [null];
+  }
+
+  /** Delegated events: `handler(event, id, element)` for events inside
+   * elements matching `selector`; `id` is the record id (or item `id`) of
+   * the innermost list item the element belongs to. Returns an off(). */
+  on(type, selector, handler) {
+    this.#open();
+    const root = this.element;
+    const fn = (event) => {
+      const target = event.target && event.target.closest ? event.target.closest(selector) : null;
+      if (!target || !root.contains(target)) return;
+      handler.call(target, event, this.keyOf(target), target);
+    };
+    root.addEventListener(type, fn);
+    this.listeners.push([type, fn]);
+    return () => {
+      root.removeEventListener(type, fn);
+      this.listeners = this.listeners.filter((l) => l[1] !== fn);
+    };
+  }
+
+  /** The key (record id) of the list item `node` is in, or undefined. */
+  keyOf(node) {
+    for (let n = node; n && n !== this.element; n = n.parentNode) {
+      const k = this.keys.get(n);
+      if (k !== undefined) return k;
+    }
+    return undefined;
+  }
+
+  #open() { if (!this.id) throw new NitroError('CLOSED', 'this view was unmounted'); }
+
+  // ---- applying edits ------------------------------------------------------------
+
+  #create(id, block, key) {
+    const b = this.blocks[block];
+    const f = b.content.cloneNode(true);
+    const slots = b.slots;
+    const refs = new Array(slots.length);
+    for (let i = 0; i < slots.length; i++) refs[i] = nodeAt(f, slots[i].path);
+    const inst = { first: f.firstChild, last: f.lastChild, refs, block: b, frag: f };
+    if (key !== undefined) {
+      let n = inst.first;
+      while (n && n.nodeType !== 1 && n !== inst.last) n = n.nextSibling;
+      if (n && n.nodeType === 1) this.keys.set(n, key);
+    }
+    this.insts[id] = inst;
+  }
+
+  #set(inst, j, v) {
+    const s = inst.block.slots[j];
+    const K = this.#K;
+    if (s.kind === K.ATTR) inst.refs[j].setAttribute(s.name, v);
+    else if (s.kind === K.CONTENT) inst.refs[j].textContent = v;
+    else inst.refs[j].data = v;
+  }
+
+  #html(inst, j, html) {
+    const anchor = inst.refs[j];
+    const parent = anchor.parentNode;
+    const old = inst.html?.[j];
+    if (old) for (const n of old) n.remove();
+    const range = this.doc.createRange();
+    range.selectNode(anchor);
+    const frag = range.createContextualFragment(html);
+    const nodes = Array.from(frag.childNodes);
+    parent.insertBefore(frag, anchor);
+    (inst.html ??= [])[j] = nodes;
+  }
+
+  #place(inst, parentInst, j, before) {
+    const anchor = parentInst.refs[j];
+    const ref = before ? this.insts[before].first : anchor;
+    const parent = anchor.parentNode;
+    if (inst.frag) {
+      parent.insertBefore(inst.frag, ref);
+      inst.frag = null;
+      return;
+    }
+    if (inst.first === inst.last) { parent.insertBefore(inst.first, ref); return; }
+    for (let n = inst.first; ;) {
+      const next = n.nextSibling;
+      parent.insertBefore(n, ref);
+      if (n === inst.last) break;
+      n = next;
+    }
+  }
+
+  #remove(inst) {
+    if (inst.first === inst.last) { inst.first.remove(); return; }
+    for (let n = inst.first; n;) {
+      const next = n.nextSibling;
+      n.remove();
+      if (n === inst.last) break;
+      n = next;
+    }
+  }
+
+  /** @internal applies edits from ops[i] up to the next view marker. */
+  applyFrom(ops, i, strs, end = ops.length) {
+    const E = this.#E;
+    const insts = this.insts;
+    while (i < end) {
+      const op = ops[i];
+      switch (op) {
+        case E.VIEW: return i;
+        case E.CREATE: {
+          const len = ops[i + 4];
+          this.#create(ops[i + 1], ops[i + 2], len === 0xFFFFFFFF ? undefined : strs.substr(ops[i + 3], len));
+          i += 5;
+          break;
+        }
+        case E.TEXT: case E.ATTR:
+          this.#set(insts[ops[i + 1]], ops[i + 2], strs.substr(ops[i + 3], ops[i + 4]));
+          i += 5;
+          break;
+        case E.DECODE: {
+          const inst = insts[ops[i + 1]], j = ops[i + 2];
+          const attr = inst.block.slots[j].kind === this.#K.ATTR;
+          this.#set(inst, j, browserDecode(this.doc, strs.substr(ops[i + 3], ops[i + 4]), attr));
+          i += 5;
+          break;
+        }
+        case E.HTML:
+          this.#html(insts[ops[i + 1]], ops[i + 2], strs.substr(ops[i + 3], ops[i + 4]));
+          i += 5;
+          break;
+        case E.INSERT: case E.MOVE:
+          this.#place(insts[ops[i + 1]], insts[ops[i + 2]], ops[i + 3], ops[i + 4]);
+          i += 5;
+          break;
+        case E.REMOVE:
+          this.#remove(insts[ops[i + 1]]);
+          insts[ops[i + 1]] = null;
+          i += 2;
+          break;
+        case E.CLEAR: {
+          const anchor = insts[ops[i + 1]].refs[ops[i + 2]];
+          const parent = anchor.parentNode;
+          parent.textContent = '';
+          parent.appendChild(anchor);
+          i += 3;
+          break;
+        }
+        case E.DROP:
+          insts[ops[i + 1]] = null;
+          i += 2;
+          break;
+        case E.ROOT: {
+          const inst = insts[ops[i + 1]];
+          this.element.replaceChildren(inst.frag);
+          inst.frag = null;
+          inst.first = this.element.firstChild;
+          inst.last = this.element.lastChild;
+          i += 2;
+          break;
+        }
+        default:
+          throw new NitroError('LIMIT', `nitro-wasm: unknown view edit ${op}`);
+      }
+    }
+    return i;
+  }
+}
+
+/** Mounts `template` on `element` (Template.mount). */
+export function mountView(live, template, element, data, options = {}) {
+  if (!element || typeof element.appendChild !== 'function' || !element.ownerDocument) {
+    throw new NitroError('TEMPLATE', 'mount(element, data) needs a DOM element', { rule: 'mount' });
+  }
+  const core = live.core;
+  const doc = element.ownerDocument;
+  let blocks = template._domBlocks;
+  if (!blocks || blocks.doc !== doc) {
+    core.call0('nw_view_program', template._id());
+    blocks = readProgram(core);
+    for (const b of blocks) prepareBlock(doc, b, core.constants.slots);
+    blocks.doc = doc;
+    template._domBlocks = blocks;
+  }
+  if (options.adopt) throw new NitroError('TEMPLATE', 'mount(..., { adopt: true }) is not supported yet', { rule: 'mount' });
+  live.flush();
+  const view = new View(live, template, element, blocks, options);
+  const len = template._encodeView(data);
+  core.call0('nw_view_new', template._id(), len);
+  const out = core.outView().byteOffset;
+  const id = core.dv.getUint32(out, true);
+  const batch = readEdits(core, out + 4);
+  view.start(id);
+  view.applyFrom(batch.ops, 2, batch.strs);
+  return view;
+}

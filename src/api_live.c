@@ -1,0 +1,264 @@
+/* api_live.c - exports of live queries and live views (see api.h for the
+ * calling convention).
+ *
+ *   nw_sub_new(table, len)   input: NVAL query spec (query.h)
+ *                            output: u32 subscription id
+ *   nw_sub_free(id)
+ *   nw_sub_result(id)        output: u32 count, then per record u32 length + stored fields
+ *   nw_live_take()           output: u32 report count, then the reports of live.h
+ *                            (cleared); subscriptions report only while JS listens
+ *   nw_view_program(tpl)     output: the template's DOM program (tpl_dom.h encoding)
+ *   nw_view_new(tpl, len)    input: NVAL { data, queries: [{ table, query }] }
+ *                            (query handle i in data = queries[i])
+ *                            output: u32 view id, then edits
+ *   nw_view_update(id, len)  same input; output: edits
+ *   nw_view_flush()          output: edits of every view a commit made stale
+ *   nw_view_free(id)
+ * Edits: u32 word count, u32 string byte count, u32 UTF-16 length, the
+ * words, the UTF-8 strings (view.h).
+ */
+#include "api.h"
+#include "sync_api.h"
+#include "view.h"
+#include "alloc.h"
+#include <string.h>
+
+typedef struct tdom { uint32_t tpl; nw_tpl_dom *dom; } tdom;
+
+static nw_live *live;
+static tdom *doms; static uint32_t ndoms, cdoms;
+static nw_view **views; static uint32_t nviews, cviews, next_view = 1;
+static nw_edits edits;
+
+static nw_code need_live(nw_store **s, nw_error *err) {
+    *s = nw_api_store(err);
+    if (!*s) return NW_E_LIMIT;
+    if (!live) {
+        live = nw_live_new();
+        if (!live) return nw_error_nomem(err);
+        nw_live_attach(live, *s);
+        nw_edits_init(&edits);
+    }
+    return NW_OK;
+}
+
+void nw_api_store_replaced(nw_store *s) {
+    if (!live) return;
+    nw_live_attach(live, s);
+    nw_error e = { 0 };
+    nw_live_reset(live, s, &e);
+}
+
+/* ---- live queries ------------------------------------------------------------------------ */
+
+NW_EXPORT int nw_sub_new(uint32_t table, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s;
+    nw_code rc = need_live(&s, err);
+    const uint8_t *in = nw_api_in();
+    if (!rc && (!len || nval_check(in, len) != len)) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed query");
+    nw_sub *sub = NULL;
+    if (!rc) rc = nw_live_subscribe(live, s, table, in, true, &sub, err);
+    if (!rc) nw_buf_u32(nw_api_out(), nw_sub_id(sub));
+    return nw_api_end(rc);
+}
+
+NW_EXPORT int nw_sub_free(uint32_t id) {
+    nw_api_begin();
+    nw_sub *sub = live ? nw_live_find(live, id) : NULL;
+    if (sub) nw_live_unsubscribe(live, sub);
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT int nw_sub_result(uint32_t id) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s = nw_api_store(err);
+    nw_sub *sub = live && s ? nw_live_find(live, id) : NULL;
+    if (!sub) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id));
+    uint32_t n;
+    const uint32_t *slots = nw_sub_slots(sub, &n);
+    const nw_table *t = nw_store_table(s, nw_sub_table(sub));
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *row = nw_table_row(t, slots[i]);
+        uint32_t rl = nw_row_len(row);
+        nw_buf_u32(o, rl);
+        nw_buf_append(o, row + 4, rl);
+    }
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT int nw_live_take(void) {
+    nw_api_begin();
+    nw_buf *o = nw_api_out();
+    if (!live) { nw_buf_u32(o, 0); return nw_api_end(NW_OK); }
+    nw_buf *r = nw_live_reports(live);
+    nw_buf_u32(o, nw_live_report_count(live));
+    nw_buf_append(o, r->p, r->len);
+    nw_live_clear_reports(live);
+    return nw_api_end(NW_OK);
+}
+
+/* ---- DOM programs --------------------------------------------------------------------------- */
+
+static nw_code program(uint32_t tpl, nw_tpl_dom **out, nw_error *err) {
+    for (uint32_t i = 0; i < ndoms; i++) if (doms[i].tpl == tpl) { *out = doms[i].dom; return NW_OK; }
+    nw_tpl *t = nw_api_template(tpl);
+    if (!t) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", tpl);
+    if (ndoms == cdoms) {
+        uint32_t c = cdoms ? cdoms * 2 : 8;
+        tdom *p = nw_realloc(doms, c * sizeof *p);
+        if (!p) return nw_error_nomem(err);
+        doms = p;
+        cdoms = c;
+    }
+    nw_code rc = nw_tpl_dom_build(t, out, err);
+    if (rc) return rc;
+    doms[ndoms++] = (tdom){ tpl, *out };
+    return NW_OK;
+}
+
+NW_EXPORT int nw_view_program(uint32_t tpl) {
+    nw_api_begin();
+    nw_tpl_dom *d;
+    nw_code rc = program(tpl, &d, nw_api_err());
+    if (!rc) nw_tpl_dom_encode(d, nw_api_out());
+    return nw_api_end(rc);
+}
+
+/* ---- views ------------------------------------------------------------------------------------ */
+
+static nw_view **find_view(uint32_t id) {
+    for (uint32_t i = 0; i < nviews; i++) if (nw_view_id(views[i]) == id) return &views[i];
+    return NULL;
+}
+
+static void remove_view(nw_view **slot) {
+    nw_view_destroy(*slot);
+    *slot = views[--nviews];
+}
+
+void nw_api_template_freed(uint32_t tpl) {
+    for (uint32_t i = 0; i < ndoms; i++) {
+        if (doms[i].tpl != tpl) continue;
+        for (uint32_t k = nviews; k-- > 0;)
+            if (nw_view_dom(views[k]) == doms[i].dom) remove_view(&views[k]);
+        nw_tpl_dom_free(doms[i].dom);
+        doms[i] = doms[--ndoms];
+        return;
+    }
+}
+
+/* Subscribes the queries of a { data, queries } input; hands them to the view. */
+static nw_code set_data(nw_store *s, nw_view *v, uint32_t len, nw_error *err) {
+    const uint8_t *in = nw_api_in();
+    if (!len || nval_check(in, len) != len || in[0] != NVAL_OBJ)
+        return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "view: malformed data");
+    const uint8_t *data = nval_get(in, "data"), *qs = nval_get(in, "queries"), *it;
+    if (!data) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "view: no data");
+    uint32_t n = qs ? nval_arr(qs, &it) : 0;
+    nw_sub **subs = nw_malloc((n ? n : 1) * sizeof *subs);
+    if (!subs) return nw_error_nomem(err);
+    nw_code rc = NW_OK;
+    uint32_t made = 0;
+    for (; made < n && !rc; made++, it += nval_span(it)) {
+        const uint8_t *spec = nval_get(it, "query");
+        uint32_t table = (uint32_t)nval_num(nval_get(it, "table"), -1);
+        if (!spec) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "view: expected a query");
+        else rc = nw_live_subscribe(live, s, table, spec, false, &subs[made], err);
+        if (rc) break;
+    }
+    if (!rc) rc = nw_view_set_data(v, data, nval_span(data), subs, n, err);
+    else for (uint32_t i = 0; i < made; i++) nw_live_unsubscribe(live, subs[i]);
+    nw_free(subs);
+    return rc;
+}
+
+/* Copies the edits into the output: counts, words, strings. */
+static void put_edits(void) {
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, (uint32_t)(edits.ops.len / 4));
+    nw_buf_u32(o, (uint32_t)edits.strs.len);
+    nw_buf_u32(o, edits.u16);
+    nw_buf_append(o, edits.ops.p, edits.ops.len);
+    nw_buf_append(o, edits.strs.p, edits.strs.len);
+    nw_edits_reset(&edits);
+    if (edits.ops.cap > (4u << 20)) nw_edits_free(&edits);
+}
+
+NW_EXPORT int nw_view_new(uint32_t tpl, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s;
+    nw_tpl_dom *d;
+    nw_code rc = need_live(&s, err);
+    if (!rc) rc = program(tpl, &d, err);
+    if (!rc && nviews == cviews) {
+        uint32_t c = cviews ? cviews * 2 : 8;
+        nw_view **p = nw_realloc(views, c * sizeof *p);
+        if (!p) rc = nw_error_nomem(err);
+        else { views = p; cviews = c; }
+    }
+    nw_view *v = NULL;
+    if (!rc) rc = nw_view_create(next_view, d, live, &v, err);
+    if (!rc) rc = set_data(s, v, len, err);
+    if (!rc) rc = nw_view_render(v, s, true, &edits, err);
+    if (rc) { nw_view_destroy(v); nw_edits_reset(&edits); return nw_api_end(rc); }
+    views[nviews++] = v;
+    nw_buf_u32(nw_api_out(), next_view++);
+    put_edits();
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT int nw_view_update(uint32_t id, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s;
+    nw_code rc = need_live(&s, err);
+    nw_view **v = rc ? NULL : find_view(id);
+    if (!rc && !v) rc = nw_error_set(err, NW_E_CLOSED, NULL, NULL, NULL, "view %u was unmounted", id);
+    if (!rc) rc = set_data(s, *v, len, err);
+    if (!rc) rc = nw_view_render(*v, s, true, &edits, err);
+    put_edits();
+    return nw_api_end(rc);
+}
+
+NW_EXPORT int nw_view_flush(void) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_code rc = NW_OK;
+    nw_store *s = nw_api_store(err);
+    for (uint32_t i = 0; i < nviews && s && !rc; i++)
+        if (nw_view_stale(views[i])) rc = nw_view_render(views[i], s, false, &edits, err);
+    put_edits();
+    return nw_api_end(rc);
+}
+
+NW_EXPORT int nw_view_free(uint32_t id) {
+    nw_api_begin();
+    nw_view **v = find_view(id);
+    if (v) remove_view(v);
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT uint32_t nw_view_bytes_total(void) {
+    size_t n = 0;
+    for (uint32_t i = 0; i < nviews; i++) n += nw_view_bytes(views[i]);
+    for (uint32_t i = 0; i < ndoms; i++) n += nw_tpl_dom_size(doms[i].dom);
+    return (uint32_t)n;
+}
+
+/* output: u32 subscriptions, incremental updates, re-runs, views */
+NW_EXPORT int nw_live_counters(void) {
+    nw_api_begin();
+    nw_live_stats st = live ? nw_live_get_stats(live) : (nw_live_stats){ 0 };
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, st.subs);
+    nw_buf_u32(o, st.incremental);
+    nw_buf_u32(o, st.reruns);
+    nw_buf_u32(o, nviews);
+    return nw_api_end(NW_OK);
+}
