@@ -394,6 +394,8 @@ static bool apply(nw_live *L, nw_store *st, nw_sub *s, const nw_table *t, bool *
         if (!nw_query_matches(s->q, nw_table_row(t, c->slot))) continue;
         uint32_t pos = lower_bound(s, c->slot);
         if (limit >= 0 && pos >= limit) continue;
+        /* past the end of a result cut at its limit: what lies there is unknown */
+        if (limit >= 0 && nold >= limit && pos >= s->n) return false;
         if (!reserve_slots(s, s->n + 1) || !set_grow(&s->set, s->n + 1)) return false;
         memmove(s->slots + pos + 1, s->slots + pos, (s->n - pos) * sizeof *s->slots);
         s->slots[pos] = c->slot;
