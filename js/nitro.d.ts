@@ -109,6 +109,29 @@ export declare class Query<R = Record<string, any>> {
   update(patch: Partial<R>): number;
   /** Deletes every match; returns how many were deleted. */
   delete(): number;
+  /** A live query: `fn` runs once per committed write batch (a write, a
+   * transaction, a sync pull) that changed the result. C keeps the result
+   * current from each batch without re-running the query. */
+  subscribe(fn: (change: LiveChange<R>) => void): LiveSubscription<R>;
+}
+
+export interface LiveChange<R = Record<string, any>> {
+  /** Ids that entered the result, in result order. */
+  readonly added: string[];
+  /** Ids that left it. */
+  readonly removed: string[];
+  /** Ids that stayed but changed place (the fewest such). */
+  readonly moved: string[];
+  /** Ids that stayed and were written. */
+  readonly updated: string[];
+  /** The result as it stands now. */
+  result(): Rec<R>[];
+}
+
+export interface LiveSubscription<R = Record<string, any>> {
+  readonly closed: boolean;
+  result(): Rec<R>[];
+  unsubscribe(): void;
 }
 
 export interface SearchOptions<R = Record<string, any>> { limit?: number; where?: Where<R> }

@@ -22,6 +22,12 @@ export declare class Template {
   render(data?: TemplateData): string;
   /** Renders `data` to UTF-8 bytes (a copy), e.g. for an HTTP or SSE body. */
   renderBytes(data?: TemplateData): Uint8Array;
+  /** Renders `data` into `element` and keeps it current (live view): query
+   * handles in the data follow the store after every committed write, before
+   * the next frame; `view.update(data)` takes new plain data (list items keyed
+   * by record id or their `id`). Throws TEMPLATE (rule `mount`) for templates
+   * a live view cannot patch (render() still renders them). */
+  mount(element: Element, data?: TemplateData, options?: MountOptions): View;
   /** Releases the compiled template; later render() calls throw NitroError CLOSED. */
   free(): void;
 }
@@ -29,3 +35,25 @@ export declare class Template {
 /** Compiles a Mustache template. Throws NitroError `TEMPLATE` (with `line`
  * and `column`) on syntax errors and on tags in an unsafe HTML context. */
 export declare function compileTemplate(core: Core, src: string, options?: TemplateOptions): Template;
+
+export interface MountOptions {
+  /** Take over HTML that render() produced (not supported yet: throws TEMPLATE). */
+  adopt?: boolean;
+}
+
+/** A mounted template (Template.mount). */
+export declare class View {
+  readonly element: Element;
+  readonly template: Template;
+  /** New data; only what changed is patched. */
+  update(data: TemplateData): this;
+  /** Applies pending store changes now (they apply by themselves in a microtask). */
+  flush(): this;
+  /** Delegated listener on the mount element: `handler(event, id, element)`,
+   * `id` being the record id (or item `id`) of the innermost list item. Returns off(). */
+  on(type: string, selector: string, handler: (event: Event, id: string | undefined, element: Element) => void): () => void;
+  /** The key (record id) of the list item `node` belongs to. */
+  keyOf(node: Node): string | undefined;
+  /** Stops following the store and empties the element. */
+  unmount(): void;
+}
