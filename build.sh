@@ -54,8 +54,11 @@ for s in "${SRCS[@]}"; do
   clang --target=wasm32-wasi $CFLAGS_COMMON -O3 -mbulk-memory -DNW_WASM=1 -fvisibility=hidden -c "$s" -o "$o"
   objs+=("$o")
 done
+# A 256 KiB stack: the deepest recursion (256 nested sections or partials,
+# the render depth limit) needs well under half of it; the 1 MiB it was
+# counted against every page's memory.
 clang --target=wasm32-wasi -mexec-model=reactor -mbulk-memory \
-  -Wl,--export-dynamic -Wl,--stack-first -Wl,-z,stack-size=1048576 -Wl,--strip-all \
+  -Wl,--export-dynamic -Wl,--stack-first -Wl,-z,stack-size=262144 -Wl,--strip-all \
   -o build/nitro.raw.wasm "${objs[@]}"
 wasm-opt --enable-bulk-memory -O3 build/nitro.raw.wasm -o dist/nitro.wasm
 if command -v wasm-objdump >/dev/null; then
