@@ -946,6 +946,15 @@ class DatastarBridge {
       for (const v of Object.values(data)) if (isQuery(v)) found.add(v.entity.name);
       if (found.size) watch = found;
     }
+    const view = this.#mountFragment(template, data, selector, mode);
+    if (view) {
+      return {
+        /** Applies pending store changes now. */
+        refresh: () => view.flush(),
+        /** Stops following changes (the element stays as it is). */
+        stop: () => view.stop(),
+      };
+    }
     const f = { render, selector, mode, entities: watch, dirty: false };
     this.#fragments.add(f);
     for (const name of watch ?? ['*']) this.#subscribe(name);
@@ -962,6 +971,30 @@ class DatastarBridge {
         for (const name of watch ?? ['*']) this.#unsubscribe(name);
       },
     };
+  }
+
+  /** A fragment of a compiled template over plain data (queries inside) is a
+   * live view: C patches the elements in place after every write instead of
+   * re-rendering HTML for Datastar's morph. Returns null when the fragment
+   * cannot be mounted (a function template or data, no target element yet,
+   * a template a live view cannot patch): it is then morphed as before. */
+  #mountFragment(template, data, selector, mode) {
+    if (typeof template === 'function' || typeof template.mount !== 'function' || typeof data === 'function') return null;
+    const doc = globalThis.document;
+    if (!doc || (mode !== 'outer' && mode !== 'inner')) return null;
+    let el = null;
+    if (selector) el = doc.querySelector(selector);
+    else {
+      const m = /^\s*<[a-zA-Z][^>]*?\sid="([^"]+)"/.exec(template.render(data));
+      if (m) el = doc.getElementById(m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    }
+    if (!el) return null;
+    try {
+      return template.mount(el, data, { replace: mode === 'outer' });
+    } catch (err) {
+      if (err instanceof NitroError && err.rule === 'mount') return null;
+      throw err;
+    }
   }
 
   #scheduleFrame() {

@@ -127,6 +127,17 @@ export class View {
   /** Applies pending store changes now instead of in the next microtask. */
   flush() { this.#live.flush(); return this; }
 
+  /** Stops following the store; the DOM stays as it is. */
+  stop() {
+    if (!this.id) return;
+    for (const [type, fn] of this.listeners) this.element.removeEventListener(type, fn);
+    this.listeners = [];
+    this.#live.removeView(this);
+    if (!this.#core.closed) this.#core.call0('nw_view_free', this.id);
+    this.id = 0;
+    this.insts = [null];
+  }
+
   /** Stops following the store and empties the element. */
   unmount() {
     if (!this.id) return;
@@ -321,6 +332,11 @@ export function mountView(live, template, element, data, options = {}) {
   }
   if (options.adopt) throw new NitroError('TEMPLATE', 'mount(..., { adopt: true }) is not supported yet', { rule: 'mount' });
   live.flush();
+  // replace: the rendered nodes take the element's place (Datastar fragments
+  // patched by the id of their root element); the view then works on them
+  // from a detached container.
+  const target = options.replace ? element : null;
+  if (target) element = doc.createElement('div');
   const view = new View(live, template, element, blocks, options);
   const len = template._encodeView(data);
   core.call0('nw_view_new', template._id(), len);
@@ -329,5 +345,6 @@ export function mountView(live, template, element, data, options = {}) {
   const batch = readEdits(core, out + 4);
   view.start(id);
   view.applyFrom(batch.ops, 2, batch.strs);
+  if (target) target.replaceWith(...element.childNodes);
   return view;
 }

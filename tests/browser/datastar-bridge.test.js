@@ -93,6 +93,7 @@ describe('Datastar 1.0.2 in Chromium', { skip: noChromium || noV1 }, () => {
       assert.deepEqual(await listItems(page), ['task-t1', 'task-t2']);
       assert.equal(await text(page, '#count'), '2');
 
+      await page.evaluate(() => { window.__t2 = document.getElementById('task-t2'); });
       await page.click('#done');
       assert.equal(await page.evaluate(() => app.Task.get('t1').status), 'done', 'store');
       assert.equal(await page.evaluate(() => app.ds.readSignal('tasks.t1.status')), 'done', 'signal');
@@ -100,6 +101,7 @@ describe('Datastar 1.0.2 in Chromium', { skip: noChromium || noV1 }, () => {
       assert.equal(await page.evaluate(() => app.ds.readSignal('open.t1')), undefined, 'left the open query');
       await until(page, () => document.querySelectorAll('#list li').length === 1);
       assert.deepEqual(await listItems(page), ['task-t2'], 'the fragment re-rendered');
+      assert.ok(await page.evaluate(() => document.getElementById('task-t2') === window.__t2), 'the fragment is a live view: the row that stayed is the same element');
       assert.equal(await text(page, '#count'), '1');
 
       await page.click('#complete');   // an entity method
