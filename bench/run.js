@@ -2,7 +2,7 @@
 import { makeReport } from './harness.js';
 
 const only = process.argv.slice(2);
-const modules = ['jsfb', 'store', 'events', 'templates', 'html', 'datastar', 'sync'];
+const modules = ['jsfb', 'live', 'store', 'events', 'templates', 'html', 'datastar', 'sync'];
 const report = makeReport();
 console.log(`nitro-wasm bench, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.arch}`);
 for (const m of modules) {

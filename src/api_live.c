@@ -91,6 +91,9 @@ NW_EXPORT int nw_sub_result(uint32_t id) {
     return nw_api_end(NW_OK);
 }
 
+/* Reports waiting for nw_live_take (no status convention: a plain count). */
+NW_EXPORT uint32_t nw_live_pending(void) { return live ? nw_live_report_count(live) : 0; }
+
 NW_EXPORT int nw_live_take(void) {
     nw_api_begin();
     nw_buf *o = nw_api_out();

@@ -74,13 +74,24 @@ struct nw_sub {
 };
 
 typedef struct tabep { uint32_t *ep; uint32_t n; uint32_t last; } tabep;
-typedef struct change { uint32_t table, slot; const uint8_t *old_row; } change;
+typedef struct change {
+    uint32_t table, slot;
+    const uint8_t *old_row;
+    bool visible;                           /* the slot holds a visible row now */
+    const uint8_t **fields;                 /* its field pointers, made once for every query (NULL: per query) */
+} change;
+
+/* Field pointers are kept for the first FIELD_ROWS changes of a batch (the
+ * common single writes and small transactions); bigger batches test rows
+ * one query at a time. */
+#define FIELD_ROWS 64
 
 struct nw_live {
     nw_sub **subs; uint32_t nsubs, csubs, next_id;
     uint32_t epoch, lost;
     tabep *tabs; uint32_t ntabs;
     change *ch; uint32_t nch, cch;     /* the batch being committed, one entry per slot */
+    const uint8_t *fbuf[FIELD_ROWS][NW_MAX_FIELDS];
     nw_buf reports; uint32_t nreports;
     nw_live_stats st;
 };
@@ -241,7 +252,7 @@ static bool track_slot(nw_live *L, uint32_t table, uint32_t slot) {
 
 /* Collects the batch's written slots once each (with the row before the
  * batch). False when out of memory. */
-static bool collect(nw_live *L, const nw_store *s) {
+static bool collect(nw_live *L, nw_store *s) {
     L->nch = 0;
     uint32_t n = nw_store_batch_len(s);
     for (uint32_t i = 0; i < n; i++) {
@@ -259,7 +270,21 @@ static bool collect(nw_live *L, const nw_store *s) {
             L->ch = p;
             L->cch = c;
         }
-        L->ch[L->nch++] = (change){ table, slot, old };
+        change *c = &L->ch[L->nch++];
+        c->table = table;
+        c->slot = slot;
+        c->old_row = old;
+    }
+    /* after the batch: the rows as they stand */
+    for (uint32_t i = 0; i < L->nch; i++) {
+        change *c = &L->ch[i];
+        const nw_table *t = nw_store_table(s, c->table);
+        c->visible = nw_table_visible(s, t, c->slot);
+        c->fields = NULL;
+        if (c->visible && i < FIELD_ROWS) {
+            c->fields = L->fbuf[i];
+            nw_query_row_fields(t, nw_table_row(t, c->slot), c->fields);
+        }
     }
     return true;
 }
@@ -267,6 +292,10 @@ static bool collect(nw_live *L, const nw_store *s) {
 static bool written_now(const nw_live *L, uint32_t table, uint32_t slot) {
     if (table >= L->ntabs || slot >= L->tabs[table].n) return L->lost == L->epoch;
     return L->tabs[table].ep[slot] == L->epoch;
+}
+
+static bool matches(const nw_sub *s, const nw_table *t, const change *c) {
+    return c->fields ? nw_query_matches_fields(s->q, c->fields) : nw_query_matches(s->q, nw_table_row(t, c->slot));
 }
 
 /* ---- reports ---------------------------------------------------------------------- */
@@ -390,8 +419,8 @@ static bool apply(nw_live *L, nw_store *st, nw_sub *s, const nw_table *t, bool *
     bool inserted = false;
     for (uint32_t i = 0; i < L->nch; i++) {
         const change *c = &L->ch[i];
-        if (c->table != s->table || !nw_table_visible(st, t, c->slot)) continue;
-        if (!nw_query_matches(s->q, nw_table_row(t, c->slot))) continue;
+        if (c->table != s->table || !c->visible) continue;
+        if (!matches(s, t, c)) continue;
         uint32_t pos = lower_bound(s, c->slot);
         if (limit >= 0 && pos >= limit) continue;
         /* past the end of a result cut at its limit: what lies there is unknown */
@@ -410,8 +439,23 @@ static bool apply(nw_live *L, nw_store *st, nw_sub *s, const nw_table *t, bool *
     return true;
 }
 
+/* True when the batch can change the result: it wrote a member, or a
+ * record that matches now. Most subscriptions are not: they stop here,
+ * before any copy. */
+static bool relevant(const nw_live *L, nw_store *st, const nw_sub *s, const nw_table *t) {
+    if (L->lost == L->epoch || nw_query_offset(s->q) > 0) return true;
+    for (uint32_t i = 0; i < L->nch; i++) {
+        const change *c = &L->ch[i];
+        if (c->table != s->table) continue;
+        if (set_has(&s->set, c->slot)) return true;
+        if (c->visible && matches(s, t, c)) return true;
+    }
+    return false;
+}
+
 static void update_sub(nw_live *L, nw_store *st, nw_sub *s) {
     const nw_table *t = nw_store_table(st, s->table);
+    if (!relevant(L, st, s, t)) return;
     uint32_t *old = NULL, nold = s->n;
     if (s->report) {
         old = nw_malloc(((size_t)nold + 1) * sizeof *old);
@@ -444,10 +488,5 @@ void nw_live_on_commit(nw_live *L, nw_store *st) {
     L->epoch++;
     if (!collect(L, st)) L->lost = L->epoch;
     if (!L->nsubs) return;
-    for (uint32_t i = 0; i < L->nsubs; i++) {
-        nw_sub *s = L->subs[i];
-        bool touched = L->lost == L->epoch;
-        for (uint32_t k = 0; k < L->nch && !touched; k++) touched = L->ch[k].table == s->table;
-        if (touched) update_sub(L, st, s);
-    }
+    for (uint32_t i = 0; i < L->nsubs; i++) update_sub(L, st, L->subs[i]);
 }

@@ -396,6 +396,14 @@ static void field_ptrs(const nw_entity_def *def, const uint8_t *row, const uint8
     for (uint32_t i = 0; i < def->nfields; i++) { out[i] = f; f += nw_field_span(f); }
 }
 
+void nw_query_row_fields(const nw_table *t, const uint8_t *row, const uint8_t **fields) {
+    field_ptrs(nw_table_def(t), row, fields);
+}
+
+bool nw_query_matches_fields(const nw_query *q, const uint8_t *const *fields) {
+    return !q->where || match_node(q->where, nw_table_def(q->t), (const uint8_t **)fields);
+}
+
 bool nw_query_matches(const nw_query *q, const uint8_t *row) {
     if (!q->where) return true;
     const uint8_t *fields[NW_MAX_FIELDS];

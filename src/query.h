@@ -31,6 +31,10 @@ nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *n, nw_error *er
 
 /* True if the visible row in slot matches the where tree. */
 bool nw_query_matches(const nw_query *q, const uint8_t *row);
+/* The same over field pointers made once by nw_query_row_fields (callers
+ * that test one row against many queries of its table). */
+void nw_query_row_fields(const nw_table *t, const uint8_t *row, const uint8_t **fields /* NW_MAX_FIELDS */);
+bool nw_query_matches_fields(const nw_query *q, const uint8_t *const *fields);
 
 uint32_t nw_query_table(const nw_query *q);
 /* The query's window: limit (< 0 = none) and offset. */
