@@ -248,14 +248,38 @@ export class View {
     }
   }
 
+  // Items appended at a list's end one after another go into one
+  // DocumentFragment, inserted when anything else touches the tree.
+  #run = null;   // { parent inst, slot, frag }
+
+  #flushRun() {
+    const r = this.#run;
+    if (!r) return;
+    this.#run = null;
+    const anchor = r.inst.refs[r.slot];
+    anchor.parentNode.insertBefore(r.frag, anchor);
+  }
+
+  #append(inst, parentInst, j) {
+    let r = this.#run;
+    if (!r || r.inst !== parentInst || r.slot !== j) {
+      this.#flushRun();
+      r = this.#run = { inst: parentInst, slot: j, frag: this.doc.createDocumentFragment() };
+    }
+    if (inst.frag) { r.frag.appendChild(inst.frag); inst.frag = null; }
+    else r.frag.appendChild(inst.first);
+  }
+
   /** @internal applies edits from ops[i] up to the next view marker. */
   applyFrom(ops, i, strs, end = ops.length) {
     const E = this.#E;
     const insts = this.insts;
     while (i < end) {
       const op = ops[i];
+      if (this.#run !== null && op !== E.CREATE && op !== E.TEXT && op !== E.ATTR && op !== E.DECODE &&
+          !(op === E.INSERT && ops[i + 4] === 0)) this.#flushRun();
       switch (op) {
-        case E.VIEW: return i;
+        case E.VIEW: this.#flushRun(); return i;
         case E.CREATE: {
           const len = ops[i + 4];
           this.#create(ops[i + 1], ops[i + 2], len === 0xFFFFFFFF ? undefined : strs.substr(ops[i + 3], len));
@@ -277,7 +301,12 @@ export class View {
           this.#html(insts[ops[i + 1]], ops[i + 2], strs.substr(ops[i + 3], ops[i + 4]));
           i += 5;
           break;
-        case E.INSERT: case E.MOVE:
+        case E.INSERT:
+          if (ops[i + 4] === 0 && insts[ops[i + 1]].first === insts[ops[i + 1]].last) this.#append(insts[ops[i + 1]], insts[ops[i + 2]], ops[i + 3]);
+          else this.#place(insts[ops[i + 1]], insts[ops[i + 2]], ops[i + 3], ops[i + 4]);
+          i += 5;
+          break;
+        case E.MOVE:
           this.#place(insts[ops[i + 1]], insts[ops[i + 2]], ops[i + 3], ops[i + 4]);
           i += 5;
           break;
@@ -311,6 +340,7 @@ export class View {
           throw new NitroError('LIMIT', `nitro-wasm: unknown view edit ${op}`);
       }
     }
+    this.#flushRun();
     return i;
   }
 }

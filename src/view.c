@@ -528,6 +528,11 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
     uint32_t *seq = old_of + n;
     bool *keep = (bool *)(seq + n);
     if (!match_keys(w, l, items, n, old_of)) { nw_free(mem); return; }
+    /* nothing kept (replace all): a list that is its element's whole content
+     * is emptied at once, then filled in order */
+    bool none = true;
+    for (uint32_t i = 0; i < n && none; i++) none = old_of[i] == NONE;
+    if (none && l->n && (s->flags & DSF_ONLY)) list_clear(w, in, j);
     /* removed items */
     bool *kept_old = nw_calloc(l->n ? l->n : 1, sizeof *kept_old);
     if (!kept_old) { nw_free(mem); w->rc = nw_error_nomem(w->err); return; }
@@ -541,6 +546,20 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
     }
     nw_free(kept_old);
     if (nw_lis(seq, nseq, keep)) { for (uint32_t i = 0; i < nseq; i++) keep[i] = false; }
+    if (none) {   /* all new: in order, each at the list's end (JS batches such runs) */
+        uint32_t made = 0;
+        for (uint32_t i = 0; i < n && !w->rc; i++) {
+            vitem *x = &next[made];
+            x->inst = create_item(w, s->block, &items[i]);
+            if (!x->inst) break;
+            if (!keep_key(w, x, &items[i])) { inst_free(w->v, x->inst, NULL, false); break; }
+            emit4(w->e, NW_ED_INSERT, x->inst->id, in->id, j);
+            nw_buf_u32(&w->e->ops, 0);
+            made++;
+        }
+        n = made;
+        goto store;
+    }
     /* from the end: each item goes before the one after it */
     uint32_t before = 0, q = nseq, made = 0;
     for (uint32_t i = n; i-- > 0 && !w->rc;) {
@@ -572,6 +591,7 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
         memmove(next, next + from, made * sizeof *next);
         n = made;
     }
+store:
     if (n > l->cap) {
         vitem *p = nw_realloc(l->it, n * sizeof *p);
         if (!p) {   /* cannot keep them all: drop the new list from the DOM */
