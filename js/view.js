@@ -202,7 +202,12 @@ export class View {
     const s = inst.block.slots[j];
     const K = this.#K;
     if (s.kind === K.ATTR) inst.refs[j].setAttribute(s.name, v);
-    else if (s.kind === K.CONTENT) inst.refs[j].textContent = v;
+    else if (s.kind === K.CONTENT) {
+      // an element's only text child is updated in place (textContent would replace the node)
+      const el = inst.refs[j], t = el.firstChild;
+      if (t !== null && t === el.lastChild && t.nodeType === 3 && v !== '') t.data = v;
+      else el.textContent = v;
+    }
     else inst.refs[j].data = v;
   }
 
