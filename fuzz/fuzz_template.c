@@ -17,6 +17,7 @@
 #include "escape.h"
 #include "nval.h"
 #include "alloc.h"
+#include "fuzz_sources.h"
 
 static nw_buf data;
 
@@ -56,20 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
     int strict = in[0] & 1;
     const char *src = (const char *)in + 1;
     size_t len = size - 1;
-    static const char names[] = "abcdefgh";
     nw_tpl_partial parts[8];
-    size_t np = 0;
-    const char *z = memchr(src, 0, len);
-    size_t main_len = z ? (size_t)(z - src) : len;
-    const char *p = z ? z + 1 : NULL;
-    while (p && np < 8 && p <= src + len) {
-        const char *e = memchr(p, 0, (size_t)(src + len - p));
-        size_t n = e ? (size_t)(e - p) : (size_t)(src + len - p);
-        parts[np].name = names + np; parts[np].name_len = 1;
-        parts[np].src = p; parts[np].src_len = n;
-        np++;
-        p = e ? e + 1 : NULL;
-    }
+    size_t main_len, np = fuzz_sources(src, len, &main_len, parts);
     nw_error err;
     nw_tpl *t = NULL;
     nw_code rc = nw_tpl_compile(src, main_len, parts, np, strict, &t, &err);

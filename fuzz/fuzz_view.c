@@ -17,6 +17,7 @@
 #include "view.h"
 #include "escape.h"
 #include "nval.h"
+#include "fuzz_sources.h"
 
 static nw_buf data[3];
 
@@ -71,17 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
     if (size == 0) return 0;
     const char *src = (const char *)in + 1;
     size_t len = size - 1;
-    static const char names[] = "abcdefgh";
     nw_tpl_partial parts[8];
-    size_t np = 0;
-    const char *z = memchr(src, 0, len);
-    size_t main_len = z ? (size_t)(z - src) : len;
-    for (const char *p = z ? z + 1 : NULL; p && np < 8 && p <= src + len;) {
-        const char *e = memchr(p, 0, (size_t)(src + len - p));
-        parts[np] = (nw_tpl_partial){ names + np, 1, p, e ? (size_t)(e - p) : (size_t)(src + len - p) };
-        np++;
-        p = e ? e + 1 : NULL;
-    }
+    size_t main_len, np = fuzz_sources(src, len, &main_len, parts);
     nw_error err = { 0 };
     nw_tpl *t = NULL;
     if (nw_tpl_compile(src, main_len, parts, np, false, &t, &err) != NW_OK) return 0;

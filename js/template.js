@@ -131,11 +131,7 @@ export class Template {
     const core = this.#core;
     const enc = core.enc.reset();
     const queries = [];
-    enc.handleOf = (v) => {
-      if (!(v instanceof Query)) return undefined;
-      if (v.entity.core !== core) throw new NitroError('ARG', `a ${v.entity.name} query from another Nitro instance cannot render here`, { entity: v.entity.name });
-      return queries.push(v) - 1;
-    };
+    enc.handleOf = queryHandles(core, queries);
     enc.byte(T.OBJ);
     enc.u32(2);
     enc.str('data');
@@ -170,11 +166,7 @@ export class Template {
     // Queries in the data become handles; C runs them all in one crossing
     // (nw_query_prepare) and the renderer iterates their records in place.
     const queries = [];
-    enc.handleOf = (v) => {
-      if (!(v instanceof Query)) return undefined;
-      if (v.entity.core !== core) throw new NitroError('ARG', `a ${v.entity.name} query from another Nitro instance cannot render here`, { entity: v.entity.name });
-      return queries.push(v) - 1;
-    };
+    enc.handleOf = queryHandles(core, queries);
     try {
       enc.value(data);
     } catch (err) {
@@ -194,6 +186,15 @@ export class Template {
     core.call0('nw_query_prepare', core.send(enc));
     core.call0('nw_template_render', this.#id, core.sendBytes(bytes));
   }
+}
+
+/** Turns queries met while encoding into handles: their index in `queries`. */
+function queryHandles(core, queries) {
+  return (v) => {
+    if (!(v instanceof Query)) return undefined;
+    if (v.entity.core !== core) throw new NitroError('ARG', `a ${v.entity.name} query from another Nitro instance cannot render here`, { entity: v.entity.name });
+    return queries.push(v) - 1;
+  };
 }
 
 /** Compiles `src` with `options.partials` ({ name: source string or

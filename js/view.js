@@ -141,13 +141,8 @@ export class View {
   /** Stops following the store and empties the element. */
   unmount() {
     if (!this.id) return;
-    for (const [type, fn] of this.listeners) this.element.removeEventListener(type, fn);
-    this.listeners = [];
-    this.#live.removeView(this);
-    if (!this.#core.closed) this.#core.call0('nw_view_free', this.id);
-    this.id = 0;
+    this.stop();
     this.element.textContent = '';
-    this.insts = [null];
   }
 
   /** Delegated events: `handler(event, id, element)` for events inside

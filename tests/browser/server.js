@@ -16,3 +16,13 @@ export async function startTestServer(options = {}) {
   });
   return { server, origin, close };
 }
+
+/** The Chromium flags every browser test uses (Debian's Chromium, headless, no network chatter). */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+/** Launches Debian's Chromium through playwright-core. */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}

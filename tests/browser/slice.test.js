@@ -11,7 +11,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.js';
-import { startTestServer } from './server.js';
+import { startTestServer, launchChromium } from './server.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const sharedDir = path.resolve(repoRoot, '..', 'shared');
@@ -329,14 +329,8 @@ describe('in Chromium', { skip: noChromium }, () => {
 
   before(async () => {
     requireBuild();
-    const { chromium } = await import('playwright-core');
     srv = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { startTestServer } from './server.js';
+import { startTestServer, launchChromium } from './server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const noChromium = !fs.existsSync(CHROMIUM) && `${CHROMIUM} is not installed (apt-get install -y chromium)`;
@@ -29,14 +29,8 @@ describe('live views in Chromium', { skip: noChromium || noBuild }, () => {
   let browser, srv, page;
 
   before(async () => {
-    const { chromium } = await import('playwright-core');
     srv = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
