@@ -37,14 +37,22 @@ export declare class Template {
 export declare function compileTemplate(core: Core, src: string, options?: TemplateOptions): Template;
 
 export interface MountOptions {
-  /** Take over HTML that render() produced (not supported yet: throws TEMPLATE). */
+  /** Take over the HTML render() produced for the same data (on a server)
+   * without touching it; later patches apply to those nodes. HTML that does
+   * not match is rendered anew (`view.adopted` tells which happened). */
   adopt?: boolean;
+  /** The rendered nodes take the element's place instead of filling it. */
+  replace?: boolean;
 }
 
 /** A mounted template (Template.mount). */
 export declare class View {
   readonly element: Element;
   readonly template: Template;
+  /** With `adopt`: true when the existing HTML was taken over as it was. */
+  readonly adopted?: boolean;
+  /** Stops following the store; the DOM stays as it is. */
+  stop(): void;
   /** New data; only what changed is patched. */
   update(data: TemplateData): this;
   /** Applies pending store changes now (they apply by themselves in a microtask). */

@@ -48,7 +48,7 @@ function mountError(msg) {
 }
 
 /** Parses a block's skeleton once and checks every slot path against it. */
-function prepareBlock(doc, block, K) {
+function prepareBlock(doc, block, K, root) {
   const t = doc.createElement('template');
   t.innerHTML = block.html;
   const content = t.content;
@@ -73,7 +73,8 @@ function prepareBlock(doc, block, K) {
   block.content = content;
   // A block of one top-level node is cloned as that node: walking a cloned
   // DocumentFragment costs Chromium several times more than walking an element.
-  block.single = block.ntop === 1 ? content.firstChild : null;
+  // (Not the root: its nodes go into the mount element through a fragment.)
+  block.single = block.ntop === 1 && !root ? content.firstChild : null;
   block.paths = block.slots.map((s) => (block.single ? s.path.slice(1) : s.path));
 }
 
@@ -104,6 +105,31 @@ export class View {
     this.listeners = [];
     this.id = 0;
     this.options = options;
+  }
+
+  /** @internal adopt: points every instance at the paired nodes; the
+   * unpaired markers go in on the first patch. */
+  remap(pairs, later) {
+    const to = (n) => pairs.get(n) ?? n;
+    for (const inst of this.insts) {
+      if (!inst) continue;
+      inst.first = to(inst.first);
+      inst.last = to(inst.last);
+      for (let j = 0; j < inst.refs.length; j++) inst.refs[j] = to(inst.refs[j]);
+      if (inst.html) for (const nodes of inst.html) if (nodes) for (let k = 0; k < nodes.length; k++) nodes[k] = to(nodes[k]);
+    }
+    for (const [node, key] of this.keyLog) this.keys.set(to(node), key);
+    this.keyLog = null;
+    this.#later = later.length ? later : null;
+  }
+
+  #later = null;
+
+  #insertLater() {
+    const later = this.#later;
+    this.#later = null;
+    for (const x of later) if (x.length === 2) x[0].data = x[0].data.slice(0, x[1]);   // joined text keeps its first piece
+    for (const x of later) if (x.length === 3) x[0].insertBefore(x[2], x[1]);
   }
 
   /** @internal first render */
@@ -188,7 +214,10 @@ export class View {
     if (key !== undefined) {
       let n = inst.first;
       while (n && n.nodeType !== 1 && n !== inst.last) n = n.nextSibling;
-      if (n && n.nodeType === 1) this.keys.set(n, key);
+      if (n && n.nodeType === 1) {
+        this.keys.set(n, key);
+        if (this.keyLog) this.keyLog.push([n, key]);
+      }
     }
     this.insts[id] = inst;
   }
@@ -272,6 +301,7 @@ export class View {
 
   /** @internal applies edits from ops[i] up to the next view marker. */
   applyFrom(ops, i, strs, end = ops.length) {
+    if (this.#later !== null) this.#insertLater();
     const E = this.#E;
     const insts = this.insts;
     while (i < end) {
@@ -345,6 +375,62 @@ export class View {
   }
 }
 
+/** Pairs the nodes built in `ours` with those already in `theirs`: the
+ * same render parsed by the browser. What has no pair goes in on the first
+ * patch (`later`): empty text nodes of ours (markers, empty text slots),
+ * and text the parser joined into one node across items (that node keeps
+ * its first piece; ours carry the rest). False when the two differ. */
+function pairNodes(ours, theirs, pairs, later) {
+  let t = theirs.firstChild, off = 0, first = 0;   // off: the part of text node t paired so far
+  const done = () => {
+    if (first < t.data.length) later.push([t, first]);
+    t = t.nextSibling;
+    off = first = 0;
+  };
+  for (let o = ours.firstChild; o; o = o.nextSibling) {
+    if (o.nodeType === 3) {
+      const n = o.data.length;
+      if (off > 0) {   // inside a joined text node: ours goes after it
+        if (n && t.data.substr(off, n) !== o.data) return false;
+        later.push([theirs, t.nextSibling, o]);
+        off += n;
+        if (off === t.data.length) done();
+        continue;
+      }
+      if (n === 0) { later.push([theirs, t, o]); continue; }
+      if (!t || t.nodeType !== 3 || !t.data.startsWith(o.data)) return false;
+      pairs.set(o, t);
+      off = first = n;
+      if (off === t.data.length) done();
+      continue;
+    }
+    if (!t || off > 0 || t.nodeType !== o.nodeType) return false;
+    if (o.nodeType === 1) {
+      if (t.localName !== o.localName || !pairNodes(o, t, pairs, later)) return false;
+    } else if (t.data !== o.data) {
+      return false;
+    }
+    pairs.set(o, t);
+    t = t.nextSibling;
+  }
+  return t === null;
+}
+
+/** Takes over `target`'s server-rendered content (mount with adopt). */
+function adoptInto(view, built, target) {
+  const pairs = new Map(), later = [];
+  view.element = target;
+  if (!pairNodes(built, target, pairs, later)) {
+    // not the same HTML (other data, or text the parser merged): render it
+    target.replaceChildren(...built.childNodes);
+    view.adopted = false;
+    view.keyLog = null;
+    return;
+  }
+  view.remap(pairs, later);
+  view.adopted = true;
+}
+
 /** Mounts `template` on `element` (Template.mount). */
 export function mountView(live, template, element, data, options = {}) {
   if (!element || typeof element.appendChild !== 'function' || !element.ownerDocument) {
@@ -356,18 +442,20 @@ export function mountView(live, template, element, data, options = {}) {
   if (!blocks || blocks.doc !== doc) {
     core.call0('nw_view_program', template._id());
     blocks = readProgram(core);
-    for (const b of blocks) prepareBlock(doc, b, core.constants.slots);
+    blocks.forEach((b, i) => prepareBlock(doc, b, core.constants.slots, i === 0));
     blocks.doc = doc;
     template._domBlocks = blocks;
   }
-  if (options.adopt) throw new NitroError('TEMPLATE', 'mount(..., { adopt: true }) is not supported yet', { rule: 'mount' });
   live.flush();
   // replace: the rendered nodes take the element's place (Datastar fragments
   // patched by the id of their root element); the view then works on them
   // from a detached container.
-  const target = options.replace ? element : null;
+  // adopt: the view is built apart, then mapped onto the same HTML already
+  // in the element (render() on a server), which is left untouched.
+  const target = options.replace || options.adopt ? element : null;
   if (target) element = doc.createElement('div');
   const view = new View(live, template, element, blocks, options);
+  if (options.adopt) view.keyLog = [];
   const len = template._encodeView(data);
   core.call0('nw_view_new', template._id(), len);
   const out = core.outView().byteOffset;
@@ -375,6 +463,7 @@ export function mountView(live, template, element, data, options = {}) {
   const batch = readEdits(core, out + 4);
   view.start(id);
   view.applyFrom(batch.ops, 2, batch.strs);
-  if (target) target.replaceWith(...element.childNodes);
+  if (options.adopt) adoptInto(view, element, target);
+  else if (target) target.replaceWith(...element.childNodes);
   return view;
 }

@@ -156,6 +156,20 @@ describe('live views in Chromium', { skip: noChromium || noBuild }, () => {
           else for (const r of roots) r.view.update({ ...data(), count: step });
         } catch (e) { failures.push('op ' + e.message); }
         await tick();
+        if (step === 120) {   // server-rendered copies, taken over as they are
+          for (const [i, r] of [...roots.entries()]) {
+            const el = document.createElement('div');
+            document.body.appendChild(el);
+            el.innerHTML = r.tpl.render({ ...data(), count: r.el.querySelector('em')?.textContent ?? 0 });
+            const mo = new MutationObserver(() => {});
+            mo.observe(el, { subtree: true, childList: true, attributes: true, characterData: true });
+            const view = r.tpl.mount(el, { ...data(), count: r.el.querySelector('em')?.textContent ?? 0 }, { adopt: true });
+            const mutated = mo.takeRecords().length;
+            mo.disconnect();
+            if (!view.adopted || mutated) failures.push({ adopt: i, adopted: view.adopted, mutated });
+            roots.push({ tpl: r.tpl, el, view });
+          }
+        }
         for (const [i, r] of roots.entries()) {
           const want = parsed(r.tpl.render({ ...data(), count: r.el.querySelector('em')?.textContent ?? 0 }));
           if (r.el.innerHTML !== want) { failures.push({ step, i, got: r.el.innerHTML, want }); break; }
@@ -193,6 +207,40 @@ describe('live views in Chromium', { skip: noChromium || noBuild }, () => {
     assert.deepEqual(r.bad, []);
     assert.equal(r.scripts, 0);
     assert.ok(r.n > 8);
+    assert.deepEqual(errors, []);
+    await done();
+  });
+
+  test('adopt: server-rendered HTML is taken over with no DOM mutation, then patched in place', async () => {
+    const { errors, done } = await fresh();
+    const r = await page.evaluate(async () => {
+      const Task = nitro.entity('Task', { fields: { title: { type: 'string' }, n: { type: 'int', default: 0 } } });
+      Task.insertMany([{ id: 'a', title: 'first & one' }, { id: 'b', title: '' }, { id: 'c', title: 'third' }]);
+      const tpl = nitro.template('<h1 class="{{cls}}">{{heading}}</h1>\n<ul>\n{{#tasks}}  <li data-n="{{n}}">{{title}}<b>{{#n}}{{n}}{{/n}}</b>{{^n}} none{{/n}}</li>\n{{/tasks}}</ul>{{^tasks}}<p>empty</p>{{/tasks}}');
+      const root = document.getElementById('root');
+      const data = { heading: 'Tasks', cls: 'big', tasks: Task.query() };
+      root.innerHTML = tpl.render(data);   // as a server would have sent it
+      const lis = [...root.querySelectorAll('li')];
+      const seen = [];
+      const mo = new MutationObserver((m) => seen.push(...m));
+      mo.observe(root, { subtree: true, childList: true, attributes: true, characterData: true });
+      const view = tpl.mount(root, data, { adopt: true });
+      await tick();
+      const onMount = seen.length + mo.takeRecords().length;
+      const parsed0 = root.innerHTML === parsed(tpl.render(data));
+      Task.update('b', { title: 'second', n: 2 });
+      await tick();
+      const kept = [...root.querySelectorAll('li')].every((li, i) => li === lis[i]);
+      Task.create({ id: 'd', title: 'fourth' });
+      Task.delete('a');
+      await tick();
+      const same = root.innerHTML === parsed(tpl.render(data));
+      view.update({ ...data, heading: 'All' });
+      const h1 = root.querySelector('h1').textContent;
+      mo.disconnect();
+      return { adopted: view.adopted, onMount, parsed0, kept, same, h1, count: root.querySelectorAll('li').length };
+    });
+    assert.deepEqual(r, { adopted: true, onMount: 0, parsed0: true, kept: true, same: true, h1: 'All', count: 3 });
     assert.deepEqual(errors, []);
     await done();
   });
