@@ -227,6 +227,8 @@ class Binding {
     this.writable = writable;
     this.limited = !!query && (query._limit != null || query._offset != null);
     this.members = new Set();    // ids whose records the signal holds
+    // a query's result, kept current in C (live queries); closed with the binding
+    this.live = query && (query._where || this.limited) ? bridge.liveResult(query) : null;
     this.dirty = new Map();      // id -> { wasIn, before, after } since the last flush
   }
 
@@ -294,21 +296,13 @@ class Binding {
     this.dirty = new Map();
     const e = this.entity;
     if (this.limited) return this.collectWindow(out, dirty);
+    // Membership comes from the query's live result, which C keeps current
+    // at each commit: one crossing for all the changed ids.
     let matching = null;
-    const where = this.query ? this.query._where : null;
-    if (where) {
+    if (this.live) {
       const candidates = [];
       for (const [id, d] of dirty) if (d.after !== null) candidates.push(id);
-      matching = new Set();
-      // Measured (10,000 records): an id equality at the top of the where
-      // makes ids() a primary-key lookup, about 1.3 us per record asked;
-      // scanning the whole query costs about 0.35 us per record stored.
-      // (`id: {in: [...]}` and count() scan the table: avoided.)
-      if (candidates.length * 4 <= e.count()) {
-        for (const id of candidates) if (e.where({ [e.idName]: id, $and: [where] }).ids().length > 0) matching.add(id);
-      } else if (candidates.length) {
-        for (const id of e.where(where).ids()) matching.add(id);
-      }
+      matching = candidates.length ? this.live.has(candidates) : new Set();
     }
     for (const [id, d] of dirty) {
       const inNow = d.after !== null && (matching === null || matching.has(id));
@@ -320,7 +314,7 @@ class Binding {
    * ids are read again (the window bounds the cost) and compared. */
   collectWindow(out, dirty) {
     const e = this.entity;
-    const ids = this.query.ids();
+    const ids = this.live.ids();
     const now = new Set(ids);
     const entering = [];
     for (const id of ids) if (!this.members.has(id) && !dirty.has(id)) entering.push(id);
@@ -689,6 +683,9 @@ class DatastarBridge {
     return this.#addBinding(new Binding(this, path, entity, null, id, !!writable));
   }
 
+  /** @internal a live result for a binding's query (js/live.js) */
+  liveResult(query) { return this.#nitro._liveRegistry().watch(query); }
+
   #entity(name) {
     const e = this.#nitro.entities.get(name);
     if (!e) throw new NitroError('NOT_FOUND', `no entity ${name} in this Nitro instance`, { entity: name, rule: 'bind' });
@@ -708,6 +705,7 @@ class DatastarBridge {
       bound = false;
       this.flush();
       this.#bindings.delete(b);
+      b.live?.close();
       this.#unsubscribe(b.entity.name);
     };
   }
@@ -1033,6 +1031,7 @@ class DatastarBridge {
     this.#closed = true;
     for (const s of this.#subs.values()) s.off();
     this.#subs.clear();
+    for (const b of this.#bindings) b.live?.close();
     this.#bindings.clear();
     this.#fragments.clear();
     this.#doc.removeEventListener(SIGNAL_PATCH_EVENT, this.#onSignalPatch);

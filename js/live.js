@@ -64,6 +64,32 @@ export class Subscription {
   change(added, removed, moved, updated) { return new LiveChange(this, added, removed, moved, updated); }
 }
 
+/** The ids of a live result, or which of some ids are in it: one crossing each. */
+class LiveResult {
+  constructor(core, id) { this.core = core; this.id = id; }
+
+  ids() {
+    const core = this.core;
+    core.call0('nw_sub_ids', this.id);
+    const at = core.outView().byteOffset;
+    const out = [];
+    readIds(core.dv, core.u8, at + 4, core.dv.getUint32(at, true), out);
+    return out;
+  }
+
+  /** A Set of those of `ids` that are in the result. */
+  has(ids) {
+    const core = this.core;
+    core.enc.reset().value(ids);
+    core.call0('nw_sub_has', this.id, core.send());
+    const v = core.outView(), found = new Set();
+    for (let i = 0; i < ids.length; i++) if (v[i]) found.add(ids[i]);
+    return found;
+  }
+
+  close() { if (!this.core.closed) this.core.call0('nw_sub_free', this.id); }
+}
+
 function readIds(dv, u8, at, n, out) {
   for (let i = 0; i < n; i++) {
     const len = dv.getUint32(at, true);
@@ -90,11 +116,20 @@ export class LiveRegistry {
     const e = query.entity;
     const core = this.core;
     core.enc.reset().value(query.spec());
-    core.call0('nw_sub_new', e.table, core.send());
+    core.call0('nw_sub_new', e.table, core.send(), 1);
     const id = core.dv.getUint32(core.outView().byteOffset, true);
     const sub = new Subscription(this, query, fn, id);
     this.subs.set(id, sub);
     return sub;
+  }
+
+  /** A live result without callbacks, asked on demand (the Datastar bridge). */
+  watch(query) {
+    const core = this.core;
+    core.enc.reset().value(query.spec());
+    core.call0('nw_sub_new', query.entity.table, core.send(), 0);
+    const id = core.dv.getUint32(core.outView().byteOffset, true);
+    return new LiveResult(core, id);
   }
 
   addView(view) { this.views.set(view.id, view); }

@@ -1,8 +1,12 @@
 /* api_live.c - exports of live queries and live views (see api.h for the
  * calling convention).
  *
- *   nw_sub_new(table, len)   input: NVAL query spec (query.h)
+ *   nw_sub_new(table, len, report)  input: NVAL query spec (query.h); report 0:
+ *                            no change reports (the Datastar bridge only asks)
  *                            output: u32 subscription id
+ *   nw_sub_ids(id)           output: u32 count, then the ids in order (u32 length + UTF-8)
+ *   nw_sub_has(id, len)      input: NVAL array of id strings
+ *                            output: one byte per id, 1 if that record is in the result
  *   nw_sub_free(id)
  *   nw_sub_result(id)        output: u32 count, then per record u32 length + stored fields
  *   nw_live_take()           output: u32 report count, then the reports of live.h
@@ -51,7 +55,7 @@ void nw_api_store_replaced(nw_store *s) {
 
 /* ---- live queries ------------------------------------------------------------------------ */
 
-NW_EXPORT int nw_sub_new(uint32_t table, uint32_t len) {
+NW_EXPORT int nw_sub_new(uint32_t table, uint32_t len, uint32_t report) {
     nw_api_begin();
     nw_error *err = nw_api_err();
     nw_store *s;
@@ -59,7 +63,7 @@ NW_EXPORT int nw_sub_new(uint32_t table, uint32_t len) {
     const uint8_t *in = nw_api_in();
     if (!rc && (!len || nval_check(in, len) != len)) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed query");
     nw_sub *sub = NULL;
-    if (!rc) rc = nw_live_subscribe(live, s, table, in, true, &sub, err);
+    if (!rc) rc = nw_live_subscribe(live, s, table, in, report != 0, &sub, err);
     if (!rc) nw_buf_u32(nw_api_out(), nw_sub_id(sub));
     return nw_api_end(rc);
 }
@@ -68,6 +72,47 @@ NW_EXPORT int nw_sub_free(uint32_t id) {
     nw_api_begin();
     nw_sub *sub = live ? nw_live_find(live, id) : NULL;
     if (sub) nw_live_unsubscribe(live, sub);
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT int nw_sub_ids(uint32_t id) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s = nw_api_store(err);
+    nw_sub *sub = live && s ? nw_live_find(live, id) : NULL;
+    if (!sub) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id));
+    uint32_t n;
+    const uint32_t *slots = nw_sub_slots(sub, &n);
+    const nw_table *t = nw_store_table(s, nw_sub_table(sub));
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, n);
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *f = nw_table_row(t, slots[i]) + 4;   /* field 0: the id */
+        uint32_t il = nw_rd_u32(f + 1);
+        nw_buf_u32(o, il);
+        nw_buf_append(o, f + 5, il);
+    }
+    return nw_api_end(NW_OK);
+}
+
+NW_EXPORT int nw_sub_has(uint32_t id, uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s = nw_api_store(err);
+    nw_sub *sub = live && s ? nw_live_find(live, id) : NULL;
+    if (!sub) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id));
+    const uint8_t *in = nw_api_in(), *it;
+    if (!len || nval_check(in, len) != len || in[0] != NVAL_ARR)
+        return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array of ids"));
+    const nw_table *t = nw_store_table(s, nw_sub_table(sub));
+    uint32_t n = nval_arr(in, &it);
+    nw_buf *o = nw_api_out();
+    for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
+        uint32_t il = 0;
+        const char *idp = nval_str(it, &il);
+        uint32_t slot = idp ? nw_table_find(t, idp, il) : NW_NO_SLOT;
+        nw_buf_byte(o, slot != NW_NO_SLOT && nw_sub_has_slot(sub, slot));
+    }
     return nw_api_end(NW_OK);
 }
 

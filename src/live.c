@@ -130,6 +130,7 @@ uint32_t nw_sub_id(const nw_sub *s) { return s->id; }
 uint32_t nw_sub_table(const nw_sub *s) { return s->table; }
 const uint32_t *nw_sub_slots(const nw_sub *s, uint32_t *n) { *n = s->n; return s->slots; }
 uint32_t nw_sub_version(const nw_sub *s) { return s->version; }
+bool nw_sub_has_slot(const nw_sub *s, uint32_t slot) { return set_has(&s->set, slot); }
 uint32_t nw_live_epoch(const nw_live *L) { return L->epoch; }
 uint32_t nw_live_lost(const nw_live *L) { return L->lost; }
 nw_buf *nw_live_reports(nw_live *L) { return &L->reports; }

@@ -56,6 +56,8 @@ nw_sub *nw_live_find(const nw_live *L, uint32_t id);
 uint32_t nw_sub_id(const nw_sub *sub);
 uint32_t nw_sub_table(const nw_sub *sub);
 const uint32_t *nw_sub_slots(const nw_sub *sub, uint32_t *n);
+/* True when the slot is in the result. */
+bool nw_sub_has_slot(const nw_sub *sub, uint32_t slot);
 /* Bumped whenever the result changed (membership, order, or a member written). */
 uint32_t nw_sub_version(const nw_sub *sub);
 
