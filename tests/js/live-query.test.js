@@ -117,3 +117,21 @@ test('restore() re-runs subscriptions against the restored store', async () => {
   assert.deepEqual(sub.result().map((r) => r.id), ['a', 'c']);
   nitro.close();
 });
+
+test('server state applied by sync (a pull) reaches subscriptions as one batch', async () => {
+  const { applyServerState } = await import('../../dist/sync.js');
+  const { nitro, T } = await setup();
+  T.create({ id: 'local', title: 'a', pri: 1 });
+  const changes = [];
+  const sub = T.where({ status: 'open' }).orderBy('-pri').subscribe((c) => changes.push(c));
+  applyServerState(nitro, [
+    { entity: T, id: 's1', version: 1, record: { id: 's1', title: 's', pri: 3, status: 'open' } },
+    { entity: T, id: 's2', version: 1, record: { id: 's2', title: 't', pri: 0, status: 'done' } },
+    { entity: T, id: 'local', version: 2, record: null },
+  ]);
+  assert.equal(changes.length, 1, 'one callback for the pull');
+  assert.deepEqual(changes[0].added, ['s1']);
+  assert.deepEqual(changes[0].removed, ['local']);
+  assert.deepEqual(sub.result().map((r) => r.id), ['s1']);
+  nitro.close();
+});
