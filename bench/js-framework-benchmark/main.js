@@ -46,5 +46,4 @@ view.on('click', 'a.lbl', (e, id) => nitro.transaction(() => {
 view.on('click', 'span.remove', (e, id) => Row.delete(id));
 
 window.__extraBytes = () => nitro.stats().memoryBytes;
-window.__app = { nitro, Row, view, byPos };
 window.__ready = true;
