@@ -159,6 +159,11 @@ try { Task.create({ title: 'y' }); } catch (e) { if (e instanceof NitroError) co
 const token: string = createToken({ user: 'u1', secret: 'long-enough-secret' });
 const sync = nitro.sync({ url: '/sync', entities: [Task], token, live: false });
 const pending: number = sync.status.pending;
+const sub = q.subscribe((c) => { const added: string[] = c.added; const first: Task | undefined = c.result()[0]; console.log(added.length, c.moved, first?.title); });
+sub.unsubscribe();
+const view = tpl.mount(document.createElement('ul'), { tasks: q }, { adopt: false });
+const off: () => void = view.on('click', 'li', (e, id) => console.log(e.type, id ?? ''));
+off(); view.update({ tasks: q }).flush(); view.unmount();
 console.log(p, n, found.length, html, String(Div({ class: 'a' }, h('b', null, raw('<i>')))), typeof sse, typeof readSignals, typeof connectDatastar, typeof createSyncServer, pending);
 `);
   const ok = await run(process.execPath, [tsc, '-p', app], { cwd: app, env, timeout: 60_000 }).then(() => null, (e) => e);
@@ -171,11 +176,13 @@ const nitro = await createNitro();
 const Task = nitro.entity<{ id: string; title: string }>('Task', { fields: { title: { type: 'string' } } });
 const n: string = Task.count();
 Task.where({ title: 'a' }).limit('5');
+Task.query().subscribe((c) => c.added.push(1));
 `);
   const err = await run(process.execPath, [tsc, '-p', app], { cwd: app, env, timeout: 60_000 }).then(() => null, (e) => e);
   assert.ok(err, 'tsc rejects misuse');
   assert.match(err.stdout, /use\.ts\(5,7\): error TS2322/);
   assert.match(err.stdout, /use\.ts\(6,34\): error TS2345/);
+  assert.match(err.stdout, /use\.ts\(7,/, 'a live change lists ids (strings)');
 });
 
 test('the installed bin runs: token works, serve without better-sqlite3 says what to install', async () => {
