@@ -120,6 +120,7 @@ test('random operation sequences match a JS model', async () => {
     const nitro = await createNitro();
     const Task = nitro.entity('Task', { fields, indexes: ['status', ['status', 'priority'], 'priority', 'title'] });
     const m = new Model();
+    const live = [];   // every query asked is also subscribed: a live result must equal the model after each operation
     for (const o of ops) {
       if (o.op === 'create' || o.op === 'upsert') {
         const exists = m.rows.has(o.id);
@@ -151,6 +152,7 @@ test('random operation sequences match a JS model', async () => {
         if (o.offset !== null) q = q.offset(o.offset);
         assert.deepEqual(q.all().map(plain), m.query(o.where, o.order, o.limit, o.offset));
         assert.equal(q.count(), m.query(o.where, [], null, null).length);
+        if (live.length < 8) live.push({ o, sub: q.subscribe(() => {}) });
       } else if (o.op === 'bulkUpdate') {
         const targets = m.query(o.where, [], null, null);
         const before = new Map(m.rows);
@@ -165,6 +167,7 @@ test('random operation sequences match a JS model', async () => {
         assert.equal(Task.where(o.where).delete(), targets.length);
       }
       assert.deepEqual(Task.all().map(plain), m.query({}, [], null, null));
+      for (const { o: lo, sub } of live) assert.deepEqual(sub.result().map(plain), m.query(lo.where, lo.order, lo.limit, lo.offset), 'live query result');
     }
     nitro.close();
   }), { numRuns: 150 });
