@@ -75,32 +75,46 @@ NW_EXPORT int nw_sub_free(uint32_t id) {
     return nw_api_end(NW_OK);
 }
 
-NW_EXPORT int nw_sub_ids(uint32_t id) {
+/* The subscription with that id and the store it reads, or an ARG error. */
+static nw_code find_sub(uint32_t id, nw_store **s, nw_sub **sub, nw_error *err) {
+    *s = nw_api_store(err);
+    *sub = live && *s ? nw_live_find(live, id) : NULL;
+    return *sub ? NW_OK : nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id);
+}
+
+/* u32 count, then per result row u32 length + its stored fields, or only
+ * its id (field 0, a string: tag byte, u32 length, bytes). */
+static int sub_rows(uint32_t id, bool ids_only) {
     nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    nw_sub *sub = live && s ? nw_live_find(live, id) : NULL;
-    if (!sub) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id));
+    nw_store *s;
+    nw_sub *sub;
+    nw_code rc = find_sub(id, &s, &sub, nw_api_err());
+    if (rc) return nw_api_end(rc);
     uint32_t n;
     const uint32_t *slots = nw_sub_slots(sub, &n);
     const nw_table *t = nw_store_table(s, nw_sub_table(sub));
     nw_buf *o = nw_api_out();
     nw_buf_u32(o, n);
     for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *f = nw_table_row(t, slots[i]) + 4;   /* field 0: the id */
-        uint32_t il = nw_rd_u32(f + 1);
-        nw_buf_u32(o, il);
-        nw_buf_append(o, f + 5, il);
+        const uint8_t *row = nw_table_row(t, slots[i]);
+        const uint8_t *p = ids_only ? row + 9 : row + 4;
+        uint32_t len = ids_only ? nw_rd_u32(row + 5) : nw_row_len(row);
+        nw_buf_u32(o, len);
+        nw_buf_append(o, p, len);
     }
     return nw_api_end(NW_OK);
 }
 
+NW_EXPORT int nw_sub_ids(uint32_t id) { return sub_rows(id, true); }
+NW_EXPORT int nw_sub_result(uint32_t id) { return sub_rows(id, false); }
+
 NW_EXPORT int nw_sub_has(uint32_t id, uint32_t len) {
     nw_api_begin();
     nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    nw_sub *sub = live && s ? nw_live_find(live, id) : NULL;
-    if (!sub) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id));
+    nw_store *s;
+    nw_sub *sub;
+    nw_code rc = find_sub(id, &s, &sub, err);
+    if (rc) return nw_api_end(rc);
     const uint8_t *in = nw_api_in(), *it;
     if (!len || nval_check(in, len) != len || in[0] != NVAL_ARR)
         return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array of ids"));
@@ -112,26 +126,6 @@ NW_EXPORT int nw_sub_has(uint32_t id, uint32_t len) {
         const char *idp = nval_str(it, &il);
         uint32_t slot = idp ? nw_table_find(t, idp, il) : NW_NO_SLOT;
         nw_buf_byte(o, slot != NW_NO_SLOT && nw_sub_has_slot(sub, slot));
-    }
-    return nw_api_end(NW_OK);
-}
-
-NW_EXPORT int nw_sub_result(uint32_t id) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    nw_sub *sub = live && s ? nw_live_find(live, id) : NULL;
-    if (!sub) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "no subscription %u", id));
-    uint32_t n;
-    const uint32_t *slots = nw_sub_slots(sub, &n);
-    const nw_table *t = nw_store_table(s, nw_sub_table(sub));
-    nw_buf *o = nw_api_out();
-    nw_buf_u32(o, n);
-    for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *row = nw_table_row(t, slots[i]);
-        uint32_t rl = nw_row_len(row);
-        nw_buf_u32(o, rl);
-        nw_buf_append(o, row + 4, rl);
     }
     return nw_api_end(NW_OK);
 }
