@@ -308,13 +308,6 @@ static void put_id(nw_buf *b, const uint8_t *row) {
     nw_buf_append(b, f + 5, n);
 }
 
-static const uint8_t *row_before(const nw_live *L, const nw_table *t, uint32_t table, uint32_t slot) {
-    if (written_now(L, table, slot))
-        for (uint32_t i = 0; i < L->nch; i++)
-            if (L->ch[i].table == table && L->ch[i].slot == slot) return L->ch[i].old_row;
-    return nw_table_row(t, slot);
-}
-
 /* old[i] -> index in old, looked up by slot (open addressing). */
 typedef struct posmap { uint32_t *k, *v, cap; } posmap;
 
@@ -341,6 +334,32 @@ static uint32_t posmap_get(const posmap *m, uint32_t slot) {
     }
 }
 
+/* The rows written this batch, found by slot: the row before the batch. */
+typedef struct before_map { posmap m; uint32_t *idx; bool built, failed; } before_map;
+
+static const uint8_t *row_before(const nw_live *L, const nw_table *t, uint32_t table, uint32_t slot, before_map *bm) {
+    if (!written_now(L, table, slot)) return nw_table_row(t, slot);
+    if (!bm->built) {
+        bm->built = true;
+        uint32_t *slots = nw_malloc(((size_t)L->nch + 1) * 2 * sizeof *slots), n = 0;
+        if (slots) {
+            bm->idx = slots + L->nch + 1;
+            for (uint32_t i = 0; i < L->nch; i++)
+                if (L->ch[i].table == table) { slots[n] = L->ch[i].slot; bm->idx[n++] = i; }
+            if (!posmap_build(&bm->m, slots, n)) { nw_free(slots); slots = NULL; }
+        }
+        if (!slots) bm->failed = true;
+        else { memmove(slots, bm->idx, n * sizeof *slots); bm->idx = slots; }   /* keep only idx */
+    }
+    if (!bm->failed) {
+        uint32_t k = posmap_get(&bm->m, slot);
+        if (k != UINT32_MAX) return L->ch[bm->idx[k]].old_row;
+    }
+    for (uint32_t i = 0; i < L->nch; i++)   /* out of memory: the slow way */
+        if (L->ch[i].table == table && L->ch[i].slot == slot) return L->ch[i].old_row;
+    return nw_table_row(t, slot);
+}
+
 /* Appends the report of one subscription: what turned `old` into its result. */
 static bool report(nw_live *L, const nw_sub *s, const nw_table *t, const uint32_t *old, uint32_t nold) {
     posmap m;
@@ -364,8 +383,10 @@ static bool report(nw_live *L, const nw_sub *s, const nw_table *t, const uint32_
     nw_buf_u32(b, nadded); nw_buf_u32(b, nremoved); nw_buf_u32(b, nmoved); nw_buf_u32(b, nupdated);
     for (uint32_t i = 0; i < s->n; i++)
         if (posmap_get(&m, s->slots[i]) == UINT32_MAX) put_id(b, nw_table_row(t, s->slots[i]));
+    before_map bm = { 0 };
     for (uint32_t i = 0; i < nold; i++)
-        if (!set_has(&s->set, old[i])) put_id(b, row_before(L, t, s->table, old[i]));
+        if (!set_has(&s->set, old[i])) put_id(b, row_before(L, t, s->table, old[i], &bm));
+    if (bm.built && !bm.failed) { nw_free(bm.m.k); nw_free(bm.idx); }
     for (uint32_t i = 0, c = 0; i < s->n; i++) {
         if (posmap_get(&m, s->slots[i]) == UINT32_MAX) continue;
         if (!keep[c++]) put_id(b, nw_table_row(t, s->slots[i]));
