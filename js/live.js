@@ -7,6 +7,7 @@
 // microtask for all mounted views (src/api_live.c).
 
 import { NitroError } from './errors.js';
+import { Reader } from './record.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -71,10 +72,8 @@ class LiveResult {
   ids() {
     const core = this.core;
     core.call0('nw_sub_ids', this.id);
-    const at = core.outView().byteOffset;
-    const out = [];
-    readIds(core.dv, core.u8, at + 4, core.dv.getUint32(at, true), out);
-    return out;
+    const r = new Reader().reset(core.u8, core.dv, core.outView().byteOffset);
+    return readIds(r, r.u32());
   }
 
   /** A Set of those of `ids` that are in the result. */
@@ -90,13 +89,11 @@ class LiveResult {
   close() { if (!this.core.closed) this.core.call0('nw_sub_free', this.id); }
 }
 
-function readIds(dv, u8, at, n, out) {
-  for (let i = 0; i < n; i++) {
-    const len = dv.getUint32(at, true);
-    out.push(utf8.decode(u8.subarray(at + 4, at + 4 + len)));
-    at += 4 + len;
-  }
-  return at;
+/** n ids, each u32 length + UTF-8. */
+function readIds(r, n) {
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = r.value0Str();
+  return out;
 }
 
 /** One per Nitro instance: subscriptions by id and the mounted views. */
@@ -113,23 +110,20 @@ export class LiveRegistry {
 
   subscribe(query, fn) {
     if (typeof fn !== 'function') throw new TypeError('subscribe(fn) takes a function');
-    const e = query.entity;
-    const core = this.core;
-    core.enc.reset().value(query.spec());
-    core.call0('nw_sub_new', e.table, core.send(), 1);
-    const id = core.dv.getUint32(core.outView().byteOffset, true);
-    const sub = new Subscription(this, query, fn, id);
-    this.subs.set(id, sub);
+    const sub = new Subscription(this, query, fn, this.#create(query, true));
+    this.subs.set(sub.id, sub);
     return sub;
   }
 
   /** A live result without callbacks, asked on demand (the Datastar bridge). */
-  watch(query) {
+  watch(query) { return new LiveResult(this.core, this.#create(query, false)); }
+
+  /** Subscribes `query` in C; `report`: C writes change reports for it. */
+  #create(query, report) {
     const core = this.core;
     core.enc.reset().value(query.spec());
-    core.call0('nw_sub_new', query.entity.table, core.send(), 0);
-    const id = core.dv.getUint32(core.outView().byteOffset, true);
-    return new LiveResult(core, id);
+    core.call0('nw_sub_new', query.entity.table, core.send(), report ? 1 : 0);
+    return core.dv.getUint32(core.outView().byteOffset, true);
   }
 
   addView(view) { this.views.set(view.id, view); }
@@ -153,19 +147,12 @@ export class LiveRegistry {
   report() {
     const core = this.core;
     core.call0('nw_live_take');
-    const v = core.outView();
-    const dv = core.dv, u8 = core.u8;
-    let at = v.byteOffset;
-    const n = dv.getUint32(at, true);
-    at += 4;
+    const r = new Reader().reset(core.u8, core.dv, core.outView().byteOffset);
     const out = [];
-    for (let i = 0; i < n; i++) {
-      const id = dv.getUint32(at, true);
-      const counts = [dv.getUint32(at + 4, true), dv.getUint32(at + 8, true), dv.getUint32(at + 12, true), dv.getUint32(at + 16, true)];
-      at += 20;
-      const lists = counts.map(() => []);
-      for (let k = 0; k < 4; k++) at = readIds(dv, u8, at, counts[k], lists[k]);
-      out.push([id, lists]);
+    for (let n = r.u32(); n > 0; n--) {
+      const id = r.u32();
+      const counts = [r.u32(), r.u32(), r.u32(), r.u32()];   // added, removed, moved, updated
+      out.push([id, counts.map((c) => readIds(r, c))]);
     }
     for (const [id, lists] of out) {
       const sub = this.subs.get(id);

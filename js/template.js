@@ -130,22 +130,12 @@ export class Template {
   _encodeView(data) {
     const core = this.#core;
     const enc = core.enc.reset();
-    const queries = [];
-    enc.handleOf = queryHandles(core, queries);
     enc.byte(T.OBJ);
     enc.u32(2);
     enc.str('data');
-    try {
-      enc.value(data);
-    } catch (err) {
-      if (!(err instanceof TypeError)) throw err;
-      throw new NitroError(/deep/.test(err.message) ? 'LIMIT' : 'TEMPLATE', `cannot render this data: ${err.message}`, { cause: err });
-    } finally {
-      enc.handleOf = null;
-    }
+    const queries = encodeData(core, enc, data);
     enc.str('queries');
-    enc.value(queries.map((q) => ({ table: q.entity.table, query: q.spec() })));
-    if (queries.length) queries[0].entity.nitro._now();
+    enc.value(querySpecs(queries));
     return core.send(enc);
   }
 
@@ -165,36 +155,43 @@ export class Template {
     const enc = core.enc.reset();
     // Queries in the data become handles; C runs them all in one crossing
     // (nw_query_prepare) and the renderer iterates their records in place.
-    const queries = [];
-    enc.handleOf = queryHandles(core, queries);
-    try {
-      enc.value(data);
-    } catch (err) {
-      if (!(err instanceof TypeError)) throw err;
-      const code = /deep/.test(err.message) ? 'LIMIT' : 'TEMPLATE';
-      throw new NitroError(code, `cannot render this data: ${err.message}`, { cause: err, ...(code === 'LIMIT' ? { rule: 'depth' } : {}) });
-    } finally {
-      enc.handleOf = null;
-    }
+    const queries = encodeData(core, enc, data);
     if (!queries.length) {
       core.call0('nw_template_render', this.#id, core.send(enc));
       return;
     }
     const bytes = enc.u8.slice(0, enc.len);
-    enc.reset().value(queries.map((q) => ({ table: q.entity.table, query: q.spec() })));
-    queries[0].entity.nitro._now();
+    enc.reset().value(querySpecs(queries));
     core.call0('nw_query_prepare', core.send(enc));
     core.call0('nw_template_render', this.#id, core.sendBytes(bytes));
   }
 }
 
-/** Turns queries met while encoding into handles: their index in `queries`. */
-function queryHandles(core, queries) {
-  return (v) => {
+/** Encodes template data; each query in it becomes a handle (its index in
+ * the array returned). Data that cannot be encoded is TEMPLATE, too deep LIMIT. */
+function encodeData(core, enc, data) {
+  const queries = [];
+  enc.handleOf = (v) => {
     if (!(v instanceof Query)) return undefined;
     if (v.entity.core !== core) throw new NitroError('ARG', `a ${v.entity.name} query from another Nitro instance cannot render here`, { entity: v.entity.name });
     return queries.push(v) - 1;
   };
+  try {
+    enc.value(data);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const code = /deep/.test(err.message) ? 'LIMIT' : 'TEMPLATE';
+    throw new NitroError(code, `cannot render this data: ${err.message}`, { cause: err, ...(code === 'LIMIT' ? { rule: 'depth' } : {}) });
+  } finally {
+    enc.handleOf = null;
+  }
+  return queries;
+}
+
+/** What C needs to run the queries of some data, with the clock set for TTLs. */
+function querySpecs(queries) {
+  if (queries.length) queries[0].entity.nitro._now();
+  return queries.map((q) => ({ table: q.entity.table, query: q.spec() }));
 }
 
 /** Compiles `src` with `options.partials` ({ name: source string or

@@ -9,23 +9,19 @@
 
 import { NitroError } from './errors.js';
 import { readEdits } from './live.js';
+import { Reader } from './record.js';
 
 /** Decodes the DOM program of a template (src/tpl_dom.h encoding). */
 function readProgram(core) {
-  const v = core.outView();
-  const dv = core.dv, u8 = core.u8;
-  const dec = new TextDecoder('utf-8', { ignoreBOM: true });
-  let at = v.byteOffset;
-  const u32 = () => { const x = dv.getUint32(at, true); at += 4; return x; };
-  const str = () => { const n = u32(); const s = dec.decode(u8.subarray(at, at + n)); at += n; return s; };
+  const r = new Reader().reset(core.u8, core.dv, core.outView().byteOffset);
   const blocks = [];
-  for (let b = u32(); b > 0; b--) {
-    const ntop = u32(), html = str(), slots = [];
-    for (let n = u32(); n > 0; n--) {
-      const kind = u8[at], flags = u8[at + 1];
-      at += 4;
-      const attr = u32(), tag = str(), path = [];
-      for (let p = u32(); p > 0; p--) path.push(u32());
+  for (let b = r.u32(); b > 0; b--) {
+    const ntop = r.u32(), html = r.value0Str(), slots = [];
+    for (let n = r.u32(); n > 0; n--) {
+      const kind = r.u8[r.at], flags = r.u8[r.at + 1];
+      r.at += 4;
+      const attr = r.u32(), tag = r.value0Str(), path = [];
+      for (let p = r.u32(); p > 0; p--) path.push(r.u32());
       slots.push({ kind, flags, attr, tag, path, name: null });
     }
     blocks.push({ ntop, html, slots, content: null });
