@@ -40,6 +40,14 @@ void nw_edits_init(nw_edits *e) { nw_buf_init(&e->ops); nw_buf_init(&e->strs); e
 void nw_edits_reset(nw_edits *e) { nw_buf_reset(&e->ops); nw_buf_reset(&e->strs); e->u16 = 0; }
 void nw_edits_free(nw_edits *e) { nw_buf_free(&e->ops); nw_buf_free(&e->strs); e->u16 = 0; }
 
+/* An edit of 2 or 5 words (view.h). */
+static void emit2(nw_edits *e, uint32_t op, uint32_t a) { nw_buf_u32(&e->ops, op); nw_buf_u32(&e->ops, a); }
+
+static void emit5(nw_edits *e, uint32_t op, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    emit2(e, op, a); nw_buf_u32(&e->ops, b); nw_buf_u32(&e->ops, c); nw_buf_u32(&e->ops, d);
+}
+
+
 uint32_t nw_view_id(const nw_view *v) { return v->id; }
 const nw_tpl_dom *nw_view_dom(const nw_view *v) { return v->dom; }
 size_t nw_view_bytes(const nw_view *v) { return v->bytes + sizeof *v + v->dlen; }
@@ -107,7 +115,7 @@ static void inst_free(nw_view *v, vinst *in, nw_edits *e, bool drop_self) {
             nw_free(in->s[j].val.p);
         }
     }
-    if (drop_self && e) { nw_buf_u32(&e->ops, NW_ED_DROP); nw_buf_u32(&e->ops, in->id); }
+    if (drop_self && e) emit2(e, NW_ED_DROP, in->id);
     id_give(v, in->id);
     v->bytes -= sizeof(vinst) + (size_t)b->nslots * sizeof(vstate);
     nw_free(in);
@@ -290,10 +298,6 @@ static bool decode(const uint8_t *p, size_t n, nw_buf *out, bool attr) {
     return true;
 }
 
-static void emit4(nw_edits *e, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
-    nw_buf_u32(&e->ops, a); nw_buf_u32(&e->ops, b); nw_buf_u32(&e->ops, c); nw_buf_u32(&e->ops, d);
-}
-
 static void set_value(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s) {
     nw_buf_reset(&w->tmp);
     nw_code rc = nw_tpl_run_range(w->run, s->begin, s->end, &w->tmp, w->err);
@@ -450,6 +454,12 @@ static void free_item(walker *w, vitem *x) {
     nw_free(x->key);
 }
 
+/* An item leaves the DOM (REMOVE) and the view. */
+static void remove_item(walker *w, vitem *x) {
+    emit2(w->e, NW_ED_REMOVE, x->inst->id);
+    free_item(w, x);
+}
+
 /* old index of each new item (NONE: new), by key; an old item claims at most one. */
 static bool match_keys(walker *w, const vlist *l, const item *items, uint32_t n, uint32_t *old_of) {
     uint32_t cap = 16;
@@ -499,19 +509,15 @@ static void list_clear(walker *w, vinst *in, uint32_t j) {
     if (!l->n) return;
     if (!(slot_of(w->v, in, j)->flags & DSF_ONLY)) {
         for (uint32_t k = 0; k < l->n; k++) {
-            nw_buf_u32(&w->e->ops, NW_ED_REMOVE);
-            nw_buf_u32(&w->e->ops, l->it[k].inst->id);
-            free_item(w, &l->it[k]);
+            remove_item(w, &l->it[k]);
         }
         l->n = 0;
         return;
     }
-    nw_buf_u32(&w->e->ops, NW_ED_CLEAR);
-    nw_buf_u32(&w->e->ops, in->id);
+    emit2(w->e, NW_ED_CLEAR, in->id);
     nw_buf_u32(&w->e->ops, j);
     for (uint32_t k = 0; k < l->n; k++) {
-        nw_buf_u32(&w->e->ops, NW_ED_DROP);
-        nw_buf_u32(&w->e->ops, l->it[k].inst->id);
+        emit2(w->e, NW_ED_DROP, l->it[k].inst->id);
         free_item(w, &l->it[k]);
     }
     l->n = 0;
@@ -539,10 +545,7 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
     uint32_t nseq = 0;
     for (uint32_t i = 0; i < n; i++) if (old_of[i] != NONE) { kept_old[old_of[i]] = true; seq[nseq++] = old_of[i]; }
     for (uint32_t k = 0; k < l->n; k++) {
-        if (kept_old[k]) continue;
-        nw_buf_u32(&w->e->ops, NW_ED_REMOVE);
-        nw_buf_u32(&w->e->ops, l->it[k].inst->id);
-        free_item(w, &l->it[k]);
+        if (!kept_old[k]) remove_item(w, &l->it[k]);
     }
     nw_free(kept_old);
     if (nw_lis(seq, nseq, keep)) { for (uint32_t i = 0; i < nseq; i++) keep[i] = false; }
@@ -553,8 +556,7 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
             x->inst = create_item(w, s->block, &items[i]);
             if (!x->inst) break;
             if (!keep_key(w, x, &items[i])) { inst_free(w->v, x->inst, NULL, false); break; }
-            emit4(w->e, NW_ED_INSERT, x->inst->id, in->id, j);
-            nw_buf_u32(&w->e->ops, 0);
+            emit5(w->e, NW_ED_INSERT, x->inst->id, in->id, j, 0);
             made++;
         }
         n = made;
@@ -568,13 +570,12 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
             *x = l->it[old_of[i]];
             q--;
             update_item(w, x->inst, &items[i]);
-            if (!keep[q]) emit4(w->e, NW_ED_MOVE, x->inst->id, in->id, j), nw_buf_u32(&w->e->ops, before);
+            if (!keep[q]) emit5(w->e, NW_ED_MOVE, x->inst->id, in->id, j, before);
         } else {
             x->inst = create_item(w, s->block, &items[i]);
             if (!x->inst) break;
             if (!keep_key(w, x, &items[i])) { inst_free(w->v, x->inst, NULL, false); x->inst = NULL; break; }
-            emit4(w->e, NW_ED_INSERT, x->inst->id, in->id, j);
-            nw_buf_u32(&w->e->ops, before);
+            emit5(w->e, NW_ED_INSERT, x->inst->id, in->id, j, before);
         }
         made++;
         before = x->inst->id;
@@ -583,11 +584,7 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
         /* keep what was placed: the items after the failure point (JS applies those edits) */
         uint32_t from = n - made;
         for (uint32_t i = 0; i < from; i++)   /* matched old items not reached are still in the DOM */
-            if (old_of[i] != NONE) {
-                nw_buf_u32(&w->e->ops, NW_ED_REMOVE);
-                nw_buf_u32(&w->e->ops, l->it[old_of[i]].inst->id);
-                free_item(w, &l->it[old_of[i]]);
-            }
+            if (old_of[i] != NONE) remove_item(w, &l->it[old_of[i]]);
         memmove(next, next + from, made * sizeof *next);
         n = made;
     }
@@ -595,7 +592,7 @@ store:
     if (n > l->cap) {
         vitem *p = nw_realloc(l->it, n * sizeof *p);
         if (!p) {   /* cannot keep them all: drop the new list from the DOM */
-            for (uint32_t i = 0; i < n; i++) { nw_buf_u32(&w->e->ops, NW_ED_REMOVE); nw_buf_u32(&w->e->ops, next[i].inst->id); free_item(w, &next[i]); }
+            for (uint32_t i = 0; i < n; i++) remove_item(w, &next[i]);
             l->n = 0;
             nw_free(mem);
             if (!w->rc) w->rc = nw_error_nomem(w->err);
@@ -641,13 +638,12 @@ nw_code nw_view_render(nw_view *v, nw_store *st, bool full, nw_edits *e, nw_erro
     if (!w.run) return nw_error_nomem(err);
     nw_buf_init(&w.tmp);
     nw_buf_init(&w.dec);
-    nw_buf_u32(&e->ops, NW_ED_VIEW);
-    nw_buf_u32(&e->ops, v->id);
+    emit2(e, NW_ED_VIEW, v->id);
     bool fresh = !v->root;
     if (fresh) {
         v->root = inst_new(v, 0);
         if (!v->root) w.rc = nw_error_nomem(err);
-        else emit4(e, NW_ED_CREATE, v->root->id, 0, 0), nw_buf_u32(&e->ops, NONE);
+        else emit5(e, NW_ED_CREATE, v->root->id, 0, 0, NONE);
     }
     if (!w.rc) {
         nval_env env = { resolve, &w };
@@ -656,7 +652,7 @@ nw_code nw_view_render(nw_view *v, nw_store *st, bool full, nw_edits *e, nw_erro
         nw_tpl_run_push(w.run, &data);
         fill(&w, v->root);
     }
-    if (fresh && v->root) { nw_buf_u32(&e->ops, NW_ED_ROOT); nw_buf_u32(&e->ops, v->root->id); }
+    if (fresh && v->root) emit2(e, NW_ED_ROOT, v->root->id);
     if (!w.rc && (e->ops.oom || e->strs.oom || w.tmp.oom || w.dec.oom)) w.rc = nw_error_nomem(err);
     v->epoch = w.epoch;
     for (uint32_t i = 0; i < v->nsubs; i++) v->vers[i] = nw_sub_version(v->subs[i]);
