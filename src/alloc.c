@@ -59,3 +59,18 @@ size_t nw_alloc_bytes(void) { return live_bytes; }
 void nw_alloc_fail_after(long n) { fail_countdown = n; }
 void nw_alloc_fail_reset(void) { fail_countdown = -1; }
 long nw_alloc_failures(void) { return failures; }
+
+bool nw_grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
+    if (need <= *cap) return true;
+    uint32_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > 0x7FFFFFFFu) return false;
+        c *= 2;
+    }
+    if ((size_t)c > SIZE_MAX / elem) return false;
+    void *q = nw_realloc(*p, (size_t)c * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}

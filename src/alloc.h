@@ -16,11 +16,17 @@
 #define NW_ALLOC_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 
 void *nw_malloc(size_t n);
 void *nw_calloc(size_t count, size_t size);
 void *nw_realloc(void *p, size_t n);
 void nw_free(void *p);
+
+/* Growable arrays: makes *p (elements of `elem` bytes, capacity *cap) hold
+ * at least `need`, doubling from 16. False when out of memory or the size
+ * would overflow; *p and *cap are then unchanged. */
+bool nw_grow(void **p, uint32_t *cap, size_t elem, uint32_t need);
 
 /* Bytes currently allocated through this allocator (payload, not overhead). */
 size_t nw_alloc_bytes(void);

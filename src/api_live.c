@@ -150,13 +150,7 @@ static nw_code program(uint32_t tpl, nw_tpl_dom **out, nw_error *err) {
     for (uint32_t i = 0; i < ndoms; i++) if (doms[i].tpl == tpl) { *out = doms[i].dom; return NW_OK; }
     nw_tpl *t = nw_api_template(tpl);
     if (!t) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", tpl);
-    if (ndoms == cdoms) {
-        uint32_t c = cdoms ? cdoms * 2 : 8;
-        tdom *p = nw_realloc(doms, c * sizeof *p);
-        if (!p) return nw_error_nomem(err);
-        doms = p;
-        cdoms = c;
-    }
+    if (!nw_grow((void **)&doms, &cdoms, sizeof *doms, ndoms + 1)) return nw_error_nomem(err);
     nw_code rc = nw_tpl_dom_build(t, out, err);
     if (rc) return rc;
     doms[ndoms++] = (tdom){ tpl, *out };
@@ -238,12 +232,7 @@ NW_EXPORT int nw_view_new(uint32_t tpl, uint32_t len) {
     nw_tpl_dom *d;
     nw_code rc = need_live(&s, err);
     if (!rc) rc = program(tpl, &d, err);
-    if (!rc && nviews == cviews) {
-        uint32_t c = cviews ? cviews * 2 : 8;
-        nw_view **p = nw_realloc(views, c * sizeof *p);
-        if (!p) rc = nw_error_nomem(err);
-        else { views = p; cviews = c; }
-    }
+    if (!rc && !nw_grow((void **)&views, &cviews, sizeof *views, nviews + 1)) rc = nw_error_nomem(err);
     nw_view *v = NULL;
     if (!rc) rc = nw_view_create(next_view, d, live, &v, err);
     if (!rc) rc = set_data(s, v, len, err);

@@ -172,13 +172,7 @@ static nw_code rerun(nw_store *st, nw_sub *s, nw_error *err) {
 nw_code nw_live_subscribe(nw_live *L, nw_store *st, uint32_t table, const uint8_t *spec, bool report,
                           nw_sub **out, nw_error *err) {
     *out = NULL;
-    if (L->nsubs == L->csubs) {
-        uint32_t c = L->csubs ? L->csubs * 2 : 8;
-        nw_sub **p = nw_realloc(L->subs, c * sizeof *p);
-        if (!p) return nw_error_nomem(err);
-        L->subs = p;
-        L->csubs = c;
-    }
+    if (!nw_grow((void **)&L->subs, &L->csubs, sizeof *L->subs, L->nsubs + 1)) return nw_error_nomem(err);
     nw_sub *s = nw_calloc(1, sizeof *s);
     if (!s) return nw_error_nomem(err);
     size_t len = nval_span(spec);
@@ -264,13 +258,7 @@ static bool collect(nw_live *L, nw_store *s) {
         uint32_t *ep = &L->tabs[table].ep[slot];
         if (*ep == L->epoch) continue;
         *ep = L->epoch;
-        if (L->nch == L->cch) {
-            uint32_t c = L->cch ? L->cch * 2 : 64;
-            change *p = nw_realloc(L->ch, c * sizeof *p);
-            if (!p) return false;
-            L->ch = p;
-            L->cch = c;
-        }
+        if (!nw_grow((void **)&L->ch, &L->cch, sizeof *L->ch, L->nch + 1)) return false;
         change *c = &L->ch[L->nch++];
         c->table = table;
         c->slot = slot;
@@ -402,17 +390,6 @@ static bool report(nw_live *L, const nw_sub *s, const nw_table *t, const uint32_
 
 /* ---- incremental maintenance ---------------------------------------------------------- */
 
-static bool reserve_slots(nw_sub *s, uint32_t need) {
-    if (need <= s->cap) return true;
-    uint32_t c = s->cap ? s->cap * 2 : 16;
-    while (c < need) c *= 2;
-    uint32_t *p = nw_realloc(s->slots, c * sizeof *p);
-    if (!p) return false;
-    s->slots = p;
-    s->cap = c;
-    return true;
-}
-
 static uint32_t lower_bound(const nw_sub *s, uint32_t slot) {
     uint32_t lo = 0, hi = s->n;
     while (lo < hi) {
@@ -447,7 +424,7 @@ static bool apply(nw_live *L, nw_store *st, nw_sub *s, const nw_table *t, bool *
         if (limit >= 0 && pos >= limit) continue;
         /* past the end of a result cut at its limit: what lies there is unknown */
         if (limit >= 0 && nold >= limit && pos >= s->n) return false;
-        if (!reserve_slots(s, s->n + 1) || !set_grow(&s->set, s->n + 1)) return false;
+        if (!nw_grow((void **)&s->slots, &s->cap, sizeof *s->slots, s->n + 1) || !set_grow(&s->set, s->n + 1)) return false;
         memmove(s->slots + pos + 1, s->slots + pos, (s->n - pos) * sizeof *s->slots);
         s->slots[pos] = c->slot;
         s->n++;

@@ -25,21 +25,6 @@
 
 #include "tpl_impl.h"
 
-static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
-    if (need <= *cap) return true;
-    uint32_t c = *cap ? *cap : 16;
-    while (c < need) {
-        if (c > 0x7FFFFFFFu) return false;
-        c *= 2;
-    }
-    if ((size_t)c > SIZE_MAX / elem) return false;
-    void *q = nw_realloc(*p, (size_t)c * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 void nw_tpl_free(nw_tpl *t) {
     if (!t) return;
     nw_free(t->ops);
@@ -143,7 +128,7 @@ static nw_code nomem(cc *c) { return nw_error_nomem(c->err); }
 /* ---- 1. tokenizer ------------------------------------------------------------------ */
 
 static tok *new_tok(cc *c) {
-    if (!grow((void **)&c->toks, &c->ctoks, sizeof(tok), c->ntoks + 1)) return NULL;
+    if (!nw_grow((void **)&c->toks, &c->ctoks, sizeof(tok), c->ntoks + 1)) return NULL;
     tok *t = &c->toks[c->ntoks++];
     memset(t, 0, sizeof *t);
     t->match = NONE;
@@ -452,7 +437,7 @@ static bool tag_is(const hstate *h, const char *name) {
 }
 
 static bool add_mark(cc *c, uint32_t tokn, uint32_t off, uint8_t kind) {
-    if (!grow((void **)&c->marks, &c->cmarks, sizeof(mark), c->nmarks + 1)) return false;
+    if (!nw_grow((void **)&c->marks, &c->cmarks, sizeof(mark), c->nmarks + 1)) return false;
     c->marks[c->nmarks++] = (mark){ tokn, off, kind };
     return true;
 }
@@ -673,7 +658,7 @@ static uint32_t hash_bytes(const char *p, uint32_t n) {
 static bool pool_add(cc *c, const char *p, uint32_t n, uint32_t *off) {
     nw_tpl *t = c->t;
     if (n > 0x7FFFFFFFu - t->plen) return false;
-    if (!grow((void **)&t->pool, &t->pcap, 1, t->plen + n + 1)) return false;
+    if (!nw_grow((void **)&t->pool, &t->pcap, 1, t->plen + n + 1)) return false;
     memcpy(t->pool + t->plen, p, n);
     *off = t->plen;
     t->plen += n;
@@ -704,7 +689,7 @@ static bool intern(cc *c, const char *p, uint32_t n, uint32_t *out) {
         if (nm->len == n && memcmp(t->pool + nm->off, p, n) == 0) { *out = c->htab[k]; return true; }
         k = (k + 1) & (c->hcap - 1);
     }
-    if (!grow((void **)&t->names, &t->cnames, sizeof(tpl_name), t->nnames + 1)) return false;
+    if (!nw_grow((void **)&t->names, &t->cnames, sizeof(tpl_name), t->nnames + 1)) return false;
     uint32_t off;
     if (!pool_add(c, p, n, &off)) return false;
     tpl_name nm = { off, n, t->nparts, 0 };
@@ -712,7 +697,7 @@ static bool intern(cc *c, const char *p, uint32_t n, uint32_t *out) {
         uint32_t a = 0;
         for (uint32_t i = 0; i <= n; i++) {
             if (i < n && p[i] != '.') continue;
-            if (!grow((void **)&t->parts, &t->cparts, sizeof(tpl_part), t->nparts + 1)) return false;
+            if (!nw_grow((void **)&t->parts, &t->cparts, sizeof(tpl_part), t->nparts + 1)) return false;
             t->parts[t->nparts++] = (tpl_part){ off + a, i - a };
             nm.nparts++;
             a = i + 1;
@@ -726,7 +711,7 @@ static bool intern(cc *c, const char *p, uint32_t n, uint32_t *out) {
 
 static tpl_op *emit(cc *c, uint8_t kind) {
     nw_tpl *t = c->t;
-    if (!grow((void **)&t->ops, &t->cops, sizeof(tpl_op), t->nops + 1)) return NULL;
+    if (!nw_grow((void **)&t->ops, &t->cops, sizeof(tpl_op), t->nops + 1)) return NULL;
     tpl_op *o = &t->ops[t->nops++];
     memset(o, 0, sizeof *o);
     o->kind = kind;
@@ -747,7 +732,7 @@ static bool copy_text(cc *c, uint32_t a, uint32_t b, uint32_t dd, bool *hi, bool
     *ends_ls = false;
     /* worst case: every byte becomes 3 */
     if ((uint64_t)(b - a) * 3 > 0x7FFFFFFFu - t->plen) return false;
-    if (!grow((void **)&t->pool, &t->pcap, 1, t->plen + (b - a) * 3 + 1)) return false;
+    if (!nw_grow((void **)&t->pool, &t->pcap, 1, t->plen + (b - a) * 3 + 1)) return false;
     while (p < b) {
         if (ls) {
             for (uint32_t k = 0; k < dd && p < b && is_ws(c->src[p]); k++) p++;
@@ -854,8 +839,8 @@ static bool request_prog(cc *c, uint32_t pk, uint32_t variant, uint32_t *out) {
     uint32_t key = pk * 2 + variant;
     if (c->pmap[key] != NONE) { *out = c->pmap[key]; return true; }
     nw_tpl *t = c->t;
-    if (!grow((void **)&t->progs, &t->cprogs, sizeof(tpl_prog), t->nprogs + 1)) return false;
-    if (!grow((void **)&c->pwork, &c->cwork, sizeof(uint32_t), t->nprogs + 1)) return false;
+    if (!nw_grow((void **)&t->progs, &t->cprogs, sizeof(tpl_prog), t->nprogs + 1)) return false;
+    if (!nw_grow((void **)&c->pwork, &c->cwork, sizeof(uint32_t), t->nprogs + 1)) return false;
     t->progs[t->nprogs] = (tpl_prog){ 0, 0 };
     c->pwork[t->nprogs] = key;
     c->pmap[key] = t->nprogs;
@@ -1007,8 +992,8 @@ nw_code nw_tpl_compile(const char *src, size_t len, const nw_tpl_partial *partia
     c.pmap = nw_malloc((npartials * 2 + 1) * sizeof *c.pmap);
     if (!c.t || !c.pmap) { rc = nw_error_nomem(err); goto done; }
     for (size_t i = 0; i < npartials * 2; i++) c.pmap[i] = NONE;
-    if (!grow((void **)&c.t->progs, &c.t->cprogs, sizeof(tpl_prog), 1) ||
-        !grow((void **)&c.pwork, &c.cwork, sizeof(uint32_t), 1)) { rc = nw_error_nomem(err); goto done; }
+    if (!nw_grow((void **)&c.t->progs, &c.t->cprogs, sizeof(tpl_prog), 1) ||
+        !nw_grow((void **)&c.pwork, &c.cwork, sizeof(uint32_t), 1)) { rc = nw_error_nomem(err); goto done; }
     c.t->nprogs = 1;
     c.pwork[0] = NONE;
     /* every partial is checked, used or not */

@@ -12,17 +12,6 @@
 #define MAX_ELEMS 128
 #define MAX_WALK 64
 
-static bool grow(void **p, uint32_t *cap, size_t elem, uint32_t need) {
-    if (need <= *cap) return true;
-    uint32_t c = *cap ? *cap : 16;
-    while (c < need) { if (c > 0x3FFFFFFFu) return false; c *= 2; }
-    void *q = nw_realloc(*p, (size_t)c * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = c;
-    return true;
-}
-
 void nw_tpl_dom_free(nw_tpl_dom *d) {
     if (!d) return;
     nw_free(d->ops); nw_free(d->pool); nw_free(d->paths); nw_free(d->slots); nw_free(d->blocks);
@@ -100,7 +89,7 @@ static nw_code nomem(dc *c) {
 
 static uint32_t pool_add(dc *c, const char *p, uint32_t n) {
     nw_tpl_dom *d = c->d;
-    if (!grow((void **)&d->pool, &d->pcap, 1, d->plen + n + 1)) { nomem(c); return 0; }
+    if (!nw_grow((void **)&d->pool, &d->pcap, 1, d->plen + n + 1)) { nomem(c); return 0; }
     uint32_t off = d->plen;
     if (n) memcpy(d->pool + off, p, n);
     d->plen += n;
@@ -109,7 +98,7 @@ static uint32_t pool_add(dc *c, const char *p, uint32_t n) {
 
 static tpl_op *op_new(dc *c, uint8_t kind) {
     nw_tpl_dom *d = c->d;
-    if (!grow((void **)&d->ops, &d->cops, sizeof(tpl_op), d->nops + 1)) { nomem(c); return NULL; }
+    if (!nw_grow((void **)&d->ops, &d->cops, sizeof(tpl_op), d->nops + 1)) { nomem(c); return NULL; }
     tpl_op *o = &d->ops[d->nops++];
     memset(o, 0, sizeof *o);
     o->kind = kind;
@@ -142,14 +131,14 @@ static bool is_void(const char *n, uint32_t l) {
 /* ---- slots ------------------------------------------------------------------------------ */
 
 static nw_dom_slot *slot_new(dc *c, bs *b, uint8_t kind, bool element) {
-    if (!grow((void **)&c->pend, &c->cpend, sizeof(nw_dom_slot), c->npend + 1)) { nomem(c); return NULL; }
+    if (!nw_grow((void **)&c->pend, &c->cpend, sizeof(nw_dom_slot), c->npend + 1)) { nomem(c); return NULL; }
     nw_dom_slot *s = &c->pend[c->npend++];
     memset(s, 0, sizeof *s);
     s->kind = kind;
     nw_tpl_dom *d = c->d;
     /* path: the open elements below the root, then the node itself */
     uint32_t n = b->depth + 1;
-    if (!grow((void **)&d->paths, &d->cpaths, 4, d->npaths + n)) { nomem(c); return NULL; }
+    if (!nw_grow((void **)&d->paths, &d->cpaths, 4, d->npaths + n)) { nomem(c); return NULL; }
     s->path = d->npaths;
     for (uint32_t i = 1; i <= b->depth; i++) d->paths[d->npaths++] = b->path[i];
     if (element) {
@@ -685,7 +674,7 @@ static uint32_t block_compile(dc *c, uint32_t begin, uint32_t end) {
             memcmp(d->pool + k->key_ind, c->ind + c->istart, il) == 0) return i;
     }
     if (d->nblocks >= 4096) { fail(c, "more than 4096 sections"); return 0; }
-    if (!grow((void **)&d->blocks, &d->cblocks, sizeof(nw_dom_block), d->nblocks + 1)) { nomem(c); return 0; }
+    if (!nw_grow((void **)&d->blocks, &d->cblocks, sizeof(nw_dom_block), d->nblocks + 1)) { nomem(c); return 0; }
     uint32_t id = d->nblocks++;
     nw_dom_block *k = &d->blocks[id];
     memset(k, 0, sizeof *k);
@@ -726,7 +715,7 @@ static uint32_t block_compile(dc *c, uint32_t begin, uint32_t end) {
             for (uint32_t i = pend0; i < c->npend; i++) d->paths[c->pend[i].path]++;
         /* move this block's pending slots (nested blocks took theirs already) */
         uint32_t n = c->npend - pend0;
-        if (!grow((void **)&d->slots, &d->cslots, sizeof(nw_dom_slot), d->nslots + n)) nomem(c);
+        if (!nw_grow((void **)&d->slots, &d->cslots, sizeof(nw_dom_slot), d->nslots + n)) nomem(c);
         else {
             memcpy(d->slots + d->nslots, c->pend + pend0, n * sizeof *d->slots);
             k->slot0 = d->nslots;
