@@ -60,20 +60,16 @@ static uint32_t hash_bytes(const char *p, uint32_t n) {
 
 /* ---- instance ids ---------------------------------------------------------------------- */
 
+/* Every id ever taken has a place in the free list (reserved here), so an
+ * id given back is always reused and ids stay below the most instances the
+ * view ever held at once. */
 static bool id_take(nw_view *v, uint32_t *id) {
     if (v->nfree) { *id = v->free_ids[--v->nfree]; return true; }
-    if (v->nfree == v->cfree) {
-        uint32_t c = v->cfree ? v->cfree * 2 : 64;
-        uint32_t *p = nw_realloc(v->free_ids, c * sizeof *p);
-        if (!p) return false;
-        v->free_ids = p;
-        v->cfree = c;
-    }
+    if (!nw_grow((void **)&v->free_ids, &v->cfree, sizeof *v->free_ids, v->next_id)) return false;
     *id = v->next_id++;
     return true;
 }
 
-/* capacity for every id ever taken is reserved in id_take */
 static void id_give(nw_view *v, uint32_t id) {
     if (v->nfree < v->cfree) v->free_ids[v->nfree++] = id;
 }

@@ -197,10 +197,55 @@ static void test_view_diff(void) {
     nw_store_free(s);
 }
 
+/* Instances removed are reused: after clearing and refilling a long list
+ * again and again, no id exceeds the most instances held at once. */
+static void test_ids_reused(void) {
+    uint32_t t;
+    nw_store *s = new_store(&t);
+    nw_live *L = nw_live_new();
+    nw_live_attach(L, s);
+    nw_tpl *tp = compile("{{#rows}}<p>{{label}}</p>{{/rows}}");
+    nw_tpl_dom *d; nw_error e = { 0 };
+    CHECK_EQ(nw_tpl_dom_build(tp, &d, &e), NW_OK);
+    nw_buf q; nw_buf_init(&q); order_spec(&q, -1);
+    nw_sub *sub;
+    CHECK_EQ(nw_live_subscribe(L, s, t, q.p, false, &sub, &e), NW_OK);
+    nw_buf data; nw_buf_init(&data);
+    nvb_obj(&data, 1); nvb_key(&data, "rows"); nw_buf_byte(&data, NVAL_QUERY); nw_buf_u32(&data, 0);
+    nw_view *v; nw_edits ed; nw_edits_init(&ed);
+    CHECK_EQ(nw_view_create(1, d, L, &v, &e), NW_OK);
+    CHECK_EQ(nw_view_set_data(v, data.p, data.len, &sub, 1, &e), NW_OK);
+    uint32_t max_id = 0, next = 0;
+    char id[16];
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 200; i++) { snprintf(id, sizeof id, "r%u", next + (uint32_t)i); put(s, t, id, "x", i); }
+        nw_edits_reset(&ed);
+        CHECK_EQ(nw_view_render(v, s, round == 0, &ed, &e), NW_OK);
+        for (size_t w = 0; w + 4 < ed.ops.len / 4; w++)
+            if (nw_rd_u32(ed.ops.p + w * 4) == NW_ED_CREATE) { uint32_t x = nw_rd_u32(ed.ops.p + (w + 1) * 4); if (x > max_id) max_id = x; w += 4; }
+            else if (nw_rd_u32(ed.ops.p + w * 4) == NW_ED_VIEW || nw_rd_u32(ed.ops.p + w * 4) == NW_ED_ROOT) w += 1;
+            else if (nw_rd_u32(ed.ops.p + w * 4) == NW_ED_INSERT || nw_rd_u32(ed.ops.p + w * 4) == NW_ED_TEXT) w += 4;
+        for (int i = 0; i < 200; i++) { snprintf(id, sizeof id, "r%u", next + (uint32_t)i); del(s, t, id); }
+        nw_edits_reset(&ed);
+        CHECK_EQ(nw_view_render(v, s, false, &ed, &e), NW_OK);
+        next += 200;
+    }
+    CHECK(max_id > 0 && max_id <= 201);   /* the root and 200 rows */
+    nw_view_destroy(v);
+    nw_edits_free(&ed);
+    nw_buf_free(&data);
+    nw_buf_free(&q);
+    nw_tpl_dom_free(d);
+    nw_tpl_free(tp);
+    nw_live_free(L);
+    nw_store_free(s);
+}
+
 int main(void) {
     RUN(test_lis);
     RUN(test_live_limited);
     RUN(test_dom_program);
     RUN(test_view_diff);
+    RUN(test_ids_reused);
     return check_summary("view");
 }
