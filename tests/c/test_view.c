@@ -125,8 +125,9 @@ static void test_dom_program(void) {
     }
 }
 
-/* Counts the edit ops of each kind in an edit stream. */
-static void count_ops(const nw_edits *ed, uint32_t *count) {
+/* Counts the edit ops of each kind in an edit stream; *max_id (if given)
+ * gets the highest instance id created. */
+static void count_ops(const nw_edits *ed, uint32_t *count, uint32_t *max_id) {
     const uint8_t *p = ed->ops.p;
     size_t n = ed->ops.len / 4;
     static const uint8_t width[] = { 0, 5, 5, 5, 5, 5, 5, 5, 2, 3, 2, 2, 2 };
@@ -136,109 +137,98 @@ static void count_ops(const nw_edits *ed, uint32_t *count) {
         CHECK(op > 0 && op < NW_ED_COUNT);
         if (!(op > 0 && op < NW_ED_COUNT)) return;
         count[op]++;
+        if (op == NW_ED_CREATE && max_id && nw_rd_u32(p + (i + 1) * 4) > *max_id) *max_id = nw_rd_u32(p + (i + 1) * 4);
         i += width[op];
     }
 }
 
-static void test_view_diff(void) {
-    uint32_t t;
-    nw_store *s = new_store(&t);
-    nw_live *L = nw_live_new();
-    nw_live_attach(L, s);
-    nw_tpl *tp = compile("{{#rows}}<tr><td>{{id}}</td><td>{{label}}</td></tr>{{/rows}}");
-    nw_tpl_dom *d; nw_error e = { 0 };
-    CHECK_EQ(nw_tpl_dom_build(tp, &d, &e), NW_OK);
-    for (int i = 0; i < 5; i++) { char id[4] = { (char)('a' + i), 0 }; put(s, t, id, "x", i); }
-    nw_buf q; nw_buf_init(&q); order_spec(&q, -1);
+/* A store of R records, a live query over them ordered by pos, and a view
+ * of `src` over { rows: that query }. */
+typedef struct fixture {
+    uint32_t t; nw_store *s; nw_live *L; nw_tpl *tp; nw_tpl_dom *d;
+    nw_buf q, data; nw_view *v; nw_edits ed; nw_error e;
+} fixture;
+
+static void fx_open(fixture *f, const char *src) {
+    memset(f, 0, sizeof *f);
+    f->s = new_store(&f->t);
+    f->L = nw_live_new();
+    nw_live_attach(f->L, f->s);
+    f->tp = compile(src);
+    CHECK_EQ(nw_tpl_dom_build(f->tp, &f->d, &f->e), NW_OK);
+    nw_buf_init(&f->q); order_spec(&f->q, -1);
     nw_sub *sub;
-    CHECK_EQ(nw_live_subscribe(L, s, t, q.p, false, &sub, &e), NW_OK);
-    nw_buf data; nw_buf_init(&data);
-    nvb_obj(&data, 1); nvb_key(&data, "rows"); nw_buf_byte(&data, NVAL_QUERY); nw_buf_u32(&data, 0);
-    nw_view *v; nw_edits ed; nw_edits_init(&ed);
-    CHECK_EQ(nw_view_create(1, d, L, &v, &e), NW_OK);
-    CHECK_EQ(nw_view_set_data(v, data.p, data.len, &sub, 1, &e), NW_OK);
-    CHECK_EQ(nw_view_render(v, s, true, &ed, &e), NW_OK);
+    CHECK_EQ(nw_live_subscribe(f->L, f->s, f->t, f->q.p, false, &sub, &f->e), NW_OK);
+    nw_buf_init(&f->data);
+    nvb_obj(&f->data, 1); nvb_key(&f->data, "rows"); nw_buf_byte(&f->data, NVAL_QUERY); nw_buf_u32(&f->data, 0);
+    nw_edits_init(&f->ed);
+    CHECK_EQ(nw_view_create(1, f->d, f->L, &f->v, &f->e), NW_OK);
+    CHECK_EQ(nw_view_set_data(f->v, f->data.p, f->data.len, &sub, 1, &f->e), NW_OK);
+}
+
+/* Renders into fresh edits and counts them. */
+static void fx_render(fixture *f, bool full, uint32_t *count, uint32_t *max_id) {
+    nw_edits_reset(&f->ed);
+    CHECK_EQ(nw_view_render(f->v, f->s, full, &f->ed, &f->e), NW_OK);
+    count_ops(&f->ed, count, max_id);
+}
+
+static void fx_close(fixture *f) {
+    nw_view_destroy(f->v);
+    nw_edits_free(&f->ed);
+    nw_buf_free(&f->data);
+    nw_buf_free(&f->q);
+    nw_tpl_dom_free(f->d);
+    nw_tpl_free(f->tp);
+    nw_live_free(f->L);
+    nw_store_free(f->s);
+}
+
+static void test_view_diff(void) {
+    fixture f;
+    fx_open(&f, "{{#rows}}<tr><td>{{id}}</td><td>{{label}}</td></tr>{{/rows}}");
+    for (int i = 0; i < 5; i++) { char id[4] = { (char)('a' + i), 0 }; put(f.s, f.t, id, "x", i); }
     uint32_t c[NW_ED_COUNT];
-    count_ops(&ed, c);
+    fx_render(&f, true, c, NULL);
     CHECK_EQ(c[NW_ED_CREATE], 6);   /* the root and 5 rows */
     CHECK_EQ(c[NW_ED_INSERT], 5);
     CHECK_EQ(c[NW_ED_TEXT], 10);
     /* one label changed: one text edit, nothing else */
-    put(s, t, "c", "changed", 2);
-    CHECK(nw_view_stale(v));
-    nw_edits_reset(&ed);
-    CHECK_EQ(nw_view_render(v, s, false, &ed, &e), NW_OK);
-    count_ops(&ed, c);
+    put(f.s, f.t, "c", "changed", 2);
+    CHECK(nw_view_stale(f.v));
+    fx_render(&f, false, c, NULL);
     CHECK_EQ(c[NW_ED_TEXT], 1);
     CHECK_EQ(c[NW_ED_CREATE] + c[NW_ED_INSERT] + c[NW_ED_MOVE] + c[NW_ED_REMOVE], 0);
     /* swap the first and last: two moves at most, no text */
-    put(s, t, "a", "x", 10);
-    put(s, t, "e", "x", -1);
-    nw_edits_reset(&ed);
-    CHECK_EQ(nw_view_render(v, s, false, &ed, &e), NW_OK);
-    count_ops(&ed, c);
+    put(f.s, f.t, "a", "x", 10);
+    put(f.s, f.t, "e", "x", -1);
+    fx_render(&f, false, c, NULL);
     CHECK(c[NW_ED_MOVE] >= 1 && c[NW_ED_MOVE] <= 2);
     CHECK_EQ(c[NW_ED_TEXT] + c[NW_ED_CREATE], 0);
     /* delete everything: one clear (the list is the whole content) */
-    for (int i = 0; i < 5; i++) { char id[4] = { (char)('a' + i), 0 }; del(s, t, id); }
-    nw_edits_reset(&ed);
-    CHECK_EQ(nw_view_render(v, s, false, &ed, &e), NW_OK);
-    count_ops(&ed, c);
+    for (int i = 0; i < 5; i++) { char id[4] = { (char)('a' + i), 0 }; del(f.s, f.t, id); }
+    fx_render(&f, false, c, NULL);
     CHECK_EQ(c[NW_ED_CLEAR], 1);
     CHECK_EQ(c[NW_ED_DROP], 5);
-    CHECK(!nw_view_stale(v));
-    nw_view_destroy(v);
-    nw_edits_free(&ed);
-    nw_buf_free(&data);
-    nw_buf_free(&q);
-    nw_tpl_dom_free(d);
-    nw_tpl_free(tp);
-    nw_live_free(L);
-    nw_store_free(s);
+    CHECK(!nw_view_stale(f.v));
+    fx_close(&f);
 }
 
 /* Instances removed are reused: after clearing and refilling a long list
  * again and again, no id exceeds the most instances held at once. */
 static void test_ids_reused(void) {
-    uint32_t t;
-    nw_store *s = new_store(&t);
-    nw_live *L = nw_live_new();
-    nw_live_attach(L, s);
-    nw_tpl *tp = compile("{{#rows}}<p>{{label}}</p>{{/rows}}");
-    nw_tpl_dom *d; nw_error e = { 0 };
-    CHECK_EQ(nw_tpl_dom_build(tp, &d, &e), NW_OK);
-    nw_buf q; nw_buf_init(&q); order_spec(&q, -1);
-    nw_sub *sub;
-    CHECK_EQ(nw_live_subscribe(L, s, t, q.p, false, &sub, &e), NW_OK);
-    nw_buf data; nw_buf_init(&data);
-    nvb_obj(&data, 1); nvb_key(&data, "rows"); nw_buf_byte(&data, NVAL_QUERY); nw_buf_u32(&data, 0);
-    nw_view *v; nw_edits ed; nw_edits_init(&ed);
-    CHECK_EQ(nw_view_create(1, d, L, &v, &e), NW_OK);
-    CHECK_EQ(nw_view_set_data(v, data.p, data.len, &sub, 1, &e), NW_OK);
-    uint32_t max_id = 0, next = 0;
+    fixture f;
+    fx_open(&f, "{{#rows}}<p>{{label}}</p>{{/rows}}");
+    uint32_t c[NW_ED_COUNT], max_id = 0, next = 0;
     char id[16];
-    for (int round = 0; round < 6; round++) {
-        for (int i = 0; i < 200; i++) { snprintf(id, sizeof id, "r%u", next + (uint32_t)i); put(s, t, id, "x", i); }
-        nw_edits_reset(&ed);
-        CHECK_EQ(nw_view_render(v, s, round == 0, &ed, &e), NW_OK);
-        for (size_t w = 0; w + 4 < ed.ops.len / 4; w++)
-            if (nw_rd_u32(ed.ops.p + w * 4) == NW_ED_CREATE) { uint32_t x = nw_rd_u32(ed.ops.p + (w + 1) * 4); if (x > max_id) max_id = x; w += 4; }
-            else if (nw_rd_u32(ed.ops.p + w * 4) == NW_ED_VIEW || nw_rd_u32(ed.ops.p + w * 4) == NW_ED_ROOT) w += 1;
-            else if (nw_rd_u32(ed.ops.p + w * 4) == NW_ED_INSERT || nw_rd_u32(ed.ops.p + w * 4) == NW_ED_TEXT) w += 4;
-        for (int i = 0; i < 200; i++) { snprintf(id, sizeof id, "r%u", next + (uint32_t)i); del(s, t, id); }
-        nw_edits_reset(&ed);
-        CHECK_EQ(nw_view_render(v, s, false, &ed, &e), NW_OK);
-        next += 200;
+    for (int round = 0; round < 6; round++, next += 200) {
+        for (int i = 0; i < 200; i++) { snprintf(id, sizeof id, "r%u", next + (uint32_t)i); put(f.s, f.t, id, "x", i); }
+        fx_render(&f, round == 0, c, &max_id);
+        for (int i = 0; i < 200; i++) { snprintf(id, sizeof id, "r%u", next + (uint32_t)i); del(f.s, f.t, id); }
+        fx_render(&f, false, c, &max_id);
     }
     CHECK(max_id > 0 && max_id <= 201);   /* the root and 200 rows */
-    nw_view_destroy(v);
-    nw_edits_free(&ed);
-    nw_buf_free(&data);
-    nw_buf_free(&q);
-    nw_tpl_dom_free(d);
-    nw_tpl_free(tp);
-    nw_live_free(L);
-    nw_store_free(s);
+    fx_close(&f);
 }
 
 int main(void) {
