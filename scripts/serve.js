@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // serve.js - the dev server behind `npm start`: serves the demo pages (web/)
-// at /, the build (dist/) at /dist/, the Datastar 1.0.2 client at
-// /datastar.js when ../shared/ holds it, and the reference sync server
+// at /, the build (dist/) at /dist/, the Datastar client that `npm install`
+// brought (1.0.0-beta.11) at /datastar-npm.js, the Datastar 1.0.2 copy at
+// /datastar.js when ../shared/ holds it (the test fixtures load that one), and the reference sync server
 // (js/server, schema web/schema.js) at /sync, so the demo board syncs.
 //
 //   node scripts/serve.js [--port 8787] [--host 127.0.0.1] [--db ./nitro-demo.db]
-//                         [--datastar URL] [--no-sync]
+//                         [--datastar npm|1.0.2|cdn|URL] [--no-sync]
 //
 // --db defaults to $NITRO_DEMO_DB or ./nitro-demo.db (SQLite; a postgres://
-// URL works too). --datastar (or $NITRO_DATASTAR_URL) picks the Datastar
-// client the demo loads: default /datastar.js when ../shared/ has it, else
-// the official CDN. The page reads that choice from /demo-config.json.
+// URL works too). --datastar (or $NITRO_DATASTAR) picks the Datastar client
+// the demo loads: `npm` (the default: the installed 1.0.0-beta.11, so the demo
+// needs no network), `1.0.2` (../shared's copy), `cdn` (the official 1.0.2
+// CDN build, falling back to the npm client when it cannot load) or a URL.
+// The page reads that choice from /demo-config.json.
 //
 // `staticHandler(rootMap)` is exported on its own so other servers can mount
 // the same files next to their own routes.
@@ -42,16 +45,22 @@ export const MIME_TYPES = {
 
 /**
  * The default mounts for a repository root: web/ at /, dist/ at /dist/, and
- * the shared Datastar client at /datastar.js when it exists.
+ * the npm Datastar client at /datastar-npm.js, and ../shared's Datastar 1.0.2
+ * at /datastar.js when it exists.
  * @param {string} root the repository root
  * @returns {Record<string, string>}
  */
 export function defaultRootMap(root = REPO_ROOT) {
   const map = { '/': path.join(root, 'web'), '/dist/': path.join(root, 'dist') };
-  const datastar = path.resolve(root, '..', 'shared', 'datastar-1.0.2', 'datastar.js');
-  if (fs.existsSync(datastar)) map['/datastar.js'] = datastar;
+  const npm = path.join(root, NPM_DATASTAR);
+  if (fs.existsSync(npm)) map['/datastar-npm.js'] = npm;
+  const shared = path.resolve(root, '..', 'shared', 'datastar-1.0.2', 'datastar.js');
+  if (fs.existsSync(shared)) map['/datastar.js'] = shared;
   return map;
 }
+
+/** The browser file of the npm Datastar client (a self-contained module). */
+export const NPM_DATASTAR = 'node_modules/@starfederation/datastar/dist/datastar.js';
 
 /**
  * Builds a request handler serving files from several roots.
@@ -164,11 +173,28 @@ function send(res, status, text) {
 /** The official CDN build of the Datastar version the demo is written for. */
 export const DATASTAR_CDN = 'https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js';
 
-/** The Datastar URL the demo page loads: an explicit choice, else the local
- * 1.0.2 copy when it is mounted, else the CDN. */
-export function datastarUrl(rootMap, explicit = process.env.NITRO_DATASTAR_URL) {
-  if (explicit) return explicit;
-  return rootMap['/datastar.js'] ? '/datastar.js' : DATASTAR_CDN;
+/**
+ * What the demo page loads (`/demo-config.json`): `{ datastar, version,
+ * fallback }`, or `{ datastar: null, error }` when the choice is not there
+ * (the page shows the error). `choice` is npm (default), 1.0.2, cdn or a URL.
+ */
+export function datastarConfig(rootMap, choice = process.env.NITRO_DATASTAR || 'npm') {
+  const npm = rootMap['/datastar-npm.js'] ? { datastar: '/datastar-npm.js', version: npmDatastarVersion() } : null;
+  if (choice === 'npm') {
+    if (!npm) return { datastar: null, error: `the Datastar client is not installed (${NPM_DATASTAR}); run: npm install` };
+    return { ...npm, fallback: null };
+  }
+  if (choice === '1.0.2') {
+    if (!rootMap['/datastar.js']) return { datastar: null, error: '--datastar 1.0.2 needs ../shared/datastar-1.0.2/datastar.js' };
+    return { datastar: '/datastar.js', version: '1.0.2', fallback: null };
+  }
+  if (choice === 'cdn') return { datastar: DATASTAR_CDN, version: '1.0.2', fallback: npm };
+  return { datastar: choice, version: null, fallback: npm };
+}
+
+function npmDatastarVersion() {
+  const pkg = path.join(REPO_ROOT, 'node_modules', '@starfederation', 'datastar', 'package.json');
+  try { return JSON.parse(fs.readFileSync(pkg, 'utf8')).version; } catch { return null; }
 }
 
 /**
@@ -188,7 +214,9 @@ export async function startServer({
 } = {}) {
   const mounts = rootMap || defaultRootMap(root);
   const handle = staticHandler(mounts);
-  const config = JSON.stringify({ datastar: datastarUrl(mounts, datastar), sync: sync ? '/sync' : null });
+  const ds = datastarConfig(mounts, datastar);
+  if (ds.error && !rootMap) console.error(`serve.js: ${ds.error}`);
+  const config = JSON.stringify({ ...ds, sync: sync ? '/sync' : null });
   const syncServer = sync ? await startSync(root, db) : null;
 
   const server = http.createServer((req, res) => {
@@ -235,7 +263,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--no-sync') { opts.sync = false; continue; }
     const m = /^--(port|host|db|datastar)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unknown argument ${argv[i]} (use --port N, --host H, --db FILE, --datastar URL, --no-sync)`);
+    if (!m) throw new Error(`unknown argument ${argv[i]} (use --port N, --host H, --db FILE, --datastar npm|1.0.2|cdn|URL, --no-sync)`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new Error(`--${m[1]} needs a value`);
     opts[m[1]] = value;

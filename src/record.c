@@ -171,13 +171,15 @@ static nw_code check_num_range(const nw_entity_def *def, const nw_field *f, doub
     return NW_OK;
 }
 
+/* `unit` is singular ("character", "item"); the message says "1 character",
+ * "2 characters". */
 static nw_code check_len(const nw_entity_def *def, const nw_field *f, uint32_t n, const char *unit, nw_error *err) {
     if (f->has_minlen && n < f->minlen)
         return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "minLength",
-                            "must have at least %u %s (got %u)", f->minlen, unit, n);
+                            "must have at least %u %s%s (got %u)", f->minlen, unit, f->minlen == 1 ? "" : "s", n);
     if (f->has_maxlen && n > f->maxlen)
         return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "maxLength",
-                            "must have at most %u %s (got %u)", f->maxlen, unit, n);
+                            "must have at most %u %s%s (got %u)", f->maxlen, unit, f->maxlen == 1 ? "" : "s", n);
     return NW_OK;
 }
 
@@ -219,7 +221,7 @@ nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v
         uint32_t len = nw_rd_u32(v + 1);
         if (f->type != NW_T_STRING && len == 0) return fail(def, f, err, "type", "must be a non-empty string", v);
         if (f->has_minlen || f->has_maxlen) {
-            nw_code rc = check_len(def, f, nw_utf8_count(v + 5, len), "characters", err);
+            nw_code rc = check_len(def, f, nw_utf8_count(v + 5, len), "character", err);
             if (rc) return rc;
         }
         nw_buf_append(out, v, 5 + (size_t)len);
@@ -291,7 +293,7 @@ nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v
             }
             off += nval_span(v + off);
         }
-        nw_code rc = check_len(def, f, n, "items", err);
+        nw_code rc = check_len(def, f, n, "item", err);
         if (rc) return rc;
         nw_buf_append(out, v, off);
         return NW_OK;

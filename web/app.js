@@ -16,8 +16,8 @@
 import { createNitro } from '/dist/nitro.js';
 import { connectDatastar } from '/dist/datastar.js';
 import schema, { STATUSES } from '/schema.js';
+import { syntaxOf, toBetaMarkup, holdForBeta, onSignalPatch } from '/datastar-compat.js';
 
-const DATASTAR_CDN = 'https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js';
 const LABELS = { todo: 'To do', doing: 'Doing', blocked: 'Blocked', done: 'Done' };
 const params = new URLSearchParams(location.search);
 const loadStatus = document.getElementById('load-status');
@@ -82,9 +82,17 @@ try {
   await main();
 } catch (err) {
   console.error(err);
-  loadStatus.textContent = `Failed to start: ${err.message}`;
+  showStartFailure(err);
+}
+
+/** A start failure fills a red banner above the board (and the status line). */
+function showStartFailure(err) {
+  loadStatus.textContent = 'Failed to start';
   loadStatus.dataset.state = 'error';
-  loadStatus.classList.add('text-rose-600');
+  loadStatus.classList.add('text-rose-600', 'font-semibold');
+  const banner = document.getElementById('start-error');
+  banner.querySelector('[data-testid="start-error-message"]').textContent = err.message;
+  banner.hidden = false;
 }
 
 async function main() {
@@ -105,18 +113,23 @@ async function main() {
   if (sync) await sync.ready;
 
   loadStatus.textContent = 'Loading Datastar…';
-  const datastar = await import(config.datastar);
+  const { datastar, syntax, label, release } = await loadDatastar(config);
   const ds = connectDatastar(nitro, { datastar });
   await ds.ready;
+  document.getElementById('datastar-version').textContent = label;
+  // beta.11 reads the page's attributes now that @nitro exists, in its spelling.
+  if (release) await release();
+  // The templates are written in 1.0 syntax; beta.11 spells keys with '-'.
+  const markup = (src) => (syntax === 'beta' ? toBetaMarkup(src) : src);
 
   // $projects = { [id]: project }: cards show project names from it.
   ds.bind('projects', Project);
 
-  const card = nitro.template(CARD);
-  const board = nitro.template(BOARD, { partials: { card } });
+  const card = nitro.template(markup(CARD));
+  const board = nitro.template(markup(BOARD), { partials: { card } });
   const projectOptions = nitro.template(PROJECT_OPTIONS);
   const tagOptions = nitro.template(TAG_OPTIONS);
-  const projectChips = nitro.template(PROJECT_CHIPS);
+  const projectChips = nitro.template(markup(PROJECT_CHIPS));
 
   const filter = () => ({ q: '', status: '', project: '', tag: '', ...(ds.readSignal('filter') || {}) });
 
@@ -132,15 +145,15 @@ async function main() {
     const q = String(f.q).trim();
     // Search ranks by relevance; without a query, columns sort by priority.
     const found = q ? Task.search(q, { where, limit: 500 }) : null;
-    const counts = { all: 0, shown: 0 };
+    // The chips count the whole board; "showing" counts what the filters let through.
+    const counts = { all: Task.count(), shown: 0 };
     const columns = [];
     STATUSES.forEach((status, i) => {
       const tasks = found
         ? found.filter((t) => t.status === status)
         : Task.where({ ...where, status }).orderBy('-priority', 'due', 'title');
       const count = found ? tasks.length : tasks.count();
-      counts[status] = count;
-      counts.all += count;
+      counts[status] = Task.where({ status }).count();
       if (f.status && f.status !== status) return;
       counts.shown += count;
       columns.push({
@@ -157,16 +170,19 @@ async function main() {
     return { columns, gridClass: columns.length > 1 ? 'md:grid-cols-4' : '' };
   };
   const live = ds.fragment(board, boardData, { entities: [Task, Project] });
+  let shownFilter = JSON.stringify(filter());
 
   // Filters are signals: re-render when one changes (1.0 reports each change
   // as a merge patch of what changed).
   // Typing into a field clears that field's error: the message was about
   // the value it replaces (the next save checks again).
   const FORMS = { draft: ['Task', () => '_new'], newProject: ['Project', () => '_new'], edit: ['Task', () => ds.readSignal('edit.id')] };
-  document.addEventListener('datastar-signal-patch', (e) => {
-    const d = e.detail;
+  onSignalPatch(document, syntax, (p) => ds.readSignal(p), (d) => {
     if (!d || typeof d !== 'object') return;
-    if ('filter' in d) live.refresh();
+    // Compared, not looked up in the patch: beta.11 may name only the leaf
+    // ('status' for $filter.status = ...).
+    const f = JSON.stringify(filter());
+    if (f !== shownFilter) { shownFilter = f; live.refresh(); }
     for (const [signal, [entity, idOf]] of Object.entries(FORMS)) {
       if (!d[signal] || typeof d[signal] !== 'object' || 'id' in d[signal]) continue;
       const id = idOf();
@@ -262,20 +278,46 @@ async function main() {
   window.nitroDemo = { nitro, Task, Project, sync, ds, config };
   document.getElementById('add-task').disabled = false;
   loadStatus.textContent = sync ? 'Ready' : 'Ready (no sync server)';
+  loadStatus.classList.remove('text-rose-600', 'font-semibold');
   loadStatus.dataset.state = 'ready';
 }
 
-/** Where Datastar and the sync server are: ?datastar=<url>, else what the
- * dev server says (/demo-config.json), else the CDN and no sync. */
+/** Where Datastar and the sync server are: what the dev server says
+ * (/demo-config.json: the npm Datastar client unless told otherwise), and
+ * ?datastar=<url> / ?sync=0 over that. */
 async function loadConfig() {
-  let config = { datastar: DATASTAR_CDN, sync: null };
+  let config = { datastar: '/datastar-npm.js', version: null, fallback: null, sync: null };
   try {
     const res = await fetch('/demo-config.json', { cache: 'no-store' });
     if (res.ok) config = { ...config, ...(await res.json()) };
   } catch { /* a plain static server: defaults */ }
-  if (params.get('datastar')) config.datastar = params.get('datastar');
+  if (params.get('datastar')) config = { ...config, datastar: params.get('datastar'), version: null };
   if (params.get('sync') === '0') config.sync = null;
+  if (!config.datastar) throw new Error(`no Datastar client: ${config.error}`);
   return config;
+}
+
+/** Imports the configured Datastar, else (unreachable CDN) the fallback at
+ * once; says which syntax it reads. */
+async function loadDatastar(config) {
+  const tried = [];
+  for (const c of [config, config.fallback].filter(Boolean)) {
+    const syntax = syntaxOf(c.datastar, c.version);
+    const release = syntax === 'beta' ? holdForBeta(document.documentElement) : null;
+    try {
+      const datastar = await import(c.datastar);
+      const version = c.version || (syntax === 'beta' ? '1.0.0-beta' : '1.0');
+      const where = c.datastar.startsWith('/') ? 'served locally' : new URL(c.datastar).host;
+      const label = `Datastar ${version} (${where}${tried.length ? `; ${tried[0]} failed to load` : ''})`;
+      return { datastar, syntax, label, release };
+    } catch (err) {
+      console.error(`Datastar from ${c.datastar} did not load:`, err);
+      tried.push(c.datastar);
+      if (c === config && config.fallback) continue;
+      throw new Error(`Datastar did not load from ${tried.join(', then ')}: ${err.message}`);
+    }
+  }
+  throw new Error('no Datastar client configured');
 }
 
 /** Replaces a select's options through the bridge and keeps its value: the

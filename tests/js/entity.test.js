@@ -283,3 +283,16 @@ test('stats reports memory and per-entity counts', async () => {
   assert.ok(s.memoryBytes > 0);
   assert.equal(s.entities.Task.records, 2);
 });
+
+test('length messages count in the right number: 1 character, 2 characters, 1 item', async () => {
+  const nitro = await createNitro();
+  const Note = nitro.entity('Note', { fields: {
+    a: { type: 'string', minLength: 1, optional: true },
+    b: { type: 'string', minLength: 2, optional: true },
+    c: { type: 'list', of: 'string', maxLength: 1, optional: true },
+  } });
+  const msg = (data) => { try { Note.create(data); } catch (e) { return e.message; } return null; };
+  assert.match(msg({ a: '' }), /must have at least 1 character \(got 0\)/);
+  assert.match(msg({ b: 'x' }), /must have at least 2 characters \(got 1\)/);
+  assert.match(msg({ c: ['x', 'y'] }), /must have at most 1 item \(got 2\)/);
+});
