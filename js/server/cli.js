@@ -18,7 +18,7 @@ import { createLogger, createHealth, createShutdown, logRequests } from './ops.j
 const USAGE = `usage:
   nitro-wasm serve --schema ./entities.mjs [--port 8787] [--host 127.0.0.1] [--db ./nitro.db] [--secret S] [--base /sync] [--cors ORIGIN]
   nitro-wasm token --user <id> [--secret S] [--ttl 1h]
-The secret defaults to $NITRO_SECRET.`;
+The secret (at least 8 characters; the same for serve and token) defaults to $NITRO_SECRET.`;
 
 function parseArgs(argv) {
   const args = { _: [] };

@@ -100,14 +100,16 @@ function changeJson() {
     CASE WHEN deleted THEN ',"deleted":true}' ELSE ',"record":' || data || '}' END`;
 }
 
-/** Loads better-sqlite3 (an optional peer dependency: browser users of the
- * package never need it). */
+/** Loads better-sqlite3: an optional dependency, which `npm install` adds
+ * wherever it installs (a prebuilt binary, else a build from source with
+ * python3, make and g++); `npm install --omit=optional` leaves it out for
+ * browser-only users. */
 async function loadDriver() {
   try {
     return (await import('better-sqlite3')).default;
   } catch (err) {
     if (err && (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND')) {
-      throw new Error('nitro-wasm server: SQLite storage needs better-sqlite3: run `npm install better-sqlite3`');
+      throw new Error('nitro-wasm server: SQLite storage needs better-sqlite3, an optional dependency that did not install here: run `npm install better-sqlite3@12` (without a prebuilt binary it builds from source: apt-get install -y python3 make g++), or use --db postgres://...');
     }
     throw err;
   }

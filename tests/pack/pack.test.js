@@ -39,10 +39,15 @@ after(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test('the tarball holds package.json, README.md, LICENSE and dist/ only', () => {
+test('the tarball holds package.json, README.md, CHANGELOG.md, LICENSE, dist/, docs/*.md and examples/ only', () => {
   assert.ok(fs.existsSync(tarball), `npm pack wrote ${tarball}`);
-  const stray = files.filter((f) => !['package.json', 'README.md', 'LICENSE'].includes(f) && !f.startsWith('dist/'));
+  const top = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE'];
+  const stray = files.filter((f) => !top.includes(f) && !f.startsWith('dist/') && !f.startsWith('examples/') && !/^docs\/[^/]+\.md$/.test(f));
   assert.deepEqual(stray, [], 'no src/, tests/, node_modules/ or other files');
+  // Every doc the README links to ships with it.
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const linked = [...readme.matchAll(/\]\(((?:docs|examples)\/[^)#]+|CHANGELOG\.md)\)/g)].map((m) => m[1]).filter((f) => !f.endsWith('.png'));
+  assert.deepEqual(linked.filter((f) => !files.includes(f)), [], 'README links to files the tarball lacks');
   for (const f of ['package.json', 'LICENSE', 'dist/nitro.js', 'dist/nitro.wasm', 'dist/nitro.iife.js']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
@@ -74,8 +79,10 @@ test('installs offline into a fresh project and works from Node ESM', async () =
   await npm(['init', '-y'], app);
   const appPkg = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8'));
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ ...appPkg, type: 'module' }, null, 2));
-  // No runtime dependencies, so the local tarball installs without the registry.
-  await npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app);
+  // A browser-only install: --omit=optional leaves out the SQLite driver (a
+  // native module), so nothing is compiled and no registry is needed.
+  await npm(['install', tarball, '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app);
+  assert.equal(fs.existsSync(path.join(app, 'node_modules', 'better-sqlite3')), false, 'no native module without optional dependencies');
 
   fs.writeFileSync(path.join(app, 'check.mjs'), `
 import fs from 'node:fs';
