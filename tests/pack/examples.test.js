@@ -35,7 +35,7 @@ before(async () => {
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   // As a user does it: optional dependencies included (better-sqlite3 for the
   // server's default store; built from source where no binary downloads).
-  await npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app, 300_000);
+  await npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app, 600_000);
   // The examples as the package ships them, copied into the project.
   fs.cpSync(path.join(app, 'node_modules', 'nitro-wasm', 'examples'), path.join(app, 'examples'), { recursive: true });
 });
