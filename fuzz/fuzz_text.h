@@ -21,16 +21,16 @@
 
 typedef struct { const uint8_t *p; size_t n, i; } fuzz_text;
 
-static int ft_word_char(uint8_t c) {
+static inline int ft_word_char(uint8_t c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$' || c == '.' || c == '-' || c == '+' || c >= 0x80;
 }
-static void ft_ws(fuzz_text *t) {
+static inline void ft_ws(fuzz_text *t) {
     while (t->i < t->n && (t->p[t->i] == ' ' || t->p[t->i] == '\n' || t->p[t->i] == '\t' || t->p[t->i] == '\r' || t->p[t->i] == ',' || t->p[t->i] == ':')) t->i++;
 }
-static int ft_hex(uint8_t c) { return c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1; }
+static inline int ft_hex(uint8_t c) { return c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1; }
 
 /* A quoted string or a bare word, written as u32 length + bytes. */
-static void ft_string(fuzz_text *t, nw_buf *b) {
+static inline void ft_string(fuzz_text *t, nw_buf *b) {
     size_t at = b->len;
     nw_buf_u32(b, 0);
     if (t->i < t->n && t->p[t->i] == '"') {
@@ -54,7 +54,7 @@ static void ft_string(fuzz_text *t, nw_buf *b) {
     nw_buf_patch_u32(b, at, (uint32_t)(b->len - at - 4));
 }
 
-static void ft_value(fuzz_text *t, nw_buf *b, int depth) {
+static inline void ft_value(fuzz_text *t, nw_buf *b, int depth) {
     ft_ws(t);
     while (t->i < t->n && (t->p[t->i] == '}' || t->p[t->i] == ']')) { t->i++; ft_ws(t); }
     if (t->i >= t->n) { nw_buf_byte(b, NVAL_NULL); return; }
@@ -110,7 +110,7 @@ static void ft_value(fuzz_text *t, nw_buf *b, int depth) {
 
 /* Appends the value read from the next of p[*pos..n) to b; *pos moves past
  * it. */
-static void fuzz_text_value(const uint8_t *p, size_t n, size_t *pos, nw_buf *b) {
+static inline void fuzz_text_value(const uint8_t *p, size_t n, size_t *pos, nw_buf *b) {
     fuzz_text t = { p, n, *pos };
     ft_value(&t, b, 0);
     *pos = t.i;

@@ -18,7 +18,7 @@ static const char fuzz_task_schema[] =
     " indexes: [status, [status, priority], priority, due, owner], unique: [title], search: [title, tags]}";
 
 /* Defines or writes `text` (one value); aborts if a fixture write fails. */
-static uint32_t fuzz_world_define(nw_store *s, const char *text) {
+static inline uint32_t fuzz_world_define(nw_store *s, const char *text) {
     nw_buf b; nw_buf_init(&b);
     size_t pos = 0;
     fuzz_text_value((const uint8_t *)text, strlen(text), &pos, &b);
@@ -29,7 +29,7 @@ static uint32_t fuzz_world_define(nw_store *s, const char *text) {
     return idx;
 }
 
-static void fuzz_world_create(nw_store *s, uint32_t table, const char *text) {
+static inline void fuzz_world_create(nw_store *s, uint32_t table, const char *text) {
     nw_buf b; nw_buf_init(&b);
     size_t pos = 0;
     fuzz_text_value((const uint8_t *)text, strlen(text), &pos, &b);
@@ -42,7 +42,7 @@ static void fuzz_world_create(nw_store *s, uint32_t table, const char *text) {
 }
 
 /* A store with User (table 0) and Task (table 1). */
-static nw_store *fuzz_world_new(void) {
+static inline nw_store *fuzz_world_new(void) {
     nw_store *s = nw_store_new();
     if (!s) abort();
     nw_store_set_now(s, 1700000000000.0);
@@ -51,7 +51,7 @@ static nw_store *fuzz_world_new(void) {
     return s;
 }
 
-static void fuzz_world_fill(nw_store *s) {
+static inline void fuzz_world_fill(nw_store *s) {
     static const char *const status[] = { "open", "done", "later", "null" };
     static const char *const words[] = { "alpha", "Beta", "gamma r\\xC3\\xA9sum\\xC3\\xA9", "delta", "epsilon x", "z" };
     char rec[512];
