@@ -34,7 +34,7 @@ tool() {  # the unversioned LLVM tool, else the one matching clang's version
 }
 PROFDATA=$(tool llvm-profdata); COV=$(tool llvm-cov)
 if ! command -v clang >/dev/null || [ -z "$PROFDATA" ] || [ -z "$COV" ]; then
-  echo "coverage.sh: needs clang, llvm-profdata and llvm-cov; run: sudo apt-get install -y clang llvm" >&2
+  echo "coverage.sh: needs clang, llvm-profdata and llvm-cov (Debian: clang llvm, listed in .ci/run); run: sudo apt-get install -y clang llvm" >&2
   exit 2
 fi
 
