@@ -67,9 +67,10 @@ static nw_code compile(uint32_t len, uint32_t *id) {
             uint32_t vl = 0;
             const char *v = nval_str(pm + off, &vl);
             if (!v) {
+                nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: partial \"%.*s\" must be a string",
+                             (int)kl, parts[i].name);
                 nw_free(parts);
-                return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: partial \"%.*s\" must be a string",
-                                    (int)kl, parts[i].name);
+                return NW_E_ARG;
             }
             parts[i].src = v;
             parts[i].src_len = vl;

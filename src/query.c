@@ -167,9 +167,9 @@ static nw_code parse_cmp(pctx *c, uint32_t fi, qop op, const uint8_t *v, qnode *
     } else {
         rc = conv(c, f, op, v, &b, &n->unknown_enum);
         n->nvals = 1;
-        if (!rc && op != OP_EQ && op != OP_NE && b.p && b.p[0] == NVAL_NULL)
-            rc = qerr(c, f->name, op_names[op], "cannot compare with null", NULL);
     }
+    if (!rc && op != OP_EQ && op != OP_NE && op != OP_EXISTS && op != OP_IN && op != OP_NIN && b.p && b.p[0] == NVAL_NULL)
+        rc = qerr(c, f->name, op_names[op], "cannot compare with null", NULL);
     if (!rc && b.oom) rc = nw_error_nomem(c->err);
     if (rc) { nw_buf_free(&b); node_free(n); return rc; }
     n->vals = b.p;
@@ -221,7 +221,7 @@ static nw_code parse_where(pctx *c, const uint8_t *w, qnode **out, int depth) {
             if (!rc) {
                 kid = new_node(Q_NOT);
                 if (!kid) { node_free(inner); rc = nw_error_nomem(c->err); }
-                else rc = add_kid(c, kid, inner);
+                else if ((rc = add_kid(c, kid, inner))) { node_free(kid); kid = NULL; }
             }
         } else {
             int fi = nw_schema_field(c->def, k, kl);
@@ -655,6 +655,13 @@ static void make_plan(nw_store *s, const nw_query *q, plan *p) {
             used++;
             p->range = true;
         }
+        if (upper && !lower) {
+            /* null sorts first: an upper bound alone starts after the nulls */
+            static const uint8_t null_value[1] = { NVAL_NULL };
+            lo.vals[lo.n++] = null_value;
+            size_t r = nw_oindex_upper(ix, &lo, kc);
+            if (r > rlo) rlo = r;
+        }
         if (upper) {
             hi.vals[hi.n++] = upper->vals;
             size_t r = upper->op == OP_LTE ? nw_oindex_upper(ix, &hi, kc) : nw_oindex_lower(ix, &hi, kc);
@@ -692,8 +699,7 @@ static nw_code run_walk(nw_store *s, const nw_query *q, const plan *p, nw_oindex
     double lim = ignore_window ? -1 : q->limit;
     double off = ignore_window ? 0 : q->offset;
     size_t lo = pk_walk ? 0 : p->lo, hi = pk_walk ? nw_oindex_size(ix) : p->hi;
-    size_t want = lim >= 0 ? (size_t)(lim + off) : hi - lo;
-    if (want > hi - lo) want = hi - lo;
+    size_t want = lim >= 0 && lim + off < (double)(hi - lo) ? (size_t)(lim + off) : hi - lo;
     uint32_t *v = nw_malloc((want ? want : 1) * sizeof *v);
     if (!v) return nw_error_nomem(err);
     uint32_t n = 0;
