@@ -51,6 +51,8 @@ enum {
     NW_ATTR_EVENT,      /* on* event handlers (onclick, onload, ...) */
     NW_ATTR_SRCDOC,     /* <iframe srcdoc>: a whole HTML document */
     NW_ATTR_DATASTAR,   /* an attribute Datastar evaluates as an expression */
+    NW_ATTR_JSURL,      /* a URL attribute whose literal text starts "javascript:" (templates
+                           decide it; nw_attr_script_kind never returns it) */
 };
 
 /* The kind of attribute `name` (ASCII case-insensitive). `name` may be the

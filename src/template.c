@@ -82,7 +82,8 @@ typedef struct hstate {
     uint8_t st, end_tag, tlen, alen, along, url, refuse, rtlen, rtm, dashes, in_url, committed;
     uint8_t sk;              /* nw_attr_script_kind of the attribute being named */
     uint8_t vk;              /* ... of the attribute whose value is being read */
-    uint8_t js, jesc, jamp, jd;  /* JS lexer (vk == NW_ATTR_DATASTAR): state, after '\\', '&', '$' */
+    uint8_t js, jesc, jamp, jd;  /* JS lexer (vk DATASTAR or JSURL): state, after '\\', '&', '$' */
+    uint8_t umatch;          /* URL values: bytes of "javascript:" matched by literal text; 255: not one */
     char tag[16], attr[32], rt[16];
     uint32_t pend_tok, pend_off;
 } hstate;
@@ -487,6 +488,8 @@ static void js_step(hstate *h, char ch) {
         if (ch == '#' || is_alpha(ch)) { h->js = JS_LOST; return; }
     }
     if (ch == '&') h->jamp = 1;
+    /* a javascript: URL is percent-decoded before it runs */
+    if (ch == '%' && h->vk == NW_ATTR_JSURL) { h->js = JS_LOST; return; }
     bool dollar = h->jd;
     h->jd = ch == '$';
     switch (h->js) {
@@ -504,6 +507,18 @@ static void js_step(hstate *h, char ch) {
         if (h->js != JS_BT && (ch == '\n' || ch == '\r')) h->js = JS_LOST;
         break;
     }
+}
+
+/* A URL value whose literal text starts "javascript:" (as a browser reads a
+ * scheme: leading spaces and controls, TAB/LF/CR anywhere, any case) is a
+ * script from the colon on. A tag before the colon ends the match: the
+ * render-time URL check then decides. */
+static void url_scheme_step(hstate *h, char ch) {
+    static const char js_scheme[] = "javascript:";
+    if (h->umatch == 0 && (unsigned char)ch <= 0x20) return;
+    if (ch == '\t' || ch == '\n' || ch == '\r') return;
+    if (lower_c(ch) != js_scheme[h->umatch]) { h->umatch = 255; return; }
+    if (++h->umatch == 11) { h->vk = NW_ATTR_JSURL; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; }
 }
 
 /* One byte of literal text at source offset `off` of token `tn`. */
@@ -556,7 +571,7 @@ again:
         if (is_hws(ch)) return true;
         if (ch == '"' || ch == '\'') {
             h->st = ch == '"' ? H_VAL_DQ : H_VAL_SQ;
-            h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0;
+            h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; h->umatch = h->url ? 0 : 255;
             if (h->url) { h->in_url = 1; h->committed = 0; h->pend_tok = tn; h->pend_off = off + 1; }
             return true;
         }
@@ -570,8 +585,10 @@ again:
             h->in_url = 0;
             h->vk = 0;
             h->st = H_AFTER_VAL;
-        } else if (h->vk == NW_ATTR_DATASTAR) {
+        } else if (h->vk == NW_ATTR_DATASTAR || h->vk == NW_ATTR_JSURL) {
             js_step(h, ch);
+        } else if (h->umatch < 11) {
+            url_scheme_step(h, ch);
         }
         return true;
     case H_VAL_UQ:
@@ -664,14 +681,16 @@ static nw_code script_refusal(cc *c, const hstate *h, const tok *t, const char *
         return cerr(c, NW_E_TEMPLATE, "context", t->s,
                     "%s%.*s%s in srcdoc= would be parsed as live HTML: load the document with src= (or build it with the HTML builders)",
                     open, nl, nm, close);
-    default:
+    default: {
+        const char *what = value_kind(h) == NW_ATTR_JSURL ? "javascript: URL of" : "Datastar expression";
         if (t->type == TT_VAR)
             return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "%s%.*s%s in the Datastar expression %.*s%s= is not inside a '...' string: quote it ('%s%.*s%s'), or pass the value as a signal or a data-* attribute read with el.dataset",
-                        open, nl, nm, close, al, h->attr, more, open, nl, nm, close);
+                        "%s%.*s%s in the %s %.*s%s= is not inside a '...' string: quote it ('%s%.*s%s'), or pass the value as a signal or a data-* attribute read with el.dataset",
+                        open, nl, nm, close, what, al, h->attr, more, open, nl, nm, close);
         return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                    "%s%.*s%s in the Datastar expression %.*s%s= would run as script: use {{%.*s}} inside a '...' string, or pass the value as a signal or a data-* attribute read with el.dataset",
-                    open, nl, nm, close, al, h->attr, more, nl, nm);
+                    "%s%.*s%s in the %s %.*s%s= would run as script: use {{%.*s}} inside a '...' string, or pass the value as a signal or a data-* attribute read with el.dataset",
+                    open, nl, nm, close, what, al, h->attr, more, nl, nm);
+    }
     }
 }
 
@@ -680,6 +699,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
     tok *t = &c->toks[i];
     int nl = (int)(t->ne - t->ns);
     const char *nm = c->src + t->ns;
+    if (t->type != TT_TEXT && h->umatch < 11 && in_value(h)) h->umatch = 255;
     uint8_t vk = value_kind(h);
     switch (t->type) {
     case TT_TEXT:
@@ -696,7 +716,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
                         "{{%.*s}} inside <%.*s> cannot be escaped safely (use {{{%.*s}}} for trusted content)",
                         nl, nm, (int)h->rtlen, h->rt, nl, nm);
         if (vk) {
-            if (vk != NW_ATTR_DATASTAR || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
+            if ((vk != NW_ATTR_DATASTAR && vk != NW_ATTR_JSURL) || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
                 return script_refusal(c, h, t, "{{", "}}");
             t->flags |= TF_JS;
         }
@@ -712,12 +732,13 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
         }
         return NW_OK;
     case TT_SECTION: case TT_INVERTED:
-        if (vk == NW_ATTR_DATASTAR && h->st != H_BEFORE_VAL) t->jss = (uint8_t)(h->js + 1);
+        if ((vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL) && h->st != H_BEFORE_VAL) t->jss = (uint8_t)(h->js + 1);
         return NW_OK;
     case TT_CLOSE:
         /* a section that may leave the expression in another state than it
          * found it (its body opens or closes a string) loses the lexer */
-        if (t->match != NONE && c->toks[t->match].jss && vk == NW_ATTR_DATASTAR && c->toks[t->match].jss != h->js + 1)
+        if (t->match != NONE && c->toks[t->match].jss && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL) &&
+            c->toks[t->match].jss != h->js + 1)
             h->js = JS_LOST;
         return NW_OK;
     case TT_PARTIAL: case TT_PARENT: case TT_BLOCK:
@@ -758,7 +779,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             *pi = end;
         }
         /* what the partial leaves the expression as is not known here */
-        if (t->type != TT_BLOCK && vk == NW_ATTR_DATASTAR) h->js = JS_LOST;
+        if (t->type != TT_BLOCK && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL)) h->js = JS_LOST;
         return NW_OK;
     default:
         return NW_OK;
@@ -989,6 +1010,7 @@ static void norm_state(const hstate *h, hstate *n) {
         memcpy(n->attr, h->attr, sizeof n->attr);
         n->sk = h->sk; n->vk = h->vk;
         n->js = h->js; n->jesc = h->jesc; n->jamp = h->jamp; n->jd = h->jd;
+        n->umatch = h->umatch;
         break;
     default: break;
     }
@@ -998,7 +1020,7 @@ static bool state_eq(const hstate *a, const hstate *b) {
     return a->st == b->st && a->end_tag == b->end_tag && a->tlen == b->tlen && a->alen == b->alen &&
            a->along == b->along && a->url == b->url && a->refuse == b->refuse && a->rtlen == b->rtlen &&
            a->rtm == b->rtm && a->dashes == b->dashes && a->sk == b->sk && a->vk == b->vk && a->js == b->js &&
-           a->jesc == b->jesc && a->jamp == b->jamp && a->jd == b->jd &&
+           a->jesc == b->jesc && a->jamp == b->jamp && a->jd == b->jd && a->umatch == b->umatch &&
            memcmp(a->tag, b->tag, sizeof a->tag) == 0 && memcmp(a->attr, b->attr, sizeof a->attr) == 0 &&
            memcmp(a->rt, b->rt, sizeof a->rt) == 0;
 }

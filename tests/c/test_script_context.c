@@ -141,6 +141,20 @@ static void datastar_code(void) {
     OK("<p data-show=\"$a && '{{x}}'\">", "b", "<p data-show=\"$a && 'b'\">");
 }
 
+static void javascript_urls(void) {
+    /* a literal javascript: URL runs its text: values only inside its strings, encoded */
+    OK("<a href=\"javascript:go('{{x}}')\">", ATTACK, "<a href=\"javascript:go('x\\x27\\x29\\x3balert\\x281\\x29\\x3b\\x28\\x27')\">");
+    OK("<a HREF=' JavaScript:go(\"{{x}}\")'>", "%27", "<a HREF=' JavaScript:go(\"\\x2527\")'>");
+    NO("<a href=\"javascript:go({{x}})\">", 1, 24, "javascript: URL of href=");
+    NO("<a href=\"java\nscript:{{x}}\">", 2, 8, "javascript: URL of href=");
+    NO("<form action=\"javascript:{{{x}}}\">", 1, 26, "javascript: URL of action=");
+    /* a literal % may decode to a quote before the code runs */
+    NO("<a href=\"javascript:go('%27{{x}}')\">", 1, 28, "href=");
+    /* a scheme a value helps decide is the render-time URL check's: about:invalid */
+    OK("<a href=\"java{{x}}\">", "script:alert(1)", "<a href=\"about:invalid\">");
+    OK("<a href=\"/go?q={{x}}\">", ATTACK, "<a href=\"/go?q=x&#39;);alert(1);(&#39;\">");
+}
+
 static void partials_take_their_context(void) {
     /* item 3: a partial inside <script> is compiled as script */
     NO_P("<script>{{>p}}</script>", PARTS("p", "var a = {{x}};"), 1, 9, "partial \"p\"");
@@ -234,6 +248,7 @@ int main(void) {
     RUN(srcdoc);
     RUN(datastar_strings);
     RUN(datastar_code);
+    RUN(javascript_urls);
     RUN(partials_take_their_context);
     RUN(blocks);
     RUN(js_string_escape);

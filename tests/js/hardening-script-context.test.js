@@ -55,6 +55,10 @@ test('render(): a value inside a Datastar JS string stays one string argument, w
     assert.equal(attrs.id, `task-${id}`);
     assert.equal(parseFragment(html).childNodes.length, 1, 'no markup broke out');
   }
+  // a literal javascript: URL is script too
+  const href = attrsOf(render(`<a href="javascript:post('/t/{{x}}')">`, { x: ATTACKS[0] })).href;
+  assert.deepEqual(runExpression(href.replace(/^javascript:/, '')), [['post', `/t/${ATTACKS[0]}`]]);
+  throwsNitro(assert, () => nitro.template('<a href="javascript:go({{x}})">'), { code: 'TEMPLATE', rule: 'context', message: /javascript: URL of href=/ });
   // double-quoted JS string in a single-quoted attribute; data-signals as a string
   const attrs = attrsOf(render(`<p data-signals:q='"{{x}}"' data-text="'a' + '{{x}}'">`, { x: ATTACKS[1] }));
   assert.equal(new Function(`return ${attrs['data-signals:q']}`)(), ATTACKS[1]);
