@@ -163,8 +163,6 @@ export declare function patch(url: string, options?: string | JsExpr | Json): st
 export declare function del(url: string, options?: string | JsExpr | Json): string;
 /** A single-quoted JS string literal (quotes, backslashes, newlines, `<`, U+2028/9 escaped). */
 export declare function jsString(s: unknown): string;
-/** A JS literal via JSON.stringify, with `<` written as \u003c. */
-export declare function js(value: unknown): string;
 /**
  * js`@post('/t/${id}')`: an expression whose values sit inside its '...' or "..." strings,
  * encoded as JS string content (jsStringContent). A value in code position must be a JsExpr,
@@ -172,6 +170,8 @@ export declare function js(value: unknown): string;
  * literal or after a '/', throws NitroError TEMPLATE (rule "context").
  */
 export declare function js(strings: TemplateStringsArray, ...values: unknown[]): JsExpr;
+/** A JS literal via JSON.stringify, with `<` written as \u003c. */
+export declare function js(value: unknown): string;
 /** Code built by js`...`: accepted by on* attributes, Datastar attributes and the expression helpers. */
 export declare class JsExpr {
   constructor(code: string);
