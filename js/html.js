@@ -735,7 +735,7 @@ function jsTag(strings, values) {
     } else {
       if (st.state !== JS_CODE) {
         throw new NitroError('TEMPLATE',
-          `js\`...\`: value \${${i}} is ${st.state === JS_BT ? 'inside a `...` template literal' : 'where the expression cannot be followed (after a / or a ${)'}: put it inside a '...' string`,
+          `js\`...\`: value \${${i}} is ${st.state === JS_BT ? 'inside a `...` template literal' : st.esc ? "right after a '\\'" : 'where the expression cannot be followed (after a / or a ${)'}: put it inside a '...' string`,
           { rule: 'context' });
       }
       const code = codeValue(v, i);
