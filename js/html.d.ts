@@ -20,8 +20,10 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
  * (aria-* etc.: "false"); arrays and plain objects are written as JSON; Dates
  * as ISO strings. URL attributes (href, src, action, formaction, xlink:href...)
  * with a javascript:, vbscript: or non-image data: scheme render as about:invalid.
+ * on* event handlers take only a JsExpr (js`...`) or raw() code: anything
+ * else throws NitroError TEMPLATE (rule "context").
  */
-export type AttrValue = string | number | bigint | boolean | null | undefined | Date | URL | Html | Json[] | { [key: string]: Json };
+export type AttrValue = string | number | bigint | boolean | null | undefined | Date | URL | Html | JsExpr | Json[] | { [key: string]: Json };
 
 /** `class` accepts a string, an array (falsy entries skipped, nested arrays and objects allowed) or `{ name: boolean }`. */
 export type ClassValue = string | number | null | undefined | false | ClassValue[] | { [name: string]: unknown };
@@ -117,7 +119,7 @@ export declare const ELEMENT_NAMES: Readonly<Record<string, string>>;
 // ---- Datastar 1.0 helpers ----
 
 /** A Datastar expression, or several run as statements (joined with '; '). */
-export type Expr = string | Expr[];
+export type Expr = string | JsExpr | Expr[];
 /** Modifiers: 'debounce.300ms', ['prevent', 'once'] or { debounce: '300ms', prevent: true, throttle: ['1s', 'noleading'] }. */
 export type Modifiers = string | string[] | Record<string, string | number | boolean | null | undefined | Array<string | number>>;
 
@@ -153,16 +155,33 @@ export declare function sub(path: string, n: number | string): string;
 export declare function mul(path: string, n: number | string): string;
 export declare function div(path: string, n: number | string): string;
 /** `@post('url')`, URL quoted as a JS string literal; options are an expression string or a JSON object. */
-export declare function post(url: string, options?: string | Json): string;
-export declare function get(url: string, options?: string | Json): string;
-export declare function put(url: string, options?: string | Json): string;
-export declare function patch(url: string, options?: string | Json): string;
+export declare function post(url: string, options?: string | JsExpr | Json): string;
+export declare function get(url: string, options?: string | JsExpr | Json): string;
+export declare function put(url: string, options?: string | JsExpr | Json): string;
+export declare function patch(url: string, options?: string | JsExpr | Json): string;
 /** `@delete('url')`. */
-export declare function del(url: string, options?: string | Json): string;
+export declare function del(url: string, options?: string | JsExpr | Json): string;
 /** A single-quoted JS string literal (quotes, backslashes, newlines, `<`, U+2028/9 escaped). */
 export declare function jsString(s: unknown): string;
+/**
+ * js`@post('/t/${id}')`: an expression whose values sit inside its '...' or "..." strings,
+ * encoded as JS string content (jsStringContent). A value in code position must be a JsExpr,
+ * a number, a boolean, null or a JSON object/array; anything else, or a value inside a `...`
+ * literal or after a '/', throws NitroError TEMPLATE (rule "context").
+ */
+export declare function js(strings: TemplateStringsArray, ...values: unknown[]): JsExpr;
 /** A JS literal via JSON.stringify, with `<` written as \u003c. */
 export declare function js(value: unknown): string;
+/** Code built by js`...`: accepted by on* attributes, Datastar attributes and the expression helpers. */
+export declare class JsExpr {
+  constructor(code: string);
+  readonly code: string;
+  toString(): string;
+  toJSON(): string;
+}
+/** JS string content for a value, the way templates encode {{x}} inside a Datastar string:
+ * characters outside [A-Za-z0-9 ,._/:-] as \xNN or \uNNNN. */
+export declare function jsStringContent(s: unknown): string;
 
 // ---- elements ----
 // Names that would shadow a JS or DOM global carry an `El` suffix:

@@ -5,6 +5,7 @@
 // the end.
 
 import { escapeHtml, escapeAttr, safeUrl, isUrlAttr, isValidAttrName, attrValue } from './escape.js';
+import { NitroError } from './errors.js';
 
 export { escapeHtml, escapeAttr, safeUrl, isUrlAttr, isValidAttrName, attrValue };
 
@@ -157,6 +158,7 @@ const K_CLASS = 2;
 const K_STYLE = 3;
 const K_TRUE_FALSE = 4;
 const K_SRCDOC = 5;
+const K_EVENT = 6;
 
 // Enumerated attributes where an empty value does not mean true (aria-hidden=""
 // is not "true", draggable="" is "auto") and omitting one is not "false":
@@ -172,7 +174,7 @@ function attrKind(name) {
   if (!isValidAttrName(name)) throw new TypeError(`invalid attribute name ${JSON.stringify(name)}`);
   const lower = name.toLowerCase();
   kind = lower === 'class' ? K_CLASS : lower === 'style' ? K_STYLE : isUrlAttr(lower) ? K_URL : lower === 'srcdoc' ? K_SRCDOC
-    : lower.startsWith('aria-') || TRUE_FALSE.has(lower) ? K_TRUE_FALSE : K_PLAIN;
+    : lower.startsWith('on') ? K_EVENT : lower.startsWith('aria-') || TRUE_FALSE.has(lower) ? K_TRUE_FALSE : K_PLAIN;
   // Names are developer-chosen, so the cache stays small; the cap guards against generated names.
   if (attrKinds.size < 2000) attrKinds.set(name, kind);
   return kind;
@@ -194,6 +196,7 @@ function renderAttrs(attrs) {
     }
     let s;
     if (kind === K_SRCDOC) s = child(v); // a document: strings are its text, Html its markup
+    else if (kind === K_EVENT) s = handlerValue(name, v);
     else if (typeof v === 'string' && kind !== K_URL) s = v;
     else if (kind === K_CLASS) s = classValue(v);
     else if (kind === K_STYLE) s = styleValue(v);
@@ -205,10 +208,21 @@ function renderAttrs(attrs) {
   return out;
 }
 
+// on* handlers run as script: only code the author marked (raw()) or built
+// with js`...` (values encoded inside its strings) is written.
+function handlerValue(name, v) {
+  if (v instanceof JsExpr) return v.code;
+  if (v instanceof Html) return v.html;
+  throw new NitroError('TEMPLATE',
+    `${name}: a ${typeof v} cannot be an event handler (values in it would run as script): pass values in a data-* attribute read with el.dataset, build the code with js\`go('\${value}')\`, or mark trusted code with raw()`,
+    { field: name, rule: 'context' });
+}
+
 function valueString(name, v) {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (v instanceof Html) return v.html; // still attribute-escaped: there is no markup in an attribute
+  if (v instanceof JsExpr) return v.code;
   if (Array.isArray(v) || isAttrs(v)) return JSON.stringify(v); // Datastar object forms: data-signals, data-attr...
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object') return String(v); // URL, URLSearchParams...
@@ -461,6 +475,7 @@ function modifiers(m) {
 // An expression, or several joined as statements.
 function expression(e) {
   if (typeof e === 'string') return e;
+  if (e instanceof JsExpr) return e.code;
   if (Array.isArray(e)) return e.map(expression).join('; ');
   if (typeof e !== 'string') throw new TypeError(`expected a Datastar expression string, got ${typeof e}`);
   return e;
@@ -474,7 +489,7 @@ function objectExpression(obj) {
   if (!isAttrs(obj)) throw new TypeError('expected an object of { name: expression }');
   const parts = Object.keys(obj).map((k) => {
     const v = obj[k];
-    const value = typeof v === 'string' ? v : js(v);
+    const value = typeof v === 'string' ? v : v instanceof JsExpr ? v.code : js(v);
     return (IDENT.test(k) ? k : jsString(k)) + ': ' + value;
   });
   return '{' + parts.join(', ') + '}';
@@ -546,7 +561,7 @@ export function $(path) {
 
 // A value operand: strings are expressions, anything else becomes a JS literal.
 function operand(v) {
-  return typeof v === 'string' ? v : js(v);
+  return typeof v === 'string' ? v : v instanceof JsExpr ? v.code : js(v);
 }
 
 function numberOperand(n) {
@@ -594,7 +609,7 @@ export function div(path, n) {
 
 function action(name, url, options) {
   let s = '@' + name + '(' + jsString(url);
-  if (options !== undefined) s += ', ' + (typeof options === 'string' ? options : js(options));
+  if (options !== undefined) s += ', ' + (typeof options === 'string' ? options : options instanceof JsExpr ? options.code : js(options));
   return s + ')';
 }
 
@@ -622,9 +637,113 @@ export function jsString(s) {
   return out + "'";
 }
 
-/** A JS literal for any JSON value; `<` is written `\u003c` so `</script` can never appear. */
-export function js(value) {
+/** Code built by js`...`: safe where script runs (on* handlers, Datastar expressions). */
+export class JsExpr {
+  constructor(code) {
+    this.code = code;
+  }
+  toString() {
+    return this.code;
+  }
+  toJSON() {
+    return this.code;
+  }
+}
+
+function isTemplateStrings(x) {
+  return Array.isArray(x) && Array.isArray(x.raw) && Object.isFrozen(x);
+}
+
+/**
+ * `js(value)`: a JS literal for any JSON value; `<` is written `\u003c` so `</script` can never appear.
+ * `` js`@post('/t/${id}')` ``: an expression (JsExpr) whose values sit inside its '...' or "..."
+ * strings, encoded there as JS string content (the same rule as templates); a value in code
+ * position must be a JsExpr, a number or a boolean, or a JSON object or array (written as a literal).
+ */
+export function js(value, ...values) {
+  if (isTemplateStrings(value)) return jsTag(value, values);
   if (value === undefined) return 'undefined';
   if (typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`js(): cannot write a ${typeof value}`);
   return JSON.stringify(value).replace(/[<\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+// ---------- js`...` ----------
+
+// JS lexer states over the literal parts (as in src/template.c): code, in a
+// '...' / "..." / `...` string, or lost (after a '/' in code, which may start
+// a regex or a comment, or a `${` inside a template literal).
+const JS_CODE = 0;
+const JS_SQ = 1;
+const JS_DQ = 2;
+const JS_BT = 3;
+const JS_LOST = 4;
+
+function lex(st, s) {
+  for (let i = 0; i < s.length && st.state !== JS_LOST; i++) {
+    const c = s[i];
+    if (st.state === JS_CODE) {
+      if (c === "'") st.state = JS_SQ;
+      else if (c === '"') st.state = JS_DQ;
+      else if (c === '`') st.state = JS_BT;
+      else if (c === '/') st.state = JS_LOST;
+      continue;
+    }
+    if (st.esc) { st.esc = false; continue; }
+    if (c === '\\') { st.esc = true; continue; }
+    const close = st.state === JS_SQ ? "'" : st.state === JS_DQ ? '"' : '`';
+    if (c === close) st.state = JS_CODE;
+    else if (st.state === JS_BT && c === '{' && s[i - 1] === '$') st.state = JS_LOST;
+    else if (st.state !== JS_BT && (c === '\n' || c === '\r')) st.state = JS_LOST;
+  }
+}
+
+const JS_PLAIN = /^[A-Za-z0-9 ,._/:-]*$/;
+
+/** The content of a JS string literal for `s`, as the template engine writes it: characters
+ * outside [A-Za-z0-9 ,._/:-] become \xNN or \uNNNN (lone surrogates \ufffd). */
+export function jsStringContent(s) {
+  s = String(s);
+  if (JS_PLAIN.test(s)) return s;
+  s = s.toWellFormed();
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 58) || c === 32 || c === 44 || c === 45 || c === 46 || c === 47 || c === 95) out += s[i];
+    else if (c < 0x80) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += '\\u' + c.toString(16).padStart(4, '0');
+  }
+  return out;
+}
+
+function codeValue(v, i) {
+  if (v instanceof JsExpr) return v.code;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null || Array.isArray(v) || isAttrs(v)) return js(v);
+  throw new NitroError('TEMPLATE',
+    `js\`...\`: value \${${i}} (a ${typeof v}) is in code position: put it inside a '...' string, pass it as a signal or a data-* attribute, or wrap trusted code in js\`...\``,
+    { rule: 'context' });
+}
+
+function jsTag(strings, values) {
+  const st = { state: JS_CODE, esc: false };
+  let out = strings[0];
+  lex(st, strings[0]);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((st.state === JS_SQ || st.state === JS_DQ) && !st.esc) {
+      out += jsStringContent(v instanceof Date ? v.toISOString() : v);
+    } else {
+      if (st.state !== JS_CODE) {
+        throw new NitroError('TEMPLATE',
+          `js\`...\`: value \${${i}} is ${st.state === JS_BT ? 'inside a `...` template literal' : st.esc ? "right after a '\\'" : 'where the expression cannot be followed (after a / or a ${)'}: put it inside a '...' string`,
+          { rule: 'context' });
+      }
+      const code = codeValue(v, i);
+      out += code;
+      lex(st, code);
+    }
+    out += strings[i + 1];
+    lex(st, strings[i + 1]);
+  }
+  return new JsExpr(out);
 }

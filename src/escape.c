@@ -117,6 +117,81 @@ bool nw_is_url_attr(const char *name, size_t len) {
     return false;
 }
 
+/* ---- script-valued attributes ------------------------------------------------- */
+
+static const char *const ds_plugins[] = {
+    "attr", "bind", "class", "computed", "effect", "indicator", "init", "json-signals", "on",
+    "on-intersect", "on-interval", "on-signal-patch", "ref", "show", "signals", "style", "text",
+    "persist", "query-string", "replace-url", "scroll-into-view", "view-transition", "custom-validity",
+};
+/* plugins whose key older releases wrote after a hyphen (data-on-click) */
+static const char *const ds_keyed[] = {
+    "on", "signals", "class", "attr", "style", "computed", "bind", "indicator", "ref",
+};
+
+static bool ieq_prefix(const char *s, size_t n, const char *lit) {
+    size_t k = strlen(lit);
+    if (n < k) return false;
+    for (size_t i = 0; i < k; i++) if (lower((uint8_t)s[i]) != (uint8_t)lit[i]) return false;
+    return true;
+}
+
+int nw_attr_script_kind(const char *name, size_t len) {
+    if (ieq_prefix(name, len, "on")) return NW_ATTR_EVENT;
+    if (len == 6 && ieq_prefix(name, len, "srcdoc")) return NW_ATTR_SRCDOC;
+    if (!ieq_prefix(name, len, "data-")) return NW_ATTR_PLAIN;
+    const char *p = name + 5;
+    size_t n = 0, rest = len - 5;
+    while (n < rest && p[n] != ':' && !(p[n] == '_' && n + 1 < rest && p[n + 1] == '_')) n++;
+    for (size_t i = 0; i < sizeof ds_plugins / sizeof ds_plugins[0]; i++)
+        if (strlen(ds_plugins[i]) == n && ieq_prefix(p, n, ds_plugins[i])) return NW_ATTR_DATASTAR;
+    for (size_t i = 0; i < sizeof ds_keyed / sizeof ds_keyed[0]; i++) {
+        size_t k = strlen(ds_keyed[i]);
+        if (n > k + 1 && ieq_prefix(p, n, ds_keyed[i]) && p[k] == '-') return NW_ATTR_DATASTAR;
+    }
+    return NW_ATTR_PLAIN;
+}
+
+static bool js_plain(uint8_t c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == ',' || c == '.' || c == '_' || c == '/' || c == ':' || c == '-';
+}
+
+static void put_u(uint8_t *o, const char *pre, uint32_t v, int digits) {
+    static const char hex[] = "0123456789abcdef";
+    o[0] = (uint8_t)pre[0]; o[1] = (uint8_t)pre[1];
+    for (int i = 0; i < digits; i++) o[2 + i] = (uint8_t)hex[(v >> (4 * (digits - 1 - i))) & 15];
+}
+
+void nw_escape_js_string(nw_buf *b, const char *s, size_t n) {
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    while (p < end) {
+        size_t chunk = (size_t)(end - p);
+        if (chunk > 4096) chunk = 4096;
+        /* worst case: every byte an ASCII special (4 bytes each), or a
+         * 4-byte sequence becoming two \uNNNN (12 bytes) */
+        if (!nw_buf_reserve(b, chunk * 4 + 16)) return;
+        uint8_t *o = b->p + b->len;
+        const uint8_t *ce = p + chunk;
+        while (p < ce) {
+            uint8_t c = *p;
+            if (js_plain(c)) { *o++ = c; p++; continue; }
+            if (c < 0x80) { put_u(o, "\\x", c, 2); o += 4; p++; continue; }
+            size_t bad = 1, k = nw_utf8_seq(p, (size_t)(end - p), &bad);
+            uint32_t cp = k ? utf8_cp(p, k) : 0xFFFD;
+            p += k ? k : bad;
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                put_u(o, "\\u", 0xD800 + (cp >> 10), 4); o += 6;
+                put_u(o, "\\u", 0xDC00 + (cp & 0x3FF), 4); o += 6;
+            } else {
+                put_u(o, "\\u", cp, 4); o += 6;
+            }
+        }
+        b->len = (size_t)(o - b->p);
+    }
+}
+
 /* The streaming effective-scheme check. It mirrors js/escape.js
  * (effectivePrefix + decodeRef + isDangerous) character for character; a
  * reference that fails to decode emits '&' and replays what it consumed,

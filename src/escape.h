@@ -43,6 +43,37 @@ bool nw_escape_html(nw_buf *b, const char *s, size_t n);
  * data, manifest, longdesc, usemap, profile, classid, icon. Not srcset. */
 bool nw_is_url_attr(const char *name, size_t len);
 
+/* Attribute values that run as script (nw_attr_script_kind). Templates
+ * refuse values in them, except inside a JS string literal of a Datastar
+ * expression, where nw_escape_js_string encodes them; docs/templates-security.md. */
+enum {
+    NW_ATTR_PLAIN = 0,
+    NW_ATTR_EVENT,      /* on* event handlers (onclick, onload, ...) */
+    NW_ATTR_SRCDOC,     /* <iframe srcdoc>: a whole HTML document */
+    NW_ATTR_DATASTAR,   /* an attribute Datastar evaluates as an expression */
+    NW_ATTR_JSURL,      /* a URL attribute whose literal text starts "javascript:" (templates
+                           decide it; nw_attr_script_kind never returns it) */
+};
+
+/* The kind of attribute `name` (ASCII case-insensitive). `name` may be the
+ * first `len` bytes of a longer name (the template compiler keeps 31): the
+ * kind is decided by its start. Datastar attributes: data-<plugin> with
+ * plugin (the part before ':' or "__") one of attr bind class computed
+ * effect indicator init json-signals on on-intersect on-interval
+ * on-signal-patch ref show signals style text (Datastar 1.0), persist
+ * query-string replace-url scroll-into-view view-transition custom-validity
+ * (Pro), or the hyphenated keyed forms of older releases: on-*, signals-*,
+ * class-*, attr-*, style-*, computed-*, bind-*, indicator-*, ref-*. */
+int nw_attr_script_kind(const char *name, size_t len);
+
+/* Appends s[0..n) as the content of a JS string literal that may sit in a
+ * quoted HTML attribute, in a single- or double-quoted JS string: bytes
+ * [A-Za-z0-9 ,._/:-] are copied; other ASCII becomes \xNN, other code
+ * points \uNNNN (UTF-16, astral ones as a surrogate pair), invalid UTF-8
+ * \ufffd. The output is ASCII with no HTML special, so it needs no further
+ * HTML escaping (escaping it again would change nothing). */
+void nw_escape_js_string(nw_buf *b, const char *s, size_t n);
+
 /* True if the value may be written as it is (escaped) into a URL attribute;
  * false if it must be replaced by "about:invalid". */
 bool nw_url_is_safe(const char *value, size_t len);

@@ -46,7 +46,7 @@ enum {
     TT_TEXT, TT_VAR, TT_RAW, TT_SECTION, TT_INVERTED, TT_CLOSE, TT_PARTIAL, TT_PARENT,
     TT_BLOCK, TT_COMMENT, TT_DELIM
 };
-enum { TF_STANDALONE = 1, TF_TAGVAR = 2 /* partial/parent compiled as attributes */ };
+enum { TF_STANDALONE = 1, TF_JS = 2 /* {{x}} inside a JS string of a Datastar expression */ };
 
 typedef struct tok {
     uint8_t type, flags;
@@ -58,6 +58,8 @@ typedef struct tok {
     uint32_t match;       /* open <-> close */
     uint32_t dd;          /* dedent applying to this token's lines */
     uint32_t ms, mlen;    /* standalone blocks: margin of their content */
+    uint32_t prog;        /* partials and parents: program chosen by the html pass, or NONE */
+    uint8_t jss;          /* sections in a Datastar value: JS lexer state at the open + 1 */
 } tok;
 
 typedef struct mark { uint32_t tok, off; uint8_t kind; } mark;
@@ -70,22 +72,35 @@ enum {
     H_COMMENT, H_BOGUS, H_RAW
 };
 
+/* JS lexer states inside a Datastar expression attribute value: code, a
+ * '...' / "..." / `...` literal, or lost (after a '/', which may start a
+ * regex or a comment, after a character reference, or where sections or
+ * partials may leave it in more than one state): nothing is allowed then. */
+enum { JS_CODE, JS_SQ, JS_DQ, JS_BT, JS_LOST };
+
 typedef struct hstate {
-    uint8_t st, end_tag, tlen, alen, url, refuse, rtlen, rtm, dashes, in_url, committed;
+    uint8_t st, end_tag, tlen, alen, along, url, refuse, rtlen, rtm, dashes, in_url, committed;
+    uint8_t sk;              /* nw_attr_script_kind of the attribute being named */
+    uint8_t vk;              /* ... of the attribute whose value is being read */
+    uint8_t js, jesc, jamp, jd;  /* JS lexer (vk DATASTAR or JSURL): state, after '\\', '&', '$' */
+    uint8_t umatch;          /* URL values: bytes of "javascript:" matched by literal text; 255: not one */
     char tag[16], attr[32], rt[16];
     uint32_t pend_tok, pend_off;
 } hstate;
 
-/* Program variants: a partial compiled to start in text, or inside a tag. */
-enum { V_DATA, V_TAG };
+/* Program variants: a partial compiled to start in text, or (V_AT) in the
+ * context where it is included (inside a tag, <script>, an attribute
+ * value...), so that its tags are checked as if written there. */
+enum { V_DATA, V_AT };
 
 typedef struct cc {
     nw_tpl *t;
+    hstate *pstart; uint32_t cpstart;   /* per program compiled at V_AT: its start state */
     nw_error *err;
     const nw_tpl_partial *partials;
     size_t npartials;
     bool strict;
-    uint32_t *pmap;              /* program of (partial, variant), NONE if not yet */
+    uint32_t *pmap;              /* program of (partial, V_DATA), NONE if not yet */
     uint32_t *pwork;             /* per program: partial index * 2 + variant */
     uint32_t cwork;
     uint32_t *htab; uint32_t hcap; /* name interning: indexes into t->names, NONE = empty */
@@ -103,7 +118,7 @@ static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c ==
 
 /* Formats an error with the position of source offset `pos`. */
 static nw_code cerr(cc *c, nw_code code, const char *rule, uint32_t pos, const char *fmt, ...) {
-    char msg[200];
+    char msg[NW_ERR_MSG];
     va_list ap;
     va_start(ap, fmt);
     nw_vformat(msg, sizeof msg, fmt, ap);
@@ -132,6 +147,7 @@ static tok *new_tok(cc *c) {
     tok *t = &c->toks[c->ntoks++];
     memset(t, 0, sizeof *t);
     t->match = NONE;
+    t->prog = NONE;
     return t;
 }
 
@@ -456,6 +472,55 @@ static void tag_done(hstate *h) {
     h->rtm = 0;
 }
 
+static void attr_named(hstate *h) {
+    h->st = H_BEFORE_VAL;
+    h->url = !h->along && nw_is_url_attr(h->attr, h->alen);
+    h->sk = (uint8_t)nw_attr_script_kind(h->attr, h->alen);
+}
+
+/* One byte of a Datastar expression's literal text, as the browser hands it
+ * to Datastar (character references aside: '&' then '#' or a letter loses
+ * the lexer, since the reference may decode to a quote). */
+static void js_step(hstate *h, char ch) {
+    if (h->js == JS_LOST) return;
+    if (h->jamp) {
+        h->jamp = 0;
+        if (ch == '#' || is_alpha(ch)) { h->js = JS_LOST; return; }
+    }
+    if (ch == '&') h->jamp = 1;
+    /* a javascript: URL is percent-decoded before it runs */
+    if (ch == '%' && h->vk == NW_ATTR_JSURL) { h->js = JS_LOST; return; }
+    bool dollar = h->jd;
+    h->jd = ch == '$';
+    switch (h->js) {
+    case JS_CODE:
+        if (ch == '\'') h->js = JS_SQ;
+        else if (ch == '"') h->js = JS_DQ;
+        else if (ch == '`') h->js = JS_BT;
+        else if (ch == '/') h->js = JS_LOST;
+        break;
+    default:
+        if (h->jesc) { h->jesc = 0; break; }
+        if (ch == '\\') { h->jesc = 1; break; }
+        if (ch == (h->js == JS_SQ ? '\'' : h->js == JS_DQ ? '"' : '`')) { h->js = JS_CODE; break; }
+        if (h->js == JS_BT && ch == '{' && dollar) h->js = JS_LOST;   /* ${ opens code again */
+        if (h->js != JS_BT && (ch == '\n' || ch == '\r')) h->js = JS_LOST;
+        break;
+    }
+}
+
+/* A URL value whose literal text starts "javascript:" (as a browser reads a
+ * scheme: leading spaces and controls, TAB/LF/CR anywhere, any case) is a
+ * script from the colon on. A tag before the colon ends the match: the
+ * render-time URL check then decides. */
+static void url_scheme_step(hstate *h, char ch) {
+    static const char js_scheme[] = "javascript:";
+    if (h->umatch == 0 && (unsigned char)ch <= 0x20) return;
+    if (ch == '\t' || ch == '\n' || ch == '\r') return;
+    if (lower_c(ch) != js_scheme[h->umatch]) { h->umatch = 255; return; }
+    if (++h->umatch == 11) { h->vk = NW_ATTR_JSURL; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; }
+}
+
 /* One byte of literal text at source offset `off` of token `tn`. */
 static bool h_step(cc *c, hstate *h, char ch, uint32_t tn, uint32_t off) {
 again:
@@ -485,43 +550,50 @@ again:
         if (is_hws(ch)) return true;
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
-        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1;
+        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
         return true;
     case H_ATTR_NAME:
         if (is_hws(ch)) { h->st = H_AFTER_ATTR; return true; }
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
-        if (ch == '=') { h->st = H_BEFORE_VAL; h->url = h->alen <= 31 && nw_is_url_attr(h->attr, h->alen); return true; }
+        if (ch == '=') { attr_named(h); return true; }
         if (h->alen < 31) h->attr[h->alen++] = lower_c(ch);
-        else h->alen = 255;
+        else h->along = 1;
         return true;
     case H_AFTER_ATTR:
         if (is_hws(ch)) return true;
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
-        if (ch == '=') { h->st = H_BEFORE_VAL; h->url = h->alen <= 31 && nw_is_url_attr(h->attr, h->alen); return true; }
+        if (ch == '=') { attr_named(h); return true; }
         if (ch == '>') { tag_done(h); return true; }
-        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1;
+        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
         return true;
     case H_BEFORE_VAL:
         if (is_hws(ch)) return true;
         if (ch == '"' || ch == '\'') {
             h->st = ch == '"' ? H_VAL_DQ : H_VAL_SQ;
+            h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; h->umatch = h->url ? 0 : 255;
             if (h->url) { h->in_url = 1; h->committed = 0; h->pend_tok = tn; h->pend_off = off + 1; }
             return true;
         }
         if (ch == '>') { tag_done(h); return true; }
         h->st = H_VAL_UQ;
+        h->vk = h->sk; h->js = JS_LOST;
         return true;
     case H_VAL_DQ: case H_VAL_SQ:
         if (ch == (h->st == H_VAL_DQ ? '"' : '\'')) {
             if (h->in_url && h->committed && !add_mark(c, tn, off, OP_URL_END)) return false;
             h->in_url = 0;
+            h->vk = 0;
             h->st = H_AFTER_VAL;
+        } else if (h->vk == NW_ATTR_DATASTAR || h->vk == NW_ATTR_JSURL) {
+            js_step(h, ch);
+        } else if (h->umatch < 11) {
+            url_scheme_step(h, ch);
         }
         return true;
     case H_VAL_UQ:
-        if (is_hws(ch)) { h->st = H_BEFORE_ATTR; return true; }
-        if (ch == '>') { tag_done(h); return true; }
+        if (is_hws(ch)) { h->st = H_BEFORE_ATTR; h->vk = 0; return true; }
+        if (ch == '>') { h->vk = 0; tag_done(h); return true; }
         return true;
     case H_AFTER_VAL:
         if (is_hws(ch)) { h->st = H_BEFORE_ATTR; return true; }
@@ -581,12 +653,54 @@ static bool commit_url(cc *c, hstate *h) {
 }
 
 static nw_code html_range(cc *c, hstate *h, uint32_t from, uint32_t to, int depth);
+static bool request_prog(cc *c, uint32_t pk, uint32_t variant, const hstate *at, uint32_t *out);
+static uint32_t find_partial(const cc *c, const char *name, uint32_t n);
+
+static bool in_value(const hstate *h) { return h->st == H_VAL_DQ || h->st == H_VAL_SQ || h->st == H_VAL_UQ; }
+
+/* The script kind of the attribute value a tag sits in (0: none). */
+static uint8_t value_kind(const hstate *h) {
+    if (in_value(h)) return h->vk;
+    if (h->st == H_BEFORE_VAL) return h->sk;
+    return 0;
+}
+
+/* A tag refused where its value would run as script (or, in srcdoc, as a
+ * document); `open`/`close` spell the tag the way the author wrote it. */
+static nw_code script_refusal(cc *c, const hstate *h, const tok *t, const char *open, const char *close) {
+    int nl = (int)(t->ne - t->ns);
+    const char *nm = c->src + t->ns;
+    int al = (int)h->alen;
+    const char *more = h->along ? "..." : "";
+    switch (value_kind(h)) {
+    case NW_ATTR_EVENT:
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "%s%.*s%s in the event handler %.*s%s= would run as script: pass the value in a data-* attribute and read el.dataset (or use a Datastar signal)",
+                    open, nl, nm, close, al, h->attr, more);
+    case NW_ATTR_SRCDOC:
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "%s%.*s%s in srcdoc= would be parsed as live HTML: load the document with src= (or build it with the HTML builders)",
+                    open, nl, nm, close);
+    default: {
+        const char *what = value_kind(h) == NW_ATTR_JSURL ? "javascript: URL of" : "Datastar expression";
+        if (t->type == TT_VAR)
+            return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                        "%s%.*s%s in the %s %.*s%s= is not inside a '...' string: quote it ('%s%.*s%s'), or pass the value as a signal or a data-* attribute read with el.dataset",
+                        open, nl, nm, close, what, al, h->attr, more, open, nl, nm, close);
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "%s%.*s%s in the %s %.*s%s= would run as script: use {{%.*s}} inside a '...' string, or pass the value as a signal or a data-* attribute read with el.dataset",
+                    open, nl, nm, close, what, al, h->attr, more, nl, nm);
+    }
+    }
+}
 
 static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
     uint32_t i = *pi;
     tok *t = &c->toks[i];
     int nl = (int)(t->ne - t->ns);
     const char *nm = c->src + t->ns;
+    if (t->type != TT_TEXT && h->umatch < 11 && in_value(h)) h->umatch = 255;
+    uint8_t vk = value_kind(h);
     switch (t->type) {
     case TT_TEXT:
         for (uint32_t p = t->s; p < t->e; p++)
@@ -601,15 +715,47 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             return cerr(c, NW_E_TEMPLATE, "context", t->s,
                         "{{%.*s}} inside <%.*s> cannot be escaped safely (use {{{%.*s}}} for trusted content)",
                         nl, nm, (int)h->rtlen, h->rt, nl, nm);
+        if (vk) {
+            if ((vk != NW_ATTR_DATASTAR && vk != NW_ATTR_JSURL) || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
+                return script_refusal(c, h, t, "{{", "}}");
+            t->flags |= TF_JS;
+        }
         if (!commit_url(c, h)) return nomem(c);
+        return NW_OK;
+    case TT_RAW:
+        if (vk) {
+            /* {{{x}}} or {{&x}}: the sigil is the first non-space byte before the name */
+            uint32_t q = t->ns;
+            while (q > t->s && is_space(c->src[q - 1])) q--;
+            bool brace = q > t->s && c->src[q - 1] == '{';
+            return script_refusal(c, h, t, brace ? "{{{" : "{{&", brace ? "}}}" : "}}");
+        }
+        return NW_OK;
+    case TT_SECTION: case TT_INVERTED:
+        if ((vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL) && h->st != H_BEFORE_VAL) t->jss = (uint8_t)(h->js + 1);
+        return NW_OK;
+    case TT_CLOSE:
+        /* a section that may leave the expression in another state than it
+         * found it (its body opens or closes a string) loses the lexer */
+        if (t->match != NONE && c->toks[t->match].jss && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL) &&
+            c->toks[t->match].jss != h->js + 1)
+            h->js = JS_LOST;
         return NW_OK;
     case TT_PARTIAL: case TT_PARENT: case TT_BLOCK:
         if (h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
             return cerr(c, NW_E_TEMPLATE, "context", t->s,
                         "{{%c%.*s}} in an unquoted attribute value: quote the value", sigil(t->type), nl, nm);
-        /* after a bare '<' the partial's output decides what it is: text */
-        if (t->type != TT_BLOCK && in_tag(h->st) && h->st != H_TAG_OPEN && h->st != H_END_TAG_OPEN)
-            t->flags |= TF_TAGVAR;
+        if (t->type == TT_BLOCK && (vk || (h->st == H_RAW && h->refuse)))
+            /* a block's content may come from another template, where this
+             * context is not known */
+            return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                        "{{$%.*s}} inside %s%.*s%s: a block there could hold values that run as script",
+                        nl, nm, vk ? "the attribute " : "<", vk ? (int)h->alen : (int)h->rtlen, vk ? h->attr : h->rt, vk ? "=" : ">");
+        if (t->type != TT_BLOCK) {
+            /* the partial is compiled to start where it is included */
+            uint32_t pk = find_partial(c, nm, (uint32_t)nl);
+            if (pk != NONE && !request_prog(c, pk, V_AT, h, &t->prog)) return nomem(c);
+        }
         if (!commit_url(c, h)) return nomem(c);
         if (t->type == TT_PARENT && t->match != NONE) {
             /* the parent's own text is ignored; each block it passes starts
@@ -632,6 +778,8 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             *h = saved;
             *pi = end;
         }
+        /* what the partial leaves the expression as is not known here */
+        if (t->type != TT_BLOCK && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL)) h->js = JS_LOST;
         return NW_OK;
     default:
         return NW_OK;
@@ -834,17 +982,79 @@ static uint32_t find_partial(const cc *c, const char *name, uint32_t n) {
     return NONE;
 }
 
-/* Program index for (partial, variant), queued for compilation if new. */
-static bool request_prog(cc *c, uint32_t pk, uint32_t variant, uint32_t *out) {
-    uint32_t key = pk * 2 + variant;
-    if (c->pmap[key] != NONE) { *out = c->pmap[key]; return true; }
+/* The start state of a partial included in state h: what its own tags'
+ * context depends on, the rest cleared (URL checks of a value the partial
+ * is part of are the includer's). */
+static void norm_state(const hstate *h, hstate *n) {
+    memset(n, 0, sizeof *n);
+    if (in_tag(h->st)) {
+        /* a partial between attributes (<div {{>attrs}}>) starts as attributes;
+         * after a bare '<' its output decides what it is: text */
+        if (h->st == H_TAG_OPEN || h->st == H_END_TAG_OPEN) return;
+        n->st = H_BEFORE_ATTR;
+        n->end_tag = h->end_tag; n->tlen = h->tlen;
+        memcpy(n->tag, h->tag, sizeof n->tag);
+        return;
+    }
+    n->st = h->st;
+    switch (h->st) {
+    case H_COMMENT: n->dashes = h->dashes; break;
+    case H_RAW:
+        n->refuse = h->refuse; n->rtlen = h->rtlen; n->rtm = h->rtm;
+        memcpy(n->rt, h->rt, sizeof n->rt);
+        break;
+    case H_VAL_DQ: case H_VAL_SQ: case H_VAL_UQ: case H_BEFORE_VAL:
+        n->end_tag = h->end_tag; n->tlen = h->tlen;
+        memcpy(n->tag, h->tag, sizeof n->tag);
+        n->alen = h->alen; n->along = h->along; n->url = h->url;
+        memcpy(n->attr, h->attr, sizeof n->attr);
+        n->sk = h->sk; n->vk = h->vk;
+        n->js = h->js; n->jesc = h->jesc; n->jamp = h->jamp; n->jd = h->jd;
+        n->umatch = h->umatch;
+        break;
+    default: break;
+    }
+}
+
+static bool state_eq(const hstate *a, const hstate *b) {
+    return a->st == b->st && a->end_tag == b->end_tag && a->tlen == b->tlen && a->alen == b->alen &&
+           a->along == b->along && a->url == b->url && a->refuse == b->refuse && a->rtlen == b->rtlen &&
+           a->rtm == b->rtm && a->dashes == b->dashes && a->sk == b->sk && a->vk == b->vk && a->js == b->js &&
+           a->jesc == b->jesc && a->jamp == b->jamp && a->jd == b->jd && a->umatch == b->umatch &&
+           memcmp(a->tag, b->tag, sizeof a->tag) == 0 && memcmp(a->attr, b->attr, sizeof a->attr) == 0 &&
+           memcmp(a->rt, b->rt, sizeof a->rt) == 0;
+}
+
+static bool new_prog(cc *c, uint32_t key, uint32_t *out) {
     nw_tpl *t = c->t;
     if (!nw_grow((void **)&t->progs, &t->cprogs, sizeof(tpl_prog), t->nprogs + 1)) return false;
     if (!nw_grow((void **)&c->pwork, &c->cwork, sizeof(uint32_t), t->nprogs + 1)) return false;
+    if (!nw_grow((void **)&c->pstart, &c->cpstart, sizeof(hstate), t->nprogs + 1)) return false;
     t->progs[t->nprogs] = (tpl_prog){ 0, 0 };
     c->pwork[t->nprogs] = key;
-    c->pmap[key] = t->nprogs;
+    memset(&c->pstart[t->nprogs], 0, sizeof(hstate));
     *out = t->nprogs++;
+    return true;
+}
+
+/* Program index for (partial, variant; the state `at` it is included in
+ * for V_AT), queued for compilation if new. */
+static bool request_prog(cc *c, uint32_t pk, uint32_t variant, const hstate *at, uint32_t *out) {
+    if (variant == V_AT) {
+        hstate n;
+        norm_state(at, &n);
+        if (n.st != H_DATA) {
+            uint32_t key = pk * 2 + V_AT;
+            for (uint32_t p = 1; p < c->t->nprogs; p++)
+                if (c->pwork[p] == key && state_eq(&c->pstart[p], &n)) { *out = p; return true; }
+            if (!new_prog(c, key, out)) return false;
+            c->pstart[*out] = n;
+            return true;
+        }
+    }
+    if (c->pmap[pk] != NONE) { *out = c->pmap[pk]; return true; }
+    if (!new_prog(c, pk * 2 + V_DATA, out)) return false;
+    c->pmap[pk] = *out;
     return true;
 }
 
@@ -873,7 +1083,7 @@ static nw_code gen_tok(cc *c, uint32_t *pi, int depth) {
         uint8_t f = tag_sol(c, t);
         tpl_op *o = emit(c, t->type == TT_VAR ? OP_VAR : OP_RAW);
         if (!o) return nomem(c);
-        o->a = name; o->flags = f;
+        o->a = name; o->flags = (uint8_t)(f | ((t->flags & TF_JS) ? OF_JS : 0));
         return NW_OK;
     }
     case TT_SECTION: case TT_INVERTED: case TT_BLOCK: {
@@ -905,8 +1115,8 @@ static nw_code gen_tok(cc *c, uint32_t *pi, int depth) {
         uint32_t pk = find_partial(c, c->src + t->ns, t->ne - t->ns);
         if (pk == NONE && c->strict)
             return cerr(c, NW_E_TEMPLATE, "partial", t->s, "unknown partial \"%.*s\"", (int)(t->ne - t->ns), c->src + t->ns);
-        uint32_t prog = NONE;
-        if (pk != NONE && !request_prog(c, pk, (t->flags & TF_TAGVAR) ? V_TAG : V_DATA, &prog)) return nomem(c);
+        uint32_t prog = t->prog;
+        if (pk != NONE && prog == NONE && !request_prog(c, pk, V_DATA, NULL, &prog)) return nomem(c);
         uint8_t f = tag_sol(c, t);
         tpl_op *o = emit(c, t->type == TT_PARTIAL ? OP_PARTIAL : OP_PARENT);
         if (!o) return nomem(c);
@@ -956,7 +1166,7 @@ static nw_code gen_range(cc *c, uint32_t from, uint32_t to, int depth) {
 }
 
 /* Compiles one source into program `prog`. */
-static nw_code compile_one(cc *c, uint32_t prog, const char *src, size_t len, uint32_t variant) {
+static nw_code compile_one(cc *c, uint32_t prog, const char *src, size_t len, const hstate *start) {
     if (len > 0x7FFFFFF0u) return nw_error_set(c->err, NW_E_LIMIT, NULL, NULL, "size", "template too large");
     c->src = src; c->len = (uint32_t)len;
     c->ntoks = 0; c->nmarks = 0; c->mcur = 0;
@@ -968,8 +1178,8 @@ static nw_code compile_one(cc *c, uint32_t prog, const char *src, size_t len, ui
     if (rc) return rc;
     dedent_pass(c);
     hstate h;
-    memset(&h, 0, sizeof h);
-    h.st = variant == V_TAG ? H_BEFORE_ATTR : H_DATA;
+    if (start) h = *start;
+    else memset(&h, 0, sizeof h);
     rc = html_range(c, &h, 0, c->ntoks, 0);
     if (rc) return rc;
     c->t->progs[prog].begin = c->t->nops;
@@ -989,24 +1199,26 @@ nw_code nw_tpl_compile(const char *src, size_t len, const nw_tpl_partial *partia
     if ((!src && len) || (npartials && !partials) || npartials > 0x3FFFFFFF)
         return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "bad template arguments");
     c.t = nw_calloc(1, sizeof *c.t);
-    c.pmap = nw_malloc((npartials * 2 + 1) * sizeof *c.pmap);
+    c.pmap = nw_malloc((npartials + 1) * sizeof *c.pmap);
     if (!c.t || !c.pmap) { rc = nw_error_nomem(err); goto done; }
-    for (size_t i = 0; i < npartials * 2; i++) c.pmap[i] = NONE;
+    for (size_t i = 0; i < npartials; i++) c.pmap[i] = NONE;
     if (!nw_grow((void **)&c.t->progs, &c.t->cprogs, sizeof(tpl_prog), 1) ||
-        !nw_grow((void **)&c.pwork, &c.cwork, sizeof(uint32_t), 1)) { rc = nw_error_nomem(err); goto done; }
+        !nw_grow((void **)&c.pwork, &c.cwork, sizeof(uint32_t), 1) ||
+        !nw_grow((void **)&c.pstart, &c.cpstart, sizeof(hstate), 1)) { rc = nw_error_nomem(err); goto done; }
     c.t->nprogs = 1;
     c.pwork[0] = NONE;
     /* every partial is checked, used or not */
     for (size_t i = 0; i < npartials; i++) {
         uint32_t p;
-        if (!request_prog(&c, (uint32_t)i, V_DATA, &p)) { rc = nw_error_nomem(err); goto done; }
+        if (!request_prog(&c, (uint32_t)i, V_DATA, NULL, &p)) { rc = nw_error_nomem(err); goto done; }
     }
-    rc = compile_one(&c, 0, src ? src : "", len, V_DATA);
+    rc = compile_one(&c, 0, src ? src : "", len, NULL);
     for (uint32_t p = 1; !rc && p < c.t->nprogs; p++) {
         uint32_t key = c.pwork[p];
         const nw_tpl_partial *pp = &partials[key / 2];
         c.pname = pp->name; c.pname_len = pp->name_len;
-        rc = compile_one(&c, p, pp->src ? pp->src : "", pp->src ? pp->src_len : 0, key % 2);
+        hstate start = c.pstart[p];   /* copied: compiling may grow pstart */
+        rc = compile_one(&c, p, pp->src ? pp->src : "", pp->src ? pp->src_len : 0, key % 2 == V_AT ? &start : NULL);
     }
 done:
     nw_free(c.toks);
@@ -1014,6 +1226,7 @@ done:
     nw_free(c.htab);
     nw_free(c.pmap);
     nw_free(c.pwork);
+    nw_free(c.pstart);
     if (rc) { nw_tpl_free(c.t); return rc; }
     *out = c.t;
     return NW_OK;
@@ -1108,7 +1321,7 @@ static void guard_end(rs *r) {
 }
 
 
-static void write_value(rs *r, const nv *v, bool esc) {
+static void write_value(rs *r, const nv *v, bool esc, bool js) {
     char num[40];
     const char *p;
     size_t n;
@@ -1130,7 +1343,9 @@ static void write_value(rs *r, const nv *v, bool esc) {
         nw_url_check_feed(&r->chk, p, n);
         if (esc) r->gdyn = true;
     }
-    if (esc && !plain) {
+    if (js) {
+        nw_escape_js_string(r->out, p, n);   /* ASCII without HTML specials: nothing left to HTML-escape */
+    } else if (esc && !plain) {
         if (nw_escape_html(r->out, p, n)) r->hi = true;
     } else {
         nw_buf_append(r->out, p, n);
@@ -1221,7 +1436,7 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
         case OP_VAR: case OP_RAW: {
             nv v;
             lookup(r, o->a, &v);
-            write_value(r, &v, o->kind == OP_VAR);
+            write_value(r, &v, o->kind == OP_VAR, o->kind == OP_VAR && (o->flags & OF_JS));
             i++;
             break;
         }

@@ -32,6 +32,16 @@
  *     content). Partials and blocks are refused in unquoted attribute
  *     values; a partial included inside a tag (<div {{>attrs}}>) is compiled
  *     as attributes so its own URL attributes are checked.
+ *   - Values that would run as script (docs/templates-security.md), rule
+ *     "context" too: {{x}}, {{{x}}} and {{&x}} are refused in on* handlers
+ *     and srcdoc; in Datastar expression attributes (nw_attr_script_kind)
+ *     and literal javascript: URLs {{x}} is allowed only inside a '...' or
+ *     "..." JS string of the literal text (a small lexer follows it and
+ *     refuses what it cannot follow) and renders as nw_escape_js_string
+ *     content there; raw values are refused in them. A partial is compiled
+ *     in the context it is included in (<script>{{>p}}</script> refuses p's
+ *     values); a block is refused inside <script>, <style> and those
+ *     attributes.
  *   - Literal template text is copied as is, except that invalid UTF-8 in it
  *     becomes U+FFFD; output is therefore valid UTF-8 unless a raw value is not.
  *

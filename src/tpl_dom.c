@@ -491,6 +491,7 @@ static void copy_body(dc *c, uint32_t begin, uint32_t end) {
         tpl_op *n = op_new(c, o->kind);
         if (!n) return;
         n->a = o->a;
+        n->flags = o->flags & OF_JS;
         if (o->kind == OP_SECTION || o->kind == OP_INVERTED) {
             uint32_t at = c->d->nops - 1;
             copy_body(c, i + 1, o->b);
@@ -568,6 +569,7 @@ static void on_value(dc *c, bs *b, const tpl_op *o, uint32_t at) {
     tpl_op *n = op_new(c, o->kind);
     if (!n) return;
     n->a = o->a;
+    n->flags = o->flags & OF_JS;
     if (section) {
         uint32_t idx = c->d->nops - 1;
         copy_body(c, at + 1, o->b);

@@ -19,6 +19,7 @@ enum {
     OF_SOL = 1,        /* starts a (non-empty) source line: indented inside indented partials */
     OF_STANDALONE = 2, /* partial/parent/block on a standalone line: carries indentation */
     OF_HI = 4,         /* text holds bytes >= 0x80 */
+    OF_JS = 8,         /* VAR inside a JS string of a Datastar expression: nw_escape_js_string */
 };
 #define NONE 0xFFFFFFFFu
 

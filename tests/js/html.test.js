@@ -136,12 +136,13 @@ test('invalid attribute names throw a TypeError naming them', () => {
   assert.throws(() => Div({ '': 'v' }), TypeError);
 });
 
-test('on* handlers are accepted as the developer\'s own code (values still escaped)', () => {
-  assert.equal(s(Button({ onclick: 'go("a")' }, 'x')), '<button onclick="go(&quot;a&quot;)">x</button>');
+test('on* handlers take only code marked as the developer\'s own (raw() or js``), still escaped', () => {
+  assert.equal(s(Button({ onclick: raw('go("a")') }, 'x')), '<button onclick="go(&quot;a&quot;)">x</button>');
+  assert.throws(() => Button({ onclick: 'go("a")' }), (e) => e.code === 'TEMPLATE' && e.message.includes('onclick'));
 });
 
 test('functions and symbols as attribute values throw', () => {
-  assert.throws(() => Button({ onclick: () => {} }), TypeError);
+  assert.throws(() => Button({ onclick: () => {} }), (e) => e.code === 'TEMPLATE');
   assert.throws(() => Div({ title: Symbol('x') }), TypeError);
 });
 
@@ -233,7 +234,7 @@ test('every HTML and SVG element has a capitalised export rendering its tag', ()
     assert.ok(out.startsWith(`<${tag} id="e">`), `${name}: ${out}`);
   }
   // Nothing capitalised is exported that is not an element (apart from the documented extras).
-  const extras = new Set(['Html', 'Page', 'PAGE_ASSETS', 'ELEMENT_NAMES']);
+  const extras = new Set(['Html', 'JsExpr', 'Page', 'PAGE_ASSETS', 'ELEMENT_NAMES']);
   for (const k of Object.keys(html)) {
     if (/^[A-Z]/.test(k) && !extras.has(k)) assert.ok(k in ELEMENT_NAMES, `${k} exported but not in ELEMENT_NAMES`);
   }
