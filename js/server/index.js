@@ -338,7 +338,7 @@ export async function createSyncServer(options = {}) {
       // `done` says the client has the answers up to there: older seqs are stale
       const marks = group.map((it, i) => Math.max(states[i].done, it.done));
       plans = group.map((it, i) => authority.applyPush(it.user, it.body.client, it.body.mutations, states[i].receipts, marks[i]));
-      for (const p of plans) for (const r of p.records) records.set(`${r.entity}\u0000${r.id}`, r);
+      for (const p of plans) for (const r of p.records) records.set(`${r.entity}\u0000${r.scope}\u0000${r.id}`, r);
       const head = plans[plans.length - 1].head;
       if (storage.commitPushes) {
         await storage.commitPushes({ head, records: [...records.values()], clients: group.map((it, i) => ({ user: it.user, client: it.body.client, done: marks[i], receipts: plans[i].receipts })) });

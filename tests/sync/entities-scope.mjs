@@ -1,0 +1,30 @@
+// entities-scope.mjs - the schema of hardening-server-scope.test.js: private
+// entities with unique keys and references to a shared entity (cascade,
+// nullify), a shared entity with a unique key.
+export default {
+  Project: {
+    fields: { id: { type: 'id' }, name: { type: 'string', required: true } },
+    shared: true,
+  },
+  Label: {
+    fields: { id: { type: 'id' }, name: { type: 'string', required: true } },
+    unique: [['name']],
+    shared: true,
+  },
+  Tag: {
+    fields: { id: { type: 'id' }, name: { type: 'string', required: true } },
+    unique: [['name']],
+  },
+  Task: {
+    fields: {
+      id: { type: 'id' },
+      title: { type: 'string', required: true },
+      projectId: { type: 'ref', entity: 'Project', optional: true, onDelete: 'cascade' },
+      tagId: { type: 'ref', entity: 'Tag', optional: true, onDelete: 'nullify' },
+    },
+    unique: [['projectId', 'title']],
+  },
+  Pin: {
+    fields: { id: { type: 'id' }, projectId: { type: 'ref', entity: 'Project', optional: true, onDelete: 'nullify' } },
+  },
+};
