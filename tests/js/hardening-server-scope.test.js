@@ -60,6 +60,9 @@ for (const [name, makeDb, skip] of storages) {
     assert.equal(again[0].status, 'rejected', 'within one user the key is unique');
     assert.deepEqual({ ...again[0].error, message: undefined }, { code: 'DUPLICATE', entity: 'Tag', field: 'name', rule: 'unique', message: undefined });
     assert.equal(again[0].error.message, 'Tag.name: another record has the same name');
+    // the owner the server keeps is not a field a client may write
+    const spoof = await push(srv, 'u-bob', [['Tag', 'b3', 'create', { name: 'salary-review', $owner: 'u-ann' }], ['Tag', 'b1', 'update', { $owner: 'u-ann' }]]);
+    assert.deepEqual(spoof.map((r) => [r.status, r.error.code, r.error.rule]), [['rejected', 'VALIDATION', 'unknown'], ['rejected', 'VALIDATION', 'unknown']]);
     // a compound key with a shared reference: per user too
     await push(srv, 'u-ann', [['Project', 'p1', 'create', { name: 'P' }]]);
     assert.deepEqual(await push(srv, 'u-ann', [['Task', 'ta', 'create', { title: 'plan', projectId: 'p1' }]]), [applied]);
@@ -157,4 +160,16 @@ test('PostgreSQL, two instances: each user\'s namespace holds across instances',
   assert.deepEqual((await pull(two, 'm-ann'))['Tag/same'], { id: 'same', name: 'k2' });
   await stop(one);
   await stop(two);
+});
+
+test('a schema whose shared entity references a private one, or that uses the reserved $owner, is refused at start', async () => {
+  const { createSyncServer } = await import('../../js/server/index.js');
+  const make = (schema) => createSyncServer({ schema, db: ':memory:', secret: 'scope-test-secret', log: false });
+  await assert.rejects(make({
+    Doc: { fields: { id: { type: 'id' }, title: { type: 'string' } } },
+    Feed: { fields: { id: { type: 'id' }, docId: { type: 'ref', entity: 'Doc', optional: true } }, shared: true },
+  }), /Feed\.docId: a shared entity cannot reference the private entity Doc/);
+  await assert.rejects(make({ Doc: { fields: { id: { type: 'id' }, $owner: { type: 'string' } } } }), /Doc\.\$owner: the field name is reserved/);
+  const ok = await make({ Doc: { fields: { id: { type: 'id' } } }, Feed: { fields: { id: { type: 'id' }, docId: { type: 'ref', entity: 'Doc', optional: true } } } });
+  await ok.close();
 });
