@@ -11,7 +11,7 @@
 // Each user's private records live in that user's own namespace (docs/
 // sync.md, "Users, sharing, tokens"): in the store here a private record's
 // id is `owner SEP id`, its references to private records are prefixed
-// alike, and a hidden OWNER field leads every unique key of a private
+// alike, and a hidden OWNER field (on entities with unique keys) leads every unique key of a private
 // entity, so ids and unique keys hold per user and no write of one user can
 // meet (and so detect) a private record of another. Shared entities keep
 // plain ids and global keys. User ids hold no control characters (auth.js),
@@ -62,8 +62,6 @@ export class Authority {
     this.head = 0;              // last version handed out
     this.collect = null;        // events of the mutation being applied
     this.kinds = new Map();     // entity -> { shared, idName, refs: reference fields to private entities }
-    this.acting = null;         // { user, mutation } while a mutation is applied
-    this.blocked = null;        // why the cascade guard cancelled it
   }
 
   /** Checks the schema and plans each entity's namespace. */
@@ -79,7 +77,9 @@ export class Authority {
         throw new Error(`nitro-wasm server: ${name}.${refs[0]}: a shared entity cannot reference the private entity ${f[1].entity} (each user has their own ${f[1].entity} records; make it shared or drop the reference)`);
       }
       if (!shared && fields.some(([n]) => n === OWNER)) throw new Error(`nitro-wasm server: ${name}.${OWNER}: the field name is reserved by the sync server`);
-      kinds.set(name, { shared, idName: (fields.find(([, f]) => f && f.type === 'id') || ['id'])[0], refs });
+      // the OWNER field only where unique keys need it (the id tells the owner too)
+      const owned = !shared && Array.isArray(def.unique) && def.unique.length > 0;
+      kinds.set(name, { shared, owned, idName: (fields.find(([, f]) => f && f.type === 'id') || ['id'])[0], refs });
     }
     this.kinds = kinds;
   }
@@ -88,14 +88,12 @@ export class Authority {
   #serverDef(name, def) {
     const kind = this.kinds.get(name);
     if (kind.shared) return def;
-    const out = { ...def, fields: { ...def.fields, [OWNER]: { type: 'string', optional: true } } };
-    if (Array.isArray(def.unique)) out.unique = def.unique.map((u) => [OWNER, ...(Array.isArray(u) ? u : [u])]);
-    if (typeof def.validate === 'function') {
-      out.validate = (rec) => {
-        const plain = this.#outward(name, typeof rec.toJSON === 'function' ? rec.toJSON() : rec);
-        return def.validate(Object.setPrototypeOf(plain, Object.getPrototypeOf(rec)));
-      };
+    const out = { ...def };
+    if (kind.owned) {
+      out.fields = { ...def.fields, [OWNER]: { type: 'string', optional: true } };
+      out.unique = def.unique.map((u) => [OWNER, ...(Array.isArray(u) ? u : [u])]);
     }
+    if (typeof def.validate === 'function') out.validate = (rec) => def.validate(this.#clientForm(name, rec));
     return out;
   }
 
@@ -111,40 +109,68 @@ export class Authority {
     return !kind || kind.shared ? row.id : `${row.owner}${SEP}${row.id}`;
   }
 
-  /** Client-form fields of `owner` -> the store's form (ids and private references prefixed). */
+  /** Client-form fields of `owner` -> the store's form (ids and private
+   * references prefixed, OWNER set when `withId`). Changes `fields` in place:
+   * callers pass a fresh object. */
   #inward(entity, owner, fields, withId) {
     const kind = this.kinds.get(entity);
     if (!kind || kind.shared) return fields;
-    const out = { ...fields };
-    for (const f of kind.refs) if (typeof out[f] === 'string') out[f] = `${owner}${SEP}${out[f]}`;
+    for (const f of kind.refs) if (typeof fields[f] === 'string') fields[f] = `${owner}${SEP}${fields[f]}`;
     if (withId) {
-      out[kind.idName] = `${owner}${SEP}${fields[kind.idName]}`;
-      out[OWNER] = owner;
+      fields[kind.idName] = `${owner}${SEP}${fields[kind.idName]}`;
+      if (kind.owned) fields[OWNER] = owner;
     }
-    return out;
+    return fields;
   }
 
-  /** A record as the store holds it (plain JSON) -> the clients' form. */
+  /** A record as the store holds it -> the clients' form, as a fresh plain
+   * object. */
   #outward(entity, rec) {
+    return this.#clientForm(entity, typeof rec.toJSON === 'function' ? rec.toJSON() : { ...rec });
+  }
+
+  /** Turns `rec` (a fresh object or record: changed in place) into the
+   * clients' form: plain id and references. OWNER stays as an undefined
+   * property (JSON leaves it out; a delete would cost every later
+   * JSON.stringify of the object). */
+  #clientForm(entity, rec) {
     const kind = this.kinds.get(entity);
     if (!kind || kind.shared) return rec;
-    const out = { ...rec };
-    const iid = out[kind.idName];
-    const owner = typeof out[OWNER] === 'string' ? out[OWNER] : ownerOf(iid);
-    const prefix = `${owner}${SEP}`;
-    delete out[OWNER];
-    if (typeof iid === 'string' && iid.startsWith(prefix)) out[kind.idName] = iid.slice(prefix.length);
-    for (const f of kind.refs) if (typeof out[f] === 'string' && out[f].startsWith(prefix)) out[f] = out[f].slice(prefix.length);
-    return out;
+    const iid = rec[kind.idName];
+    const cut = iid.indexOf(SEP) + 1;
+    const prefix = iid.slice(0, cut);
+    rec[kind.idName] = iid.slice(cut);
+    for (const f of kind.refs) {
+      const v = rec[f];
+      if (typeof v === 'string' && v.startsWith(prefix)) rec[f] = v.slice(cut);
+    }
+    if (kind.owned) rec[OWNER] = undefined;
+    return rec;
   }
 
-  /** beforeSave/beforeDelete: a write may only reach the
-   * acting user's own (a cascade from a shared record could reach others'). */
-  #guard(e) {
-    const a = this.acting;
-    if (!a || this.kinds.get(e.entity).shared || ownerOf(e.id) === a.user) return;
-    if (!this.blocked) this.blocked = restrictError(a.mutation, this.kinds.get(a.mutation.entity));
-    e.cancel('another user\'s record');
+  /** Whether deleting the shared record `id` of `entity` would, through
+   * onDelete effects (cascade, nullify), reach a private record of another
+   * user than `user`. Only chains through shared records can: a private
+   * record's references point at its owner's records or shared ones, and no
+   * shared entity references a private one (#plan). `restrict` references
+   * need no look: the store refuses those deletes itself. */
+  #reachesOthers(user, entity, id, seen) {
+    const k = key(entity, id);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    for (const [name, ent] of this.entities) {
+      const shared = this.kinds.get(name).shared;
+      for (const f of ent.fields) {
+        if (f.type !== 'ref' || f.spec.entity !== entity) continue;
+        const od = f.spec.onDelete;
+        if (od !== 'cascade' && od !== 'nullify') continue;
+        for (const rid of ent.where({ [f.name]: id }).ids()) {
+          if (!shared) { if (ownerOf(rid) !== user) return true; }
+          else if (od === 'cascade' && this.#reachesOthers(user, name, rid, seen)) return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** (Re)builds the state from storage. */
@@ -171,10 +197,6 @@ export class Authority {
       for (const kind of ['created', 'updated', 'deleted', 'expired']) {
         nitro.on(`${name}.${kind}`, (e) => { if (this.collect) this.collect.push(e); });
       }
-      // On every entity, shared ones too: nitro captures the before-events
-      // of a cascade only when the written entity itself has such handlers.
-      nitro.on(`${name}.beforeDelete`, (e) => this.#guard(e));
-      nitro.on(`${name}.beforeSave`, (e) => this.#guard(e));
     }
     const meta = new Map();
     let states = [];
@@ -226,7 +248,7 @@ export class Authority {
     const m = ent ? this.metaOf(user, entity, id) : undefined;
     if (!m || m.deleted) return { current: null, version: m ? m.version : 0 };
     const rec = ent.get(this.#iid(entity, user, id));
-    return { current: rec ? this.#outward(entity, rec.toJSON()) : null, version: m.version };
+    return { current: rec ? this.#outward(entity, rec) : null, version: m.version };
   }
 
   /**
@@ -295,11 +317,11 @@ export class Authority {
     }
     const refErr = fields && this.#checkRefs(user, ent, fields);
     if (refErr) return reject(refErr);
+    // Deletes never reach other users' records: refused like a restrict.
+    if (m.op === 'delete' && exists && kind.shared && this.#reachesOthers(user, m.entity, iid, new Set())) return reject(restrictError(m, kind));
     const data = fields && this.#inward(m.entity, user, fields, false);
     const events = [];
     this.collect = events;
-    this.acting = { user, mutation: m };
-    this.blocked = null;
     try {
       this.nitro.transaction(() => {
         if (m.op === 'delete') {
@@ -307,7 +329,7 @@ export class Authority {
         } else if (exists) {
           ent.update(iid, data);
         } else if (m.op === 'create') {
-          ent.create(kind.shared ? { ...data, [ent.idName]: m.id } : { ...data, [ent.idName]: iid, [OWNER]: user });
+          ent.create(!kind.owned ? { ...data, [ent.idName]: iid } : { ...data, [ent.idName]: iid, [OWNER]: user });
         } else {
           throw Object.assign(new Error(`${m.entity}.${ent.idName}: no record with id ${JSON.stringify(m.id)}`), { code: 'NOT_FOUND', entity: m.entity, field: ent.idName });
         }
@@ -315,12 +337,10 @@ export class Authority {
     } catch (err) {
       // A delete held back by references: one answer whoever's records they
       // are (the store's own message would name them).
-      if (this.blocked || (m.op === 'delete' && err && err.rule === 'restrict')) return reject(restrictError(m, kind));
+      if (m.op === 'delete' && err && err.rule === 'restrict') return reject(restrictError(m, kind));
       return reject(err);
     } finally {
       this.collect = null;
-      this.acting = null;
-      this.blocked = null;
     }
     for (const e of events) {
       const type = e.type.slice(e.entity.length + 1);
@@ -332,7 +352,7 @@ export class Authority {
       const id = shared ? e.id : e.id.slice(owner.length + 1);
       const scope = shared ? '*' : owner;
       const version = ++this.head;
-      const data = deleted ? null : JSON.stringify(this.#outward(e.entity, typeof e.record.toJSON === 'function' ? e.record.toJSON() : e.record));
+      const data = deleted ? null : JSON.stringify(this.#outward(e.entity, e.record));
       const row = { entity: e.entity, id, owner, scope, version, writer, deleted, data };
       this.meta.set(ek, { owner, scope, version, writer, deleted });
       records.set(ek, row);

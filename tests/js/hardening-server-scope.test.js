@@ -138,6 +138,19 @@ for (const [name, makeDb, skip] of storages) {
     assert.equal(bob['Task/bob-task'].projectId, 'pc');
     assert.equal(bob['Pin/bob-pin'].projectId, 'pn');
     assert.ok(bob['Project/pc'] && bob['Project/pn']);
+    // through a chain of shared records (Space -> Project -> bob's Task), and
+    // a restrict reference of bob's: the same answer, naming no record
+    await push(srv, 'c-ann', [['Space', 's1', 'create', { name: 'S' }], ['Project', 'ps', 'create', { name: 'in S', spaceId: 's1' }], ['Project', 'pr', 'create', { name: 'marked' }]]);
+    await push(srv, 'c-bob', [['Task', 'bob-deep', 'create', { title: 'deep', projectId: 'ps' }], ['Mark', 'bob-mark', 'create', { projectId: 'pr' }]]);
+    const more = await push(srv, 'c-ann', [['Space', 's1', 'delete'], ['Project', 'pr', 'delete']]);
+    assert.deepEqual(more.map((r) => [r.status, r.error.code, r.error.rule, r.error.entity]), [['rejected', 'CONFLICT', 'restrict', 'Space'], ['rejected', 'CONFLICT', 'restrict', 'Project']]);
+    for (const r of more) assert.ok(!/bob/.test(r.error.message), r.error.message);
+    assert.equal(more[1].error.message.replace('"pr"', '"pc"'), refused[0].error.message, 'a restrict reads like a blocked cascade');
+    assert.ok((await pull(srv, 'c-bob'))['Task/bob-deep']);
+    assert.deepEqual(await push(srv, 'c-bob', [['Space', 's1', 'delete']]), [applied], 'bob\'s own chain applies');
+    const deep = await pull(srv, 'c-bob');
+    assert.equal(deep['Project/ps'], null);
+    assert.equal(deep['Task/bob-deep'], null);
     // a cascade into the deleting user's own records applies
     assert.deepEqual(await push(srv, 'c-ann', [['Project', 'own', 'delete']]), [applied]);
     assert.equal((await pull(srv, 'c-ann'))['Task/ann-task'], null);
@@ -172,4 +185,16 @@ test('a schema whose shared entity references a private one, or that uses the re
   await assert.rejects(make({ Doc: { fields: { id: { type: 'id' }, $owner: { type: 'string' } } } }), /Doc\.\$owner: the field name is reserved/);
   const ok = await make({ Doc: { fields: { id: { type: 'id' } } }, Feed: { fields: { id: { type: 'id' }, docId: { type: 'ref', entity: 'Doc', optional: true } } } });
   await ok.close();
+});
+
+test('PostgreSQL, group commit: many users creating the same id at once each keep their own record', { skip: pgSkip }, async () => {
+  const db = await pg.createDatabase(`scope3_${process.pid}`);
+  let srv = await start(db);
+  const users = Array.from({ length: 20 }, (_, i) => `g-${i}`);
+  const answers = await Promise.all(users.map((u) => push(srv, u, [['Tag', 'same', 'create', { name: `tag of ${u}` }]])));
+  assert.ok(answers.every((r) => r[0].status === 'applied'));
+  await stop(srv);
+  srv = await start(db);
+  for (const u of users) assert.deepEqual((await pull(srv, u))['Tag/same'], { id: 'same', name: `tag of ${u}` }, u);
+  await stop(srv);
 });

@@ -1,9 +1,14 @@
 // entities-scope.mjs - the schema of hardening-server-scope.test.js: private
 // entities with unique keys and references to a shared entity (cascade,
-// nullify), a shared entity with a unique key.
+// nullify, restrict, and through a chain of shared records), a shared entity
+// with a unique key.
 export default {
-  Project: {
+  Space: {
     fields: { id: { type: 'id' }, name: { type: 'string', required: true } },
+    shared: true,
+  },
+  Project: {
+    fields: { id: { type: 'id' }, name: { type: 'string', required: true }, spaceId: { type: 'ref', entity: 'Space', optional: true, onDelete: 'cascade' } },
     shared: true,
   },
   Label: {
@@ -15,7 +20,7 @@ export default {
     fields: { id: { type: 'id' }, name: { type: 'string', required: true } },
     unique: [['name']],
     // the server hands validate functions the client's form of a record
-    validate: (t) => (t.id.includes('\u001f') || '$owner' in t ? `server form leaked: ${JSON.stringify(t)}` : null),
+    validate: (t) => (t.id.includes('\u001f') || t.$owner !== undefined ? `server form leaked: ${JSON.stringify(t)}` : null),
   },
   Task: {
     fields: {
@@ -28,5 +33,8 @@ export default {
   },
   Pin: {
     fields: { id: { type: 'id' }, projectId: { type: 'ref', entity: 'Project', optional: true, onDelete: 'nullify' } },
+  },
+  Mark: {
+    fields: { id: { type: 'id' }, projectId: { type: 'ref', entity: 'Project', optional: true, onDelete: 'restrict' } },
   },
 };
