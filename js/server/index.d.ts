@@ -6,7 +6,8 @@ import type { EntityDef } from '../nitro.js';
 type IncomingMessage = any;
 type ServerResponse = any;
 
-/** A stored record row (storage-sqlite.js documents the interface). */
+/** A stored record row (storage-sqlite.js documents the interface), keyed by
+ * (entity, scope, id): each user has their own ids of private entities. */
 export interface RecordRow {
   entity: string;
   id: string;

@@ -33,8 +33,9 @@ export function createAuthLimiter({ limit = 30, windowMs = 60_000, maxAddresses 
 
   function sweep(t) {
     for (const a of [...buckets.keys()]) level(a, t);
+    // still full: make room for one more, oldest first
     for (const a of buckets.keys()) {
-      if (buckets.size <= maxAddresses) break;
+      if (buckets.size < maxAddresses) break;
       buckets.delete(a);
     }
   }

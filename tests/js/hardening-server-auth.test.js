@@ -141,3 +141,24 @@ test('failed authentications are rate-limited per client address: 429 with Retry
   assert.equal((await pull(srv, good, '127.0.0.2')).status, 200);
   assert.equal((await pull(srv, 'bad.x', '127.0.0.2')).status, 401);
 });
+
+test('the limiter refills over its window and tracks a bounded number of addresses', async () => {
+  const { createAuthLimiter } = await import('../../js/server/ratelimit.js');
+  let t = 0;
+  const lim = createAuthLimiter({ limit: 3, windowMs: 60_000, maxAddresses: 100, now: () => t });
+  for (let i = 0; i < 3; i++) assert.equal(lim.retryAfter('a'), 0), lim.fail('a');
+  assert.equal(lim.retryAfter('a'), 20, 'one attempt back every 20 s');
+  t += 19_000;
+  assert.ok(lim.retryAfter('a') >= 1);
+  t += 1_000;
+  assert.equal(lim.retryAfter('a'), 0);
+  t += 60_000;
+  assert.equal(lim.retryAfter('a'), 0);
+  lim.fail('b');
+  assert.equal(lim.size, 1, 'a full bucket is forgotten');
+  for (let i = 0; i < 1000; i++) lim.fail(`addr-${i}`);
+  assert.ok(lim.size <= 100, `${lim.size} addresses tracked`);
+  const off = createAuthLimiter({ limit: 0 });
+  for (let i = 0; i < 100; i++) off.fail('x');
+  assert.equal(off.retryAfter('x'), 0, 'limit 0: no limit');
+});
