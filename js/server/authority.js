@@ -44,7 +44,7 @@ function errorJson(err, user) {
 /** The refusal of a delete that references hold back. */
 function restrictError(m, kind) {
   const idName = kind ? kind.idName : 'id';
-  return { code: 'CONFLICT', message: `${m.entity}.${idName}: records still refer to ${m.entity} ${JSON.stringify(m.id)} (theirs or other users'); it was not deleted`, entity: m.entity, field: idName, rule: 'restrict' };
+  return { code: 'CONFLICT', message: `${m.entity}.${idName}: other records still refer to ${m.entity} ${JSON.stringify(m.id)}; it was not deleted`, entity: m.entity, field: idName, rule: 'restrict' };
 }
 
 export class Authority {
