@@ -71,12 +71,18 @@ export declare function attrValue(name: string, value: unknown): string;
 
 // ---- Page ----
 
+/** An asset: its URL, or the URL with its Subresource Integrity hash
+ * (`'sha384-...'`; null for none). A plain URL equal to a default gets the
+ * default's hash (PAGE_INTEGRITY); any other plain URL loads without one. With
+ * an integrity, the tag also gets crossorigin="anonymous". */
+export type PageAsset = string | { url: string; integrity?: string | null };
+
 export interface PageAssets {
-  datastar?: string;
-  tailwind?: string;
-  lucide?: string;
+  datastar?: PageAsset;
+  tailwind?: PageAsset;
+  lucide?: PageAsset;
   /** A string is the script URL. */
-  highlight?: string | { css?: string; js?: string };
+  highlight?: string | { css?: PageAsset; js?: PageAsset };
 }
 
 export interface PageOptions {
@@ -87,15 +93,15 @@ export interface PageOptions {
   meta?: Record<string, string | null | undefined | false> | Array<Attrs | Html | null | undefined | false>;
   /** Extra nodes at the end of <head>. */
   head?: Child;
-  /** Datastar 1.0.2 from jsDelivr; a string is the URL. */
-  datastar?: boolean | string;
-  /** Tailwind browser build (v4) from jsDelivr; a string is the URL. */
-  tailwind?: boolean | string;
-  /** Lucide from unpkg plus a lucide.createIcons() call at the end of <body>; a string is the URL. */
-  lucide?: boolean | string;
-  /** highlight.js CSS + JS from cdnjs plus hljs.highlightAll(); a string is the script URL. */
-  highlight?: boolean | string | { css?: string; js?: string };
-  /** URL overrides for any asset. */
+  /** Datastar 1.0.2 from jsDelivr (pinned, with integrity); a string is the URL. */
+  datastar?: boolean | PageAsset;
+  /** Tailwind browser build 4.3.5 from jsDelivr (pinned, with integrity); a string is the URL. */
+  tailwind?: boolean | PageAsset;
+  /** Lucide 1.65.0 from unpkg (pinned, with integrity) plus a lucide.createIcons() call at the end of <body>; a string is the URL. */
+  lucide?: boolean | PageAsset;
+  /** highlight.js 11.11.1 CSS + JS from jsDelivr (pinned, with integrity) plus hljs.highlightAll(); a string is the script URL. */
+  highlight?: boolean | string | { css?: PageAsset; js?: PageAsset };
+  /** URL (and integrity) overrides for any asset. */
   assets?: PageAssets;
   bodyAttrs?: Attrs;
   htmlAttrs?: Attrs;
@@ -112,6 +118,9 @@ export declare const PAGE_ASSETS: Readonly<{
   lucide: string;
   highlight: Readonly<{ css: string; js: string }>;
 }>;
+
+/** SRI hashes (sha384) of the default assets, by URL. */
+export declare const PAGE_INTEGRITY: Readonly<Record<string, string>>;
 
 /** Export name -> tag name for every element builder below. */
 export declare const ELEMENT_NAMES: Readonly<Record<string, string>>;

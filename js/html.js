@@ -341,15 +341,31 @@ export const { A, Abbr, Address, Area, Article, Aside, AudioEl, B, Base, Bdi, Bd
 
 // ---------- Page ----------
 
-/** Default CDN URLs used by Page(); override with `Page({ assets })`. */
+/** Default CDN URLs used by Page(); override with `Page({ assets })`. Each
+ * names an exact version and file, so its bytes never change and
+ * PAGE_INTEGRITY can pin them. */
 export const PAGE_ASSETS = Object.freeze({
   datastar: 'https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js',
-  tailwind: 'https://cdn.jsdelivr.net/npm/@tailwindcss/browser@4',
-  lucide: 'https://unpkg.com/lucide@latest',
+  tailwind: 'https://cdn.jsdelivr.net/npm/@tailwindcss/browser@4.3.5/dist/index.global.js',
+  lucide: 'https://unpkg.com/lucide@1.65.0/dist/umd/lucide.min.js',
   highlight: Object.freeze({
-    css: 'https://cdnjs.cloudflare.com/ajax/libs/highlight.js/11.11.1/styles/default.min.css',
-    js: 'https://cdnjs.cloudflare.com/ajax/libs/highlight.js/11.11.1/highlight.min.js',
+    css: 'https://cdn.jsdelivr.net/npm/@highlightjs/cdn-assets@11.11.1/styles/default.min.css',
+    js: 'https://cdn.jsdelivr.net/npm/@highlightjs/cdn-assets@11.11.1/highlight.min.js',
   }),
+});
+
+/** Subresource Integrity hashes (sha384) of the default assets, by URL,
+ * computed from the exact files those URLs serve: the Datastar v1.0.2 release
+ * bundle, and for the others the file at that path in the npm package of that
+ * version (jsDelivr /npm/ and unpkg serve package files unchanged). Page()
+ * adds `integrity` and `crossorigin="anonymous"` to any asset whose URL is
+ * listed here. */
+export const PAGE_INTEGRITY = Object.freeze({
+  [PAGE_ASSETS.datastar]: 'sha384-SnyFlWTdFL3c8+9/1WsPuMFBq6AQOGC1LmS9upY4YkM3En3wZr5q2UvydHaMgOVG',
+  [PAGE_ASSETS.tailwind]: 'sha384-t+qLIxS5zM/KF99/doWY+dxTsavdvgayaZt8A9ntLsUjEkiXzYl5M3Ij8zVFPL9j',
+  [PAGE_ASSETS.lucide]: 'sha384-oAT1xXQFdqehMqVDwRuUtxysEdTboTptoL1DtOoG6nCanpYN0HU8xpv+lIU3jh4V',
+  [PAGE_ASSETS.highlight.css]: 'sha384-4Y0nObtF3CbKnh+lpzmAVdAMtQXl+ganWiiv73RcGVdRdfVIya8Cao1C8ZsVRRDz',
+  [PAGE_ASSETS.highlight.js]: 'sha384-RH2xi4eIQ/gjtbs9fUXM68sLSi99C7ZWBRX1vDrVv6GQXRibxXLbwO2NGZB74MbU',
 });
 
 const PAGE_OPTIONS = new Set(['title', 'lang', 'meta', 'head', 'datastar', 'tailwind', 'lucide', 'highlight', 'assets', 'bodyAttrs', 'htmlAttrs']);
@@ -357,17 +373,40 @@ const PAGE_OPTIONS = new Set(['title', 'lang', 'meta', 'head', 'datastar', 'tail
 // Open Graph style keys are written with `property=`, everything else with `name=`.
 const META_PROPERTY = /^(og|fb|article|book|profile|music|video):/;
 
+// One or more space-separated `sha256-`/`sha384-`/`sha512-` base64 digests.
+const SRI = /^sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}(?: +sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2})*$/;
+
+/** An asset as { url, integrity } from a URL string or `{ url, integrity }`
+ * (integrity null: none); a known default URL brings its own integrity. */
+function assetOf(v, where) {
+  if (v == null || v === true || v === false) return null;
+  const given = isAttrs(v) ? v : { url: v };
+  if (typeof given.url !== 'string') throw new TypeError(`Page ${where}: a URL string or { url, integrity }`);
+  const integrity = given.integrity === undefined ? PAGE_INTEGRITY[given.url] : given.integrity;
+  if (integrity != null && (typeof integrity !== 'string' || !SRI.test(integrity))) {
+    throw new TypeError(`Page ${where}: integrity is "sha384-<base64 digest>" (got ${JSON.stringify(integrity)})`);
+  }
+  return { url: given.url, integrity: integrity ?? null };
+}
+
 function asset(opts, key) {
-  const v = opts[key];
-  if (typeof v === 'string') return v;
-  return opts.assets?.[key] ?? PAGE_ASSETS[key];
+  return assetOf(opts[key], key) ?? assetOf(opts.assets?.[key], `assets.${key}`) ?? assetOf(PAGE_ASSETS[key], key);
+}
+
+/** The attributes that load `a`: the URL, and with an integrity hash the
+ * CORS mode SRI needs for a cross-origin file. */
+function loadAttrs(urlAttr, a) {
+  return a.integrity ? { [urlAttr]: a.url, integrity: a.integrity, crossorigin: 'anonymous' } : { [urlAttr]: a.url };
 }
 
 function highlightAssets(opts) {
   // A string is the script URL; an object may give { css, js }. The option beats `assets`.
   const pick = (v) => (typeof v === 'string' ? { js: v } : isAttrs(v) ? v : {});
   const chosen = { ...pick(opts.assets?.highlight), ...pick(opts.highlight) };
-  return { css: chosen.css ?? PAGE_ASSETS.highlight.css, js: chosen.js ?? PAGE_ASSETS.highlight.js };
+  return {
+    css: assetOf(chosen.css, 'highlight.css') ?? assetOf(PAGE_ASSETS.highlight.css, 'highlight.css'),
+    js: assetOf(chosen.js, 'highlight.js') ?? assetOf(PAGE_ASSETS.highlight.js, 'highlight.js'),
+  };
 }
 
 function metaTags(meta) {
@@ -409,15 +448,15 @@ export function Page(opts, ...body) {
   if (opts.title != null) head.push(Title(opts.title));
   head.push(...tags);
   const hl = opts.highlight ? highlightAssets(opts) : null;
-  if (hl) head.push(Link({ rel: 'stylesheet', href: hl.css }));
-  if (opts.tailwind) head.push(Script({ src: asset(opts, 'tailwind') }));
-  if (opts.datastar) head.push(Script({ type: 'module', src: asset(opts, 'datastar') }));
+  if (hl) head.push(Link({ rel: 'stylesheet', ...loadAttrs('href', hl.css) }));
+  if (opts.tailwind) head.push(Script(loadAttrs('src', asset(opts, 'tailwind'))));
+  if (opts.datastar) head.push(Script({ type: 'module', ...loadAttrs('src', asset(opts, 'datastar')) }));
   if (opts.head != null) head.push(...(Array.isArray(opts.head) ? opts.head : [opts.head]));
 
   // Scripts that scan the finished DOM go last in <body>, after their library.
   const tail = [];
-  if (opts.lucide) tail.push(Script({ src: asset(opts, 'lucide') }), Script(raw('lucide.createIcons();')));
-  if (hl) tail.push(Script({ src: hl.js }), Script(raw('hljs.highlightAll();')));
+  if (opts.lucide) tail.push(Script(loadAttrs('src', asset(opts, 'lucide'))), Script(raw('lucide.createIcons();')));
+  if (hl) tail.push(Script(loadAttrs('src', hl.js)), Script(raw('hljs.highlightAll();')));
 
   const lines = (nodes) => nodes.map((n) => child(n) + '\n').join('');
   const htmlAttrs = renderAttrs({ lang: opts.lang === undefined ? 'en' : opts.lang, ...opts.htmlAttrs });

@@ -63,6 +63,7 @@ async function serve(argv) {
     server = await createSyncServer({
       schema, db: config.db, secret: config.secret, base: config.base, cors: config.cors,
       maxBody: config.maxBody, maxBatch: config.maxBatch, poolSize: config.poolSize,
+      authLimit: config.authLimit, authWindow: config.authWindow, logger: log,
       log: (msg, err) => log.error(String(msg).replace(/^nitro-wasm server: /, '').replace(/:$/, ''), err ? { err } : undefined),
       health, shutdown,
     });

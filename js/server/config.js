@@ -25,6 +25,8 @@ export const OPTIONS = [
   { key: 'logLevel', flag: '--log-level', env: ['LOG_LEVEL', 'NITRO_LOG_LEVEL'], type: 'enum', values: LOG_LEVELS, default: 'info', help: 'debug | info | warn | error | silent' },
   { key: 'maxBody', flag: '--max-body', env: ['NITRO_MAX_BODY'], type: 'bytes', default: 1024 * 1024, help: 'largest request body (e.g. 512kb, 1mb)' },
   { key: 'maxBatch', flag: '--max-batch', env: ['NITRO_MAX_BATCH'], type: 'int', min: 1, default: 1000, help: 'most mutations in one push' },
+  { key: 'authLimit', flag: '--auth-limit', env: ['NITRO_AUTH_LIMIT'], type: 'int', min: 0, default: 30, help: 'failed authentications per client address before 429 (0: no limit)' },
+  { key: 'authWindow', flag: '--auth-window', env: ['NITRO_AUTH_WINDOW'], type: 'duration', default: 60_000, help: 'time in which an address earns back all --auth-limit attempts' },
   { key: 'poolSize', flag: '--pool-size', env: ['NITRO_POOL_SIZE'], type: 'int', min: 1, default: 10, help: 'PostgreSQL connections per instance' },
   { key: 'shutdownTimeout', flag: '--shutdown-timeout', env: ['NITRO_SHUTDOWN_TIMEOUT'], type: 'duration', default: 10_000, help: 'how long SIGTERM waits for in-flight requests (e.g. 10s)' },
   { key: 'sseRetry', flag: '--sse-retry', env: ['NITRO_SSE_RETRY'], type: 'duration', default: 1000, help: 'reconnect delay sent to live clients on shutdown' },

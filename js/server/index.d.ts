@@ -6,7 +6,8 @@ import type { EntityDef } from '../nitro.js';
 type IncomingMessage = any;
 type ServerResponse = any;
 
-/** A stored record row (storage-sqlite.js documents the interface). */
+/** A stored record row (storage-sqlite.js documents the interface), keyed by
+ * (entity, scope, id): each user has their own ids of private entities. */
 export interface RecordRow {
   entity: string;
   id: string;
@@ -66,6 +67,14 @@ export interface SyncServerOptions {
   ping?: number;
   /** Commits up to this many records go out inline on event streams (default 200). */
   liveChanges?: number;
+  /** Failed authentications allowed per client address in a burst before 429 (default 30; 0: no limit). */
+  authLimit?: number;
+  /** ms in which an address earns back all `authLimit` attempts (default 60000). */
+  authWindow?: number;
+  /** The client address the rate limit counts by (default the socket's remote address; behind a proxy, e.g. the first X-Forwarded-For hop you trust). */
+  clientAddress?: (req: IncomingMessage) => string;
+  /** Structured logger for refused authentications (`warn(msg, fields)`); default: a line on `log`. */
+  logger?: { warn(msg: string, fields?: Record<string, unknown>): void };
   /** Where unexpected errors are logged (default console.error); false for none. */
   log?: false | ((...args: unknown[]) => void);
 }
@@ -89,4 +98,6 @@ export function sqliteStorage(file: string, options?: { synchronous?: 'NORMAL' |
 export function createToken(options: { user: string; secret: string; ttl?: string | number; now?: number }): string;
 /** The user id of a valid token; throws (with the reason) otherwise. */
 export function verifyToken(token: string, secret: string, now?: number): string;
+/** Why `user` cannot be a user id (reserved: empty, "*", over 200 characters, control characters, leading/trailing white space, unpaired surrogates), or null. */
+export function reservedUserReason(user: string): string | null;
 export function parseTtl(ttl: string | number): number;

@@ -16,9 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { createNitro } from '../nitro.js';
 import { Authority } from './authority.js';
 import { sqliteStorage } from './storage-sqlite.js';
-import { createToken, verifyToken, parseTtl } from './auth.js';
+import { createToken, verifyToken, parseTtl, reservedUserReason } from './auth.js';
+import { createAuthLimiter } from './ratelimit.js';
 
-export { createToken, verifyToken, parseTtl, sqliteStorage };
+export { createToken, verifyToken, parseTtl, reservedUserReason, sqliteStorage };
 
 const DEFAULTS = {
   base: '/sync',
@@ -28,7 +29,9 @@ const DEFAULTS = {
   pullLimit: 1000,          // page size when the client names none
   ping: 15_000,             // ms between keep-alive comments on live streams
   liveChanges: 200,
-  groupMutations: 5000,     // most mutations committed together (group commit)         // commits up to this many records go out inline on live streams
+  groupMutations: 5000,     // most mutations committed together (group commit)
+  authLimit: 30,            // failed authentications per client address in a burst (0: no limit)
+  authWindow: 60_000,       // ms in which an address earns back all authLimit attempts
 };
 
 class HttpError extends Error {
@@ -91,6 +94,12 @@ export async function createSyncServer(options = {}) {
   }
   const base = `/${String(o.base).replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '');
   const log = o.log === false ? () => {} : (typeof o.log === 'function' ? o.log : (...a) => console.error(...a));
+  // Refused authentications: a structured logger (the CLI's) or one line on `log`.
+  const authLog = o.logger && typeof o.logger.warn === 'function'
+    ? (msg, fields) => o.logger.warn(msg, fields)
+    : (msg, fields) => log(`nitro-wasm server: ${msg} ${JSON.stringify(fields)}`);
+  const limiter = createAuthLimiter({ limit: o.authLimit, windowMs: o.authWindow });
+  const addressOf = typeof o.clientAddress === 'function' ? o.clientAddress : (req) => (req.socket && req.socket.remoteAddress) || 'unknown';
   const storage = o.storage ?? await openStorage(o.db, { poolSize: o.poolSize });
   await storage.open();
   const wasm = wasmLocation();
@@ -147,26 +156,46 @@ export async function createSyncServer(options = {}) {
     sendJson(res, status, { error }, headers);
   }
 
+  /** The user of a request: a valid token's (or o.authenticate's) user id.
+   * Refusals are 401 and logged with the user id the request claims and the
+   * reason (never the token); an address that failed too often gets 429. */
   async function authenticate(req, url) {
+    const address = String(addressOf(req));
+    const wait = limiter.retryAfter(address);
+    if (wait) throw new HttpError(429, 'too many failed authentications from this address; retry later', { rule: 'rate', retryAfter: wait });
+    try {
+      return await identify(req, url);
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 401) throw err;
+      const blocked = limiter.fail(address);
+      authLog('authentication refused', { status: 401, user: err.extra.user ?? null, reason: err.message, address, path: url.pathname, ...(blocked ? { blocked: true } : {}) });
+      throw err;
+    }
+  }
+
+  async function identify(req, url) {
+    const refuse = (message, user = null) => new HttpError(401, message, { rule: 'auth', user: typeof user === 'string' ? user.slice(0, 200) : null });
     if (o.authenticate) {
       const user = await o.authenticate(req);
-      if (typeof user !== 'string' || user === '') throw new HttpError(401, 'not authenticated', { rule: 'auth' });
+      if (typeof user !== 'string' || user === '') throw refuse('not authenticated');
+      const reserved = reservedUserReason(user);
+      if (reserved) throw refuse(`reserved user id: ${reserved}`, user);
       return user;
     }
     const h = req.headers.authorization;
     let token = null;
     if (typeof h === 'string') {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-      if (!m) throw new HttpError(401, 'the Authorization header must be "Bearer <token>"', { rule: 'auth' });
+      if (!m) throw refuse('the Authorization header must be "Bearer <token>"');
       token = m[1];
     } else {
       token = url.searchParams.get('access_token');   // EventSource cannot send headers
     }
-    if (!token) throw new HttpError(401, 'missing bearer token', { rule: 'auth' });
+    if (!token) throw refuse('missing bearer token');
     try {
       return verifyToken(token, secret);
     } catch (err) {
-      throw new HttpError(401, err.message, { rule: 'auth' });
+      throw refuse(err.message, err.user);
     }
   }
 
@@ -309,7 +338,7 @@ export async function createSyncServer(options = {}) {
       // `done` says the client has the answers up to there: older seqs are stale
       const marks = group.map((it, i) => Math.max(states[i].done, it.done));
       plans = group.map((it, i) => authority.applyPush(it.user, it.body.client, it.body.mutations, states[i].receipts, marks[i]));
-      for (const p of plans) for (const r of p.records) records.set(`${r.entity}\u0000${r.id}`, r);
+      for (const p of plans) for (const r of p.records) records.set(`${r.entity}\u0000${r.scope}\u0000${r.id}`, r);
       const head = plans[plans.length - 1].head;
       if (storage.commitPushes) {
         await storage.commitPushes({ head, records: [...records.values()], clients: group.map((it, i) => ({ user: it.user, client: it.body.client, done: marks[i], receipts: plans[i].receipts })) });

@@ -91,7 +91,7 @@ const SQL = {
   // One round trip: open the transaction and take the write lock.
   lock: `BEGIN; SELECT value FROM nitro_meta WHERE key = 'head' FOR UPDATE`,
   page: `SELECT entity, id, owner, scope, version, writer, deleted, data FROM nitro_records
-         WHERE (entity, id) > ($1, $2) ORDER BY entity, id LIMIT ${PAGE}`,
+         WHERE (entity, scope, id) > ($1, $2, $3) ORDER BY entity, scope, id LIMIT ${PAGE}`,
   watermark: `SELECT done FROM nitro_clients WHERE user_id = $1 AND client = $2`,
   receipts: `SELECT seq, result FROM nitro_receipts WHERE user_id = $1 AND client = $2 AND seq BETWEEN $3 AND $4`,
   // watermark and receipts asked for together: one round trip (seq -1 = the watermark)
@@ -107,7 +107,7 @@ const SQL = {
   commit: `WITH r AS (
       INSERT INTO nitro_records AS t (entity, id, owner, scope, version, writer, deleted, data)
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[], $8::text[])
-      ON CONFLICT (entity, id) DO UPDATE SET owner = excluded.owner, scope = excluded.scope, version = excluded.version,
+      ON CONFLICT (entity, scope, id) DO UPDATE SET owner = excluded.owner, version = excluded.version,
         writer = excluded.writer, deleted = excluded.deleted, data = excluded.data
       RETURNING 1
     ), rc AS (
@@ -351,13 +351,13 @@ export function postgresStorage(url, options = {}) {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       h = Number((await client.query(SQL.head)).rows[0].value);
-      let last = ['', ''];
+      let last = ['', '', ''];
       for (;;) {
         const { rows } = await client.query(SQL.page, last);
         for (const r of rows) onRecord(recordRow(r));
         if (rows.length < PAGE) break;
         const end = rows[rows.length - 1];
-        last = [end.entity, end.id];
+        last = [end.entity, end.scope, end.id];
       }
     } catch (err) {
       return finishTx(client, 'ROLLBACK', err);

@@ -34,7 +34,9 @@
 //
 // Semantics the server relies on: versions are the global change sequence
 // (each record row carries the version of its last change); `scope` is the
-// owner's user id, or '*' for records of shared entities; a deleted record
+// owner's user id, or '*' for records of shared entities, and a record is
+// keyed by (entity, scope, id): each user has their own namespace of ids of
+// private entities; a deleted record
 // stays as a tombstone row (deleted = true, data = null) so pulls can report
 // it. Migrations are versioned and run in order; a backend records the
 // schema version it is at.
@@ -68,6 +70,23 @@ export const MIGRATIONS = [
      PRIMARY KEY (user, client, seq)
    ) WITHOUT ROWID;
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`,
+  // 2: records are keyed in their scope's namespace (each user has their own
+  // ids of private entities; docs/sync.md)
+  `CREATE TABLE records2 (
+     entity TEXT NOT NULL,
+     id TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     writer TEXT NOT NULL DEFAULT '',
+     deleted INTEGER NOT NULL DEFAULT 0,
+     data TEXT,
+     PRIMARY KEY (entity, scope, id)
+   );
+   INSERT INTO records2 SELECT entity, id, owner, scope, version, writer, deleted, data FROM records;
+   DROP TABLE records;
+   ALTER TABLE records2 RENAME TO records;
+   CREATE INDEX records_scope_version ON records (scope, version);`,
 ];
 
 const SQL = {
@@ -76,7 +95,7 @@ const SQL = {
   all: `SELECT entity, id, owner, scope, version, writer, deleted, data FROM records`,
   upsert: `INSERT INTO records (entity, id, owner, scope, version, writer, deleted, data)
            VALUES (@entity, @id, @owner, @scope, @version, @writer, @deleted, @data)
-           ON CONFLICT (entity, id) DO UPDATE SET owner = excluded.owner, scope = excluded.scope,
+           ON CONFLICT (entity, scope, id) DO UPDATE SET owner = excluded.owner,
              version = excluded.version, writer = excluded.writer, deleted = excluded.deleted, data = excluded.data`,
   watermark: `SELECT done FROM clients WHERE user = ? AND client = ?`,
   setWatermark: `INSERT INTO clients (user, client, done) VALUES (?, ?, ?)

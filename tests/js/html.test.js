@@ -10,7 +10,7 @@ import { parse, parseFragment } from 'parse5';
 import * as html from '../../js/html.js';
 
 const {
-  h, raw, Html, Page, PAGE_ASSETS, ELEMENT_NAMES,
+  h, raw, Html, Page, PAGE_ASSETS, PAGE_INTEGRITY, ELEMENT_NAMES,
   A, B, Br, Button, Code, Div, Footer, ForeignObject, H1, Header, I, Iframe, Img, Input, Li, Link, Main, MapEl, Meta, Nav, P,
   Pre, Script, Section, Span, Style, Svg, Circle, ClipPath, Table, Tbody, Td, TextEl, Textarea, Th, Thead, Time, Tr, Ul,
   signals, on, bind, text, show, classes, attr, computed, init, effect, indicator,
@@ -234,7 +234,7 @@ test('every HTML and SVG element has a capitalised export rendering its tag', ()
     assert.ok(out.startsWith(`<${tag} id="e">`), `${name}: ${out}`);
   }
   // Nothing capitalised is exported that is not an element (apart from the documented extras).
-  const extras = new Set(['Html', 'JsExpr', 'Page', 'PAGE_ASSETS', 'ELEMENT_NAMES']);
+  const extras = new Set(['Html', 'JsExpr', 'Page', 'PAGE_ASSETS', 'PAGE_INTEGRITY', 'ELEMENT_NAMES']);
   for (const k of Object.keys(html)) {
     if (/^[A-Z]/.test(k) && !extras.has(k)) assert.ok(k in ELEMENT_NAMES, `${k} exported but not in ELEMENT_NAMES`);
   }
@@ -400,12 +400,13 @@ test('Page: a minimal document', () => {
 
 test('Page: assets come from their official CDNs by default', () => {
   const out = s(Page({ datastar: true, tailwind: true, lucide: true, highlight: true }));
-  assert.ok(out.includes('<script type="module" src="https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js"></script>'));
-  assert.ok(out.includes('<script src="https://cdn.jsdelivr.net/npm/@tailwindcss/browser@4"></script>'));
-  assert.ok(out.includes('<script src="https://unpkg.com/lucide@latest"></script>\n<script>lucide.createIcons();</script>'));
-  assert.ok(out.includes(`<link rel="stylesheet" href="${PAGE_ASSETS.highlight.css}">`));
-  assert.ok(out.includes(`<script src="${PAGE_ASSETS.highlight.js}"></script>\n<script>hljs.highlightAll();</script>`));
-  assert.match(PAGE_ASSETS.highlight.css, /^https:\/\/cdnjs\.cloudflare\.com\/ajax\/libs\/highlight\.js\//);
+  const load = (attr, url) => `${attr}="${url}" integrity="${PAGE_INTEGRITY[url]}" crossorigin="anonymous"`;
+  assert.ok(out.includes(`<script type="module" ${load('src', 'https://cdn.jsdelivr.net/gh/starfederation/datastar@1.0.2/bundles/datastar.js')}></script>`));
+  assert.ok(out.includes(`<script ${load('src', 'https://cdn.jsdelivr.net/npm/@tailwindcss/browser@4.3.5/dist/index.global.js')}></script>`));
+  assert.ok(out.includes(`<script ${load('src', 'https://unpkg.com/lucide@1.65.0/dist/umd/lucide.min.js')}></script>\n<script>lucide.createIcons();</script>`));
+  assert.ok(out.includes(`<link rel="stylesheet" ${load('href', PAGE_ASSETS.highlight.css)}>`));
+  assert.ok(out.includes(`<script ${load('src', PAGE_ASSETS.highlight.js)}></script>\n<script>hljs.highlightAll();</script>`));
+  assert.match(PAGE_ASSETS.highlight.css, /^https:\/\/cdn\.jsdelivr\.net\/npm\/@highlightjs\/cdn-assets@11\.11\.1\//);
   // Scripts that scan the DOM run after it: at the end of <body>.
   assert.ok(out.indexOf('lucide.createIcons') > out.indexOf('<body>'));
   const none = s(Page({}));
@@ -421,7 +422,7 @@ test('Page: assets overrides, and a string option is the URL itself', () => {
   assert.ok(out.includes('<script src="/tw.js"></script>') && !out.includes('/ignored.js'));
   assert.ok(out.includes('<script src="/lucide.js"></script>'));
   assert.ok(out.includes('<link rel="stylesheet" href="/hl.css">'));
-  assert.ok(out.includes(`<script src="${PAGE_ASSETS.highlight.js}"></script>`), 'unset part keeps its default');
+  assert.ok(out.includes(`<script src="${PAGE_ASSETS.highlight.js}" integrity="${PAGE_INTEGRITY[PAGE_ASSETS.highlight.js]}" crossorigin="anonymous"></script>`), 'unset part keeps its default');
   assert.ok(s(Page({ highlight: '/hl.js' })).includes('<script src="/hl.js"></script>'));
   assert.ok(s(Page({ datastar: true, assets: { datastar: 'javascript:alert(1)' } })).includes('src="about:invalid"'));
 });

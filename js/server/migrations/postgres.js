@@ -40,4 +40,8 @@ export const MIGRATIONS = [
    CREATE TABLE nitro_meta (key text PRIMARY KEY, value text NOT NULL);
    -- the row every push locks: it orders all writers (storage-postgres.js)
    INSERT INTO nitro_meta (key, value) VALUES ('head', '0');`,
+  // 2: records are keyed in their scope's namespace (each user has their own
+  // ids of private entities; docs/sync.md)
+  `ALTER TABLE nitro_records DROP CONSTRAINT nitro_records_pkey;
+   ALTER TABLE nitro_records ADD PRIMARY KEY (entity, scope, id);`,
 ];
