@@ -1220,7 +1220,7 @@ nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, 
     s->now = save_now;
     s->capture = saved;
     s->applying = saved_applying;
-    if (rc == NW_E_DUPLICATE) return nw_error_set(err, NW_E_CORRUPT, t->def.name, NULL, NULL, "snapshot holds the same key twice");
+    if (rc == NW_E_DUPLICATE) { if (err) err->code = NW_E_CORRUPT; return NW_E_CORRUPT; }   /* keeps field and rule */
     if (rc) return rc;
     if (expires != 0) {
         if (!table_need_expires(t)) return nw_error_nomem(err);
