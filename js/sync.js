@@ -199,6 +199,8 @@ export class Sync {
     for (;;) {
       const batch = this.#outbox(this.batchSize, false, this.syncedTables);
       if (batch.length === 0) break;
+      // From now on later writes never merge into these (src/changelog.h).
+      this.core.x.nw_sync_sent(batch[batch.length - 1].seq);
       // A pushed seq must be on disk first: a restarted client would
       // otherwise number a new write with a seq the server already answered.
       if (this.storage && batch[batch.length - 1].seq >= this.savedNextSeq) {

@@ -108,6 +108,12 @@ NW_EXPORT int nw_sync_outbox(uint32_t max, uint32_t ntables, uint32_t flags) {
     return nw_api_end(NW_OK);
 }
 
+/* Entries up to `seq` are being sent: they are never coalesced into again. */
+NW_EXPORT void nw_sync_sent(double seq) {
+    nw_changelog *c = log_of(nw_api_err());
+    if (c) nw_changelog_mark_sent(c, seq);
+}
+
 /* Removes answered entries. Input: f64 seqs. Output: u32 removed. */
 NW_EXPORT int nw_sync_ack(uint32_t len) {
     nw_api_begin();

@@ -440,6 +440,8 @@ void nw_store_compact_log(nw_store *s) {
     if (s->nlog == 0) nw_changelog_compact(s->cl);
 }
 
+static void set_coalesce_rules(nw_store *s);
+
 nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_error *err) {
     nw_entity_def def;
     nw_code rc = nw_schema_parse(schema, &def, err);
@@ -481,13 +483,33 @@ nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_
         ok = x->ix != NULL;
     }
     if (ok && def.nsearch) ok = (t->fts = nw_fts_new()) != NULL;
+    if (ok) ok = nw_changelog_set_rules(s->cl, t->index, 0, false, err) == NW_OK;   /* room for every table's rules */
     if (!ok) {
         table_free(t);
         return nw_error_nomem(err);
     }
     s->tables[s->ntables++] = t;
     *index = t->index;
+    set_coalesce_rules(s);
     return NW_OK;
+}
+
+/* What outbox coalescing may not move earlier (changelog.h): per table the
+ * fields of unique keys and references, and whether any entity refers to it. */
+static void set_coalesce_rules(nw_store *s) {
+    for (uint32_t i = 0; i < s->ntables; i++) {
+        const nw_entity_def *d = &s->tables[i]->def;
+        uint64_t pinned = 0;
+        for (uint32_t u = 0; u < d->nuniques; u++) pinned |= key_mask(&d->uniques[u]);
+        for (uint32_t f = 0; f < d->nfields; f++) if (d->fields[f].type == NW_T_REF) pinned |= (uint64_t)1 << f;
+        bool referenced = false;
+        for (uint32_t k = 0; k < s->ntables && !referenced; k++) {
+            const nw_entity_def *o = &s->tables[k]->def;
+            for (uint32_t f = 0; f < o->nfields && !referenced; f++)
+                referenced = o->fields[f].type == NW_T_REF && strcmp(o->fields[f].ref_name, d->name) == 0;
+        }
+        nw_changelog_set_rules(s->cl, i, pinned, referenced, NULL);   /* room reserved at define */
+    }
 }
 
 /* Makes room for one more slot; false on OOM (nothing changed). */
@@ -547,6 +569,7 @@ bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32
 
 static void commit_log(nw_store *s) {
     if (s->hook && s->nlog) s->hook(s->hook_ud, s);
+    nw_changelog_commit(s->cl);     /* coalesces the outbox (changelog.h) */
     for (size_t i = 0; i < s->nlog; i++) {
         undo *u = &s->log[i];
         if (u->op == U_LOG) continue;
