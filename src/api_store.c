@@ -480,6 +480,7 @@ NW_EXPORT int nw_restore(uint32_t len) {
     nw_store_free(store);
     store = fresh;
     nw_api_store_replaced(store);
+    nw_api_journal_store_replaced(store);
     return nw_api_end(NW_OK);
 }
 

@@ -229,6 +229,9 @@ static uint32_t find(const nw_changelog *c, double seq) {
     return UINT32_MAX;
 }
 
+static bool lat_set(nw_changelog *c, uint32_t i);
+static bool same_record(const uint8_t *p, uint32_t table, const uint8_t *id, uint32_t idlen);
+
 static void drop_at(nw_changelog *c, uint32_t i) {
     uint8_t *p = entry_at(c, i);
     p[5] |= F_REMOVED;
@@ -250,6 +253,78 @@ bool nw_changelog_flag(nw_changelog *c, double seq, uint8_t flags, bool on) {
     if (on) entry_at(c, i)[5] |= flags;
     else entry_at(c, i)[5] &= (uint8_t)~flags;
     return true;
+}
+
+size_t nw_changelog_uncommitted(const nw_changelog *c) { return c->committed; }
+
+/* One entry of p[0..len): well-formed, for an existing table, fields checked. */
+static const char *bad_entry(const uint8_t *e, size_t len, uint32_t ntables, nw_cl_check_fn check, void *ud) {
+    if (len < HDR + 4) return "truncated";
+    uint32_t size = nw_rd_u32(e), idlen = nw_rd_u32(e + 36);
+    if (size < HDR + 4 || size > len || idlen > size - HDR - 4) return "entry size";
+    uint32_t flen = nw_rd_u32(e + HDR + idlen);
+    if ((size_t)HDR + idlen + 4 + flen != size) return "entry size";
+    nw_cl_entry x;
+    read_entry(e, &x);
+    if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & F_REMOVED) || x.table >= ntables || !idlen) return "entry";
+    if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return "entry fields";
+    return NULL;
+}
+
+nw_code nw_changelog_append_raw(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *mark, nw_error *err) {
+    const char *bad = bad_entry(p, len, ntables, check, ud);
+    if (bad) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox entry is malformed (%s)", bad);
+    double seq = nw_rd_f64(p + 12);
+    if (!(seq >= c->next_seq && seq <= 9007199254740991.0)) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox entry is out of order");
+    uint32_t size = nw_rd_u32(p);
+    if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
+    *mark = c->arena.len;
+    c->order[c->norder++] = (uint32_t)c->arena.len;
+    nw_buf_append(&c->arena, p, size);
+    c->next_seq = seq + 1;
+    c->live++;
+    return NW_OK;
+}
+
+nw_code nw_changelog_check_fold(const nw_changelog *c, uint8_t tag, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *span, nw_error *err) {
+    if (tag == 'X') {
+        if (len < 8) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox change is truncated");
+        *span = 8;
+        return NW_OK;
+    }
+    const char *bad = bad_entry(p, len, ntables, check, ud);
+    if (bad) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox entry is malformed (%s)", bad);
+    *span = nw_rd_u32(p);
+    (void)c;
+    return NW_OK;
+}
+
+bool nw_changelog_reserve(nw_changelog *c, size_t bytes, uint32_t entries) {
+    return arena_room(c, bytes) && order_reserve(c, entries);
+}
+
+bool nw_changelog_replace(nw_changelog *c, const uint8_t *p) {
+    nw_cl_entry e;
+    read_entry(p, &e);
+    uint32_t i = find(c, e.seq);
+    if (i == UINT32_MAX) return false;
+    const uint8_t *old = entry_at(c, i);
+    if (!same_record(old, e.table, e.id, e.idlen) || !arena_room(c, e.size)) return false;
+    uint32_t at = (uint32_t)c->arena.len;
+    nw_buf_append(&c->arena, p, e.size);
+    uint8_t *o = entry_at(c, i);
+    o[5] |= F_REMOVED;
+    c->garbage += nw_rd_u32(o);
+    c->order[i] = at;
+    return true;
+}
+
+void nw_changelog_commit_replayed(nw_changelog *c) {
+    for (uint32_t i = c->committed; i < c->norder; i++) if (!removed_at(c, i)) lat_set(c, i);
+    c->committed = c->norder;
+    if (c->next_seq - 1 > c->sent_upto) c->sent_upto = c->next_seq - 1;
 }
 
 void nw_changelog_mark_sent(nw_changelog *c, double seq) { if (seq > c->sent_upto) c->sent_upto = seq; }
@@ -352,7 +427,13 @@ static bool adjacent(const nw_changelog *c, uint32_t j, uint32_t i) {
  * lies between them, or when moving it cannot change how the mutations in
  * between are decided: an update of fields no unique key or reference
  * involves, or a delete of a record no entity can refer to. */
-static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp) {
+static void op_remove(nw_buf *ops, double seq) {
+    if (!ops) return;
+    nw_buf_byte(ops, 'X');
+    nw_buf_f64(ops, seq);
+}
+
+static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp, nw_buf *ops) {
     nw_cl_entry p, e;
     read_entry(entry_at(c, j), &p);
     read_entry(entry_at(c, i), &e);
@@ -365,6 +446,8 @@ static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp) {
     if (p.op == NW_CL_CREATE && e.op == NW_CL_DELETE) {   /* never existed for the server */
         drop_at(c, j);
         drop_at(c, i);
+        op_remove(ops, p.seq);
+        op_remove(ops, e.seq);
         return;
     }
     uint8_t op = p.op;
@@ -385,9 +468,16 @@ static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp) {
     c->garbage += nw_rd_u32(old);
     c->order[j] = at;
     drop_at(c, i);
+    if (ops) {
+        nw_buf_byte(ops, 'R');
+        nw_buf_append(ops, c->arena.p + at, size);
+    }
+    op_remove(ops, e.seq);
 }
 
-void nw_changelog_commit(nw_changelog *c) {
+void nw_changelog_commit(nw_changelog *c) { nw_changelog_commit_ops(c, NULL); }
+
+void nw_changelog_commit_ops(nw_changelog *c, nw_buf *ops) {
     if (c->committed == c->norder) return;
     nw_buf tmp;
     nw_buf_init(&tmp);
@@ -399,7 +489,7 @@ void nw_changelog_commit(nw_changelog *c) {
         uint32_t k = c->latcap ? lat_find(c, key_hash(table, p + HDR, idlen), table, p + HDR, idlen, &found) : 0;
         if (found) {
             uint32_t j = c->lat[k].pos1 - 1;
-            if (j < i && !removed_at(c, j)) coalesce(c, j, i, &tmp);
+            if (j < i && !removed_at(c, j)) coalesce(c, j, i, &tmp, ops);
         }
         if (!removed_at(c, i)) lat_set(c, i);
     }

@@ -63,6 +63,8 @@ typedef enum nw_cl_op { NW_CL_CREATE = 1, NW_CL_UPDATE = 2, NW_CL_DELETE = 3 } n
 #define NW_CLT_VERSIONS 0x02u   /* keep record versions; entries carry a base */
 
 typedef struct nw_changelog nw_changelog;
+/* Checks an entry's stored fields (snapshot and journal reading). */
+typedef bool (*nw_cl_check_fn)(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen);
 
 /* A view of one entry; pointers are borrowed from the arena and valid until
  * the log changes. */
@@ -106,6 +108,28 @@ void nw_changelog_truncate(nw_changelog *c, size_t mark);
  * (see above); reclaims dead space when most of the arena is dead. Never
  * fails: when memory is short an entry simply stays as it is. */
 void nw_changelog_commit(nw_changelog *c);
+/* Position (for nw_changelog_next) of the first entry not yet committed. */
+size_t nw_changelog_uncommitted(const nw_changelog *c);
+/* Appends an entry in the arena layout as it is (journal replay, journal.h),
+ * checked like a snapshot's (tables below ntables, fields per `check`) and
+ * with a seq at or above the next one. Uncommitted until
+ * nw_changelog_commit_replayed; CORRUPT / LIMIT otherwise (nothing changed). */
+nw_code nw_changelog_append_raw(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *mark, nw_error *err);
+/* nw_changelog_commit that also appends what coalescing did to `ops`, for
+ * the storage journal (journal.h): 'R' + the merged entry (arena layout;
+ * it replaces the live entry with its seq), 'X' + f64 seq (removed). */
+void nw_changelog_commit_ops(nw_changelog *c, nw_buf *ops);
+/* Journal replay of those: checks one 'R' / 'X' body at p (its byte count
+ * in *span); reserves room so that the appends and replacements of a frame
+ * cannot fail halfway; replaces the live entry with the same seq and
+ * record by the entry at p (false if there is none). */
+nw_code nw_changelog_check_fold(const nw_changelog *c, uint8_t tag, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *span, nw_error *err);
+bool nw_changelog_reserve(nw_changelog *c, size_t bytes, uint32_t entries);
+bool nw_changelog_replace(nw_changelog *c, const uint8_t *p);
+/* Commits replayed entries without coalescing; they count as sent. */
+void nw_changelog_commit_replayed(nw_changelog *c);
 /* Entries with a seq up to `seq` have been (or may have been) sent: they
  * are never merged into from now on. */
 void nw_changelog_mark_sent(nw_changelog *c, double seq);
@@ -151,7 +175,6 @@ void nw_changelog_raise_seq(nw_changelog *c, double at_least);
  * the byte count read. CORRUPT for malformed input, LIMIT on OOM. Table
  * flags are configuration and are not part of the section. */
 void nw_changelog_write(const nw_changelog *c, nw_buf *out);
-typedef bool (*nw_cl_check_fn)(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen);
 nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
                           nw_cl_check_fn check, void *ud, size_t *used, nw_error *err);
 /* Copies the configuration (enabled, table flags) of `from` into `to`. */

@@ -68,7 +68,7 @@ static nw_code invalid(nw_error *err, const uint8_t *fields) {
                         "snapshot record %s of %s: %s%s%s", id, e.entity, e.field, e.field[0] ? " " : "", e.message);
 }
 
-static nw_code check_record(const nw_entity_def *def, const uint8_t *fields, uint32_t len, nw_buf *scratch, nw_error *err) {
+nw_code nw_snapshot_check_record(const nw_entity_def *def, const uint8_t *fields, uint32_t len, nw_buf *scratch, nw_error *err) {
     size_t off = 0;
     for (uint32_t i = 0; i < def->nfields; i++) {
         nw_code rc = nw_field_check_stored(def, i, fields + off, scratch, err);
@@ -182,7 +182,7 @@ static nw_code read_tables(nw_store *like, nw_store *fresh, const uint8_t *p, si
             if (!(exp >= 0 && exp <= 8.64e15)) return nw_error_set(err, NW_E_CORRUPT, name, NULL, "ttl", "snapshot record of %s has an invalid expiry", name);
             rc = nw_store_insert_raw(fresh, i, p + at, rl, exp, err);   /* layout, ids, unique keys */
             if (rc == NW_E_CORRUPT && err->rule[0]) rc = invalid(err, p + at);
-            if (!rc) rc = check_record(def, p + at, rl, scratch, err);
+            if (!rc) rc = nw_snapshot_check_record(def, p + at, rl, scratch, err);
             at += rl;
         }
     }

@@ -42,6 +42,10 @@ nw_code nw_snapshot_write(nw_store *s, nw_buf *out, nw_error *err);
  * numbering continues from the higher of the two. CORRUPT for damaged or
  * invalid content (entity, field and rule name the offending value),
  * SCHEMA for other definitions, LIMIT on OOM; *out is then NULL. */
+/* Checks one record's stored fields (well-formed) against its entity's
+ * rules: CORRUPT naming entity, field and rule (journal.h uses it too). */
+nw_code nw_snapshot_check_record(const nw_entity_def *def, const uint8_t *fields, uint32_t len, nw_buf *scratch, nw_error *err);
+
 nw_code nw_snapshot_read(nw_store *like, const uint8_t *p, size_t len, nw_store **out, nw_error *err);
 
 #endif

@@ -87,6 +87,8 @@ struct nw_store {
     nw_buf logbuf;          /* changed fields of an update being logged */
     bool applying;          /* writing server state: no ref checks, not logged */
     nw_commit_hook hook;    /* live results: called at each outermost commit */
+    nw_commit_hook jhook;   /* the storage journal (journal.h): likewise */
+    void *jhook_ud;
     void *hook_ud;
 };
 
@@ -558,6 +560,7 @@ bool nw_store_in_tx(const nw_store *s) { return s->tx_depth > 0; }
 void nw_store_tx_begin(nw_store *s) { s->tx_depth++; }
 
 void nw_store_set_commit_hook(nw_store *s, nw_commit_hook fn, void *ud) { s->hook = fn; s->hook_ud = ud; }
+void nw_store_set_journal_hook(nw_store *s, nw_commit_hook fn, void *ud) { s->jhook = fn; s->jhook_ud = ud; }
 uint32_t nw_store_batch_len(const nw_store *s) { return (uint32_t)s->nlog; }
 bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32_t *slot, const uint8_t **old_row) {
     if (i >= s->nlog || s->log[i].op == U_LOG) return false;
@@ -569,6 +572,7 @@ bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32
 
 static void commit_log(nw_store *s) {
     if (s->hook && s->nlog) s->hook(s->hook_ud, s);
+    if (s->jhook && s->nlog) s->jhook(s->jhook_ud, s);   /* sees the outbox entries before they coalesce */
     nw_changelog_commit(s->cl);     /* coalesces the outbox (changelog.h) */
     for (size_t i = 0; i < s->nlog; i++) {
         undo *u = &s->log[i];
