@@ -1167,6 +1167,13 @@ export function fileStorage(path) {
     return names.filter((f) => f.startsWith(prefix) && /^\d+$/.test(f.slice(prefix.length)))
       .map((f) => Number(f.slice(prefix.length))).sort((a, b) => a - b);
   };
+  // A new or renamed file survives a power loss once its directory is synced
+  // too (not possible everywhere: then best effort).
+  const syncDir = async (fs) => {
+    const { dirname } = await import('node:path');
+    let d = null;
+    try { d = await fs.open(dirname(path) || '.', 'r'); await d.sync(); } catch { /* not supported here */ } finally { await d?.close().catch(() => {}); }
+  };
   const handle = async (g) => {
     if (fh && fhGen === g) return fh;
     const fs = await fsp();
@@ -1178,6 +1185,7 @@ export function fileStorage(path) {
       head.set(LOG_MAGIC);
       new DataView(head.buffer).setUint32(4, bases.get(g) ?? 0, true);
       await h.write(head);
+      await syncDir(fs);
     }
     fh = h;
     fhGen = g;
@@ -1226,6 +1234,7 @@ export function fileStorage(path) {
           await out.close();
         }
         await fs.rename(tmp, path);
+        await syncDir(fs);
         if (fh && fhGen < g) { await fh.close(); fh = null; fhGen = -1; }
         for (const x of await logs(fs)) if (x < g) { await fs.rm(logName(x), { force: true }); bases.delete(x); }
       });
