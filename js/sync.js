@@ -73,6 +73,7 @@ export class Sync {
     this.logBytes = 0;                   // appended since the last snapshot
     this.snapBytes = 0;
     this.compacting = null;
+    this.appendQueued = false;
     if (this.storage && this.storage.log) this.core.call0('nw_journal_enable', 1);
 
     // One byte per table: the entities this client exchanges.
@@ -618,8 +619,15 @@ export class Sync {
 
   /** Called after every committed local write. */
   #wrote() {
-    if (this.storage && this.storage.log) this.#appendJournal();
-    else this.#schedulePersist();
+    if (this.storage && this.storage.log) {
+      // the batches of one task go to storage together (flush() takes them at once)
+      if (!this.appendQueued) {
+        this.appendQueued = true;
+        queueMicrotask(() => { this.appendQueued = false; this.#appendJournal(); });
+      }
+    } else {
+      this.#schedulePersist();
+    }
     if (this.running) this.#schedule(true, false, 0);
   }
 

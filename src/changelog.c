@@ -301,6 +301,13 @@ nw_code nw_changelog_check_fold(const nw_changelog *c, uint8_t tag, const uint8_
     return NW_OK;
 }
 
+bool nw_changelog_get(const nw_changelog *c, double seq, nw_cl_entry *e) {
+    uint32_t i = find(c, seq);
+    if (i == UINT32_MAX) return false;
+    read_entry(entry_at(c, i), e);
+    return true;
+}
+
 bool nw_changelog_reserve(nw_changelog *c, size_t bytes, uint32_t entries) {
     return arena_room(c, bytes) && order_reserve(c, entries);
 }

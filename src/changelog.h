@@ -127,6 +127,8 @@ void nw_changelog_commit_ops(nw_changelog *c, nw_buf *ops);
 nw_code nw_changelog_check_fold(const nw_changelog *c, uint8_t tag, const uint8_t *p, size_t len, uint32_t ntables,
                                 nw_cl_check_fn check, void *ud, size_t *span, nw_error *err);
 bool nw_changelog_reserve(nw_changelog *c, size_t bytes, uint32_t entries);
+/* The live entry `seq` (pointers valid until the log changes); false if none. */
+bool nw_changelog_get(const nw_changelog *c, double seq, nw_cl_entry *e);
 bool nw_changelog_replace(nw_changelog *c, const uint8_t *p);
 /* Commits replayed entries without coalescing; they count as sent. */
 void nw_changelog_commit_replayed(nw_changelog *c);

@@ -85,7 +85,7 @@ void nw_journal_attach(nw_journal *j, nw_store *s) {
 
 /* ---- replay ---------------------------------------------------------------------------- */
 
-typedef struct rctx { nw_store *s; nw_buf scratch; } rctx;
+typedef struct rctx { nw_store *s; nw_buf scratch; bool oom; } rctx;
 
 static bool check_entry(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen) {
     rctx *r = ud;
@@ -96,7 +96,9 @@ static bool check_entry(void *ud, uint32_t table, uint64_t mask, const uint8_t *
     nw_error e;
     for (uint32_t i = 0; i < def->nfields; i++) {
         if (!(mask >> i & 1)) continue;
-        if (nw_field_check_stored(def, i, fields + off, &r->scratch, &e)) return false;
+        nw_code rc = nw_field_check_stored(def, i, fields + off, &r->scratch, &e);
+        if (rc == NW_E_LIMIT) r->oom = true;
+        if (rc) return false;
         off += nw_field_span(fields + off);
     }
     return true;
@@ -166,24 +168,50 @@ static nw_code apply_pass(rctx *r, int pass, const uint8_t *p, size_t len, size_
     return NW_OK;
 }
 
-/* Room for every entry the frame appends or replaces, so that pass 2 and 3
- * cannot fail halfway on memory. */
+/* Before anything of the outbox changes: every 'R' and 'X' names a live
+ * entry (of the same record, for 'R') as the frame's earlier changes leave
+ * things, and there is room for every entry the frame appends or replaces,
+ * so that passes 2 and 3 cannot fail halfway. */
 static nw_code reserve_outbox(rctx *r, const uint8_t *p, size_t len, nw_error *err) {
+    nw_changelog *c = nw_store_changelog(r->s);
     size_t bytes = 0;
-    uint32_t entries = 0;
-    for (size_t at = 0; at < len;) {
+    uint32_t entries = 0, n = 0, cap = 0, cap2 = 0;
+    double *seqs = NULL;                 /* the frame's entries so far, in order ... */
+    const uint8_t **bodies = NULL;       /* ... and their bodies (NULL: removed by an 'X') */
+    nw_code rc = NW_OK;
+    for (size_t at = 0; at < len && !rc;) {
         uint8_t tag = p[at++];
-        size_t n;
-        if (tag == 'D' || tag == 'P') n = (tag == 'D' ? 8 : 16) + (size_t)nw_rd_u32(p + at + (tag == 'D' ? 4 : 12));
-        else if (tag == 'X') n = 8;
-        else { n = nw_rd_u32(p + at); bytes += n; entries += tag == 'O'; }
-        at += n;
+        if (tag == 'D' || tag == 'P') { at += (tag == 'D' ? 8 : 16) + (size_t)nw_rd_u32(p + at + (tag == 'D' ? 4 : 12)); continue; }
+        size_t k = tag == 'X' ? 8 : nw_rd_u32(p + at);
+        if (tag != 'X') bytes += k;
+        if (tag == 'O') entries++;
+        double seq = nw_rd_f64(p + at + (tag == 'X' ? 0 : 12));
+        if (tag != 'O') {
+            const uint8_t *cur = NULL;
+            bool mine = false;
+            for (uint32_t i = n; i-- > 0;) if (seqs[i] == seq) { cur = bodies[i]; mine = true; break; }
+            nw_cl_entry e;
+            if (!mine && nw_changelog_get(c, seq, &e)) cur = e.raw;
+            if (!cur) rc = bad(err, "coalesced entry");
+            else if (tag == 'R' && (nw_rd_u32(cur + 8) != nw_rd_u32(p + at + 8) || nw_rd_u32(cur + 36) != nw_rd_u32(p + at + 36) ||
+                                    memcmp(cur + 40, p + at + 40, nw_rd_u32(cur + 36)) != 0)) rc = bad(err, "coalesced entry");
+        }
+        if (!rc && (!nw_grow((void **)&seqs, &cap, sizeof *seqs, n + 1) || !nw_grow((void **)&bodies, &cap2, sizeof *bodies, n + 1)))
+            rc = nw_error_nomem(err);
+        if (!rc) {
+            seqs[n] = seq;
+            bodies[n++] = tag == 'X' ? NULL : p + at;
+        }
+        at += k;
     }
-    return nw_changelog_reserve(nw_store_changelog(r->s), bytes, entries) ? NW_OK : nw_error_nomem(err);
+    nw_free(seqs);
+    nw_free(bodies);
+    if (rc) return rc;
+    return nw_changelog_reserve(c, bytes, entries) ? NW_OK : nw_error_nomem(err);
 }
 
 static nw_code apply_frame(nw_store *s, const uint8_t *p, size_t len, nw_error *err) {
-    rctx r = { s, { 0 } };
+    rctx r = { s, { 0 }, false };
     nw_buf_init(&r.scratch);
     nw_store_tx_begin(s);
     size_t mark = nw_store_mark(s), first = SIZE_MAX;
@@ -192,6 +220,7 @@ static nw_code apply_frame(nw_store *s, const uint8_t *p, size_t len, nw_error *
         if (pass == 2) rc = reserve_outbox(&r, p, len, err);
         if (!rc) rc = apply_pass(&r, pass, p, len, &first, err);
     }
+    if (rc == NW_E_CORRUPT && r.oom) rc = nw_error_nomem(err);   /* a check ran out of memory */
     nw_changelog *c = nw_store_changelog(s);
     if (rc) {
         if (first != SIZE_MAX) nw_changelog_truncate(c, first);
