@@ -205,6 +205,10 @@ export interface Nitro {
   stats(): Stats;
   /** Keeps the store in sync with a server (docs/sync.md). One at a time per instance. */
   sync(options: SyncOptions): Sync;
+  /** Resolves when every write made so far is in the sync storage: appended
+   * and fsync'ed (Node file), committed (IndexedDB) or saved (your own
+   * { load, save }); at once when there is no storage. */
+  flush(): Promise<void>;
   /** Defines every entity of a schema module ({ Name: definition }). */
   define<S extends Record<string, EntityDef<any>>>(schema: S): { [K in keyof S]: Entity<Record<string, any>> };
   close(): void;

@@ -139,6 +139,13 @@ class Nitro {
     return this._sync;
   }
 
+  /** Resolves when every write made so far is in the sync storage (on disk
+   * or committed in IndexedDB); at once without a storage. */
+  async flush() {
+    this._open();
+    if (this._sync && !this._sync.closed) await this._sync.flush();
+  }
+
   /** Defines every entity of a schema module's default export ({ Name: def });
    * returns { Name: Entity }. */
   define(schema) {
@@ -347,6 +354,7 @@ class Nitro {
     }
     if (this.txDepth > 0) throw new NitroError('CONFLICT', 'restore() cannot run inside a transaction', { rule: 'transaction' });
     this.core.call0('nw_restore', this.core.sendBytes(bytes));
+    if (this._sync) this._sync._restored();
     this._committed();
   }
 

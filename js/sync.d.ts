@@ -28,7 +28,9 @@ export interface SyncOptions {
   timeout?: number;
   /** Backoff in ms (default { base: 500, max: 30000 }). */
   retry?: { base?: number; max?: number };
-  /** ms from a write to saving storage (default 50). */
+  /** ms from a change the storage log does not carry (acknowledgements,
+   * pulled checkpoints) to writing a new snapshot; with your own
+   * { load, save }, from any write to saving (default 50). */
   persistDelay?: number;
   /** ms of silence on the event stream before reconnecting (default 45000). */
   streamIdle?: number;
@@ -87,7 +89,8 @@ export declare class Sync {
   stop(): this;
   /** Stops, waits for the running exchange, saves. */
   close(): Promise<void>;
-  /** Saves store and outbox to storage now. */
+  /** Resolves when everything written so far is in storage (file: appended
+   * and fsync'ed; IndexedDB: committed; { load, save }: saved whole). */
   flush(): Promise<void>;
   conflicts(): SyncConflict[];
   /** 'server' drops the local change; 'local' sends it again; an object becomes a new local write. */

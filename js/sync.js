@@ -66,6 +66,15 @@ export class Sync {
     this.saveTimer = null;
     this.persistBroken = false;
     this.savedNextSeq = 0;               // seqs below this are in storage
+    // Log storage (file, IndexedDB): every committed batch is appended as it
+    // happens (src/journal.h); a snapshot is written in the background.
+    this.loaded = false;                 // batches are appended once the stored state is in
+    this.needCompact = false;            // the log alone no longer describes the store
+    this.logBytes = 0;                   // appended since the last snapshot
+    this.snapBytes = 0;
+    this.compacting = null;
+    this.appendQueued = false;
+    if (this.storage && this.storage.log) this.core.call0('nw_journal_enable', 1);
 
     // One byte per table: the entities this client exchanges.
     const maxTable = Math.max(-1, ...nitro.byTable.map((e, i) => (e ? i : -1)));
@@ -137,13 +146,43 @@ export class Sync {
     if (this.nitro._syncHook === this.hook) this.nitro._syncHook = null;
     await this.queue;
     if (!this.core.closed) await this.#persistNow().catch(() => {});
+    if (this.storage && this.storage.log) {
+      if (!this.core.closed) this.core.call0('nw_journal_enable', 0);
+      await this.storage.close?.().catch(() => {});
+    }
   }
 
-  /** Saves store and outbox to storage now (when one is configured). */
+  /** Resolves when everything written so far is in storage: with a file,
+   * appended and fsync'ed; in IndexedDB, committed; with your own
+   * { load, save }, saved as a whole. Rejects (SYNC, rule storage) when it
+   * could not be. */
   async flush() {
     await this.ready;
-    this.dirty = true;
-    await this.#persistNow();
+    if (!this.storage) return;
+    if (this.persistBroken) throw this._error;
+    if (!this.storage.log) {
+      this.dirty = true;
+      await this.#persistNow();
+      return;
+    }
+    this.#appendJournal();
+    if (this.needCompact) { await this.#compact(); return; }
+    const nextSeq = this.#state().nextSeq;
+    try {
+      await this.storage.sync();
+    } catch (err) {
+      this.needCompact = true;
+      throw new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err });
+    }
+    if (this.needCompact) await this.#compact();   // an append failed meanwhile
+    this.savedNextSeq = Math.max(this.savedNextSeq, nextSeq);
+  }
+
+  /** @internal nitro.restore() replaced the store: the log no longer describes it. */
+  _restored() {
+    if (!this.storage || !this.storage.log || !this.loaded) return;
+    this.needCompact = true;
+    this.#schedulePersist();
   }
 
   /** Local mutations the server refused for a version conflict (entities
@@ -199,11 +238,16 @@ export class Sync {
     for (;;) {
       const batch = this.#outbox(this.batchSize, false, this.syncedTables);
       if (batch.length === 0) break;
+      // From now on later writes never merge into these (src/changelog.h).
+      this.core.x.nw_sync_sent(batch[batch.length - 1].seq);
       // A pushed seq must be on disk first: a restarted client would
       // otherwise number a new write with a seq the server already answered.
       if (this.storage && batch[batch.length - 1].seq >= this.savedNextSeq) {
-        this.dirty = true;
-        await this.#persistNow();
+        if (this.storage.log) await this.flush();
+        else {
+          this.dirty = true;
+          await this.#persistNow();
+        }
       }
       const { client, firstUnsent } = this.#state();
       const body = { client, done: firstUnsent - 1, mutations: batch.map(wire) };
@@ -575,7 +619,15 @@ export class Sync {
 
   /** Called after every committed local write. */
   #wrote() {
-    this.#schedulePersist();
+    if (this.storage && this.storage.log) {
+      // the batches of one task go to storage together (flush() takes them at once)
+      if (!this.appendQueued) {
+        this.appendQueued = true;
+        queueMicrotask(() => { this.appendQueued = false; this.#appendJournal(); });
+      }
+    } else {
+      this.#schedulePersist();
+    }
     if (this.running) this.#schedule(true, false, 0);
   }
 
@@ -731,19 +783,23 @@ export class Sync {
 
   async #load() {
     if (!this.storage) return;
-    let bytes;
+    let stored;
     try {
-      bytes = await this.storage.load();
+      stored = await this.storage.load();
+      if (!this.storage.log) stored = { snapshot: stored, log: null };
     } catch (err) {
       this.#storageFailed(`cannot read storage: ${err && err.message}`, err);
       return;
     }
-    if (!bytes || !bytes.length) { this.#schedulePersist(); return; }
     if (this.core.closed) return;
+    const bytes = stored && stored.snapshot;
+    const log = stored && stored.log && stored.log.length ? stored.log : null;
+    if ((!bytes || !bytes.length) && !log) { await this.#loaded(); return; }
     // Writes made before the stored state arrived are made again on top of it.
     const before = this.core.x.nw_sync_pending() > 0 ? this.#outbox(Infinity, true, this.allTables) : [];
     try {
-      this.nitro.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      if (bytes && bytes.length) this.nitro.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      if (log) this.#replay(log);
     } catch (err) {
       // Keep the stored bytes (they may hold unsent writes): never overwrite them.
       this.#storageFailed(`cannot restore the stored state: ${err.message}`, err);
@@ -764,7 +820,79 @@ export class Sync {
     for (const m of this.#outbox(Infinity, true, this.allTables)) {
       if (m.conflicted) this.core.call0('nw_sync_requeue', m.seq, m.base);
     }
-    if (before.length) this.#schedulePersist();
+    await this.#loaded();
+  }
+
+  /** The stored state is in: from here on batches go to storage. A log
+   * storage starts from a snapshot of this state (so the client id is on
+   * disk before anything is sent). */
+  async #loaded() {
+    this.loaded = true;
+    if (!this.storage.log) {
+      this.#schedulePersist();
+      return;
+    }
+    this.core.call0('nw_journal_take');      // all of it is in the snapshot below
+    this.needCompact = true;
+    try {
+      await this.#compact();
+    } catch (err) {
+      if (!this.core.closed) this.nitro.emit('sync.error', { error: err });
+    }
+  }
+
+  /** Applies the batches of a stored log (src/journal.h) on top of the store. */
+  #replay(log) {
+    const core = this.core;
+    try {
+      core.call0('nw_journal_replay', core.sendBytes(log));
+    } finally {
+      this.nitro._committed();
+    }
+  }
+
+  /** Moves the batches committed since the last call from C to storage. */
+  #appendJournal() {
+    if (!this.loaded || this.persistBroken || this.core.closed) return;
+    const core = this.core;
+    core.call0('nw_journal_take');
+    const view = core.outView();
+    if (view.length < 4) return;
+    if (view[0] | view[1] | view[2] | view[3]) this.needCompact = true;   // a batch is missing
+    if (view.length > 4) {
+      const frames = view.slice(4);
+      this.logBytes += frames.length;
+      this.storage.append(frames).catch((err) => {
+        this.needCompact = true;
+        if (!this.core.closed) this.nitro.emit('sync.error', { error: new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err }) });
+      });
+    }
+    if (this.needCompact || this.logBytes > Math.max(1 << 20, this.snapBytes)) this.#armSave();
+  }
+
+  /** Writes a snapshot of the store and starts an empty log. */
+  async #compact() {
+    while (this.compacting) await this.compacting.catch(() => {});
+    if (this.persistBroken || this.core.closed) return;
+    this.#appendJournal();
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    this.dirty = false;
+    this.needCompact = false;
+    const bytes = this.nitro.snapshot();
+    const nextSeq = this.#state().nextSeq;
+    this.logBytes = 0;
+    this.snapBytes = bytes.length;
+    this.compacting = Promise.resolve(this.storage.compact(bytes));
+    try {
+      await this.compacting;
+      this.savedNextSeq = Math.max(this.savedNextSeq, nextSeq);
+    } catch (err) {
+      this.needCompact = true;
+      throw new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err });
+    } finally {
+      this.compacting = null;
+    }
   }
 
   #storageFailed(message, cause) {
@@ -776,7 +904,15 @@ export class Sync {
 
   #schedulePersist() {
     if (!this.storage || this.persistBroken || this.closed) return;
+    if (this.storage.log) {
+      if (!this.loaded) return;
+      this.#appendJournal();
+    }
     this.dirty = true;
+    this.#armSave();
+  }
+
+  #armSave() {
     if (this.saveTimer || this.saving) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;
@@ -786,6 +922,12 @@ export class Sync {
 
   async #persistNow() {
     if (!this.storage || this.persistBroken) return;
+    if (this.storage.log) {
+      if (!this.loaded || this.core.closed) return;
+      if (this.dirty || this.needCompact || this.logBytes > 0) await this.#compact();
+      else await this.flush();
+      return;
+    }
     while (this.saving) await this.saving.catch(() => {});
     if (!this.dirty || this.core.closed) return;
     clearTimeout(this.saveTimer);
@@ -963,6 +1105,17 @@ function retryAfterMs(h) {
 }
 
 // ---- storage ----------------------------------------------------------------------------------
+// A log storage ({ log: true }) keeps a snapshot and the frames of every
+// batch committed after it (src/journal.h):
+//   load()          -> { snapshot, log }: the snapshot bytes (or null) and
+//                      the frames after it, in order
+//   append(frames)  queues frames at the end of the log
+//   sync()          resolves when everything appended so far is durable
+//   compact(bytes)  the snapshot of the state after everything appended so
+//                   far; decided at the call (later appends are not in it),
+//                   written in the background; the old log is dropped
+// A { load, save } pair from the app stays a snapshot storage: save(bytes)
+// gets the whole state.
 
 function storageAdapter(storage) {
   if (storage === undefined || storage === null || storage === false) return null;
@@ -975,37 +1128,136 @@ function storageAdapter(storage) {
   throw new NitroError('SYNC', 'no storage available here: pass sync({ storage: { load, save } })', { rule: 'storage' });
 }
 
-/** Node: one file, replaced atomically (temp file, fsync, rename). */
+function concat(parts) {
+  if (!parts.length) return null;
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** Runs storage operations one after another; a failure rejects its own
+ * promise and does not stop the ones after it. */
+function serializer() {
+  let chain = Promise.resolve();
+  return (op) => {
+    const p = chain.then(op);
+    chain = p.catch(() => {});
+    return p;
+  };
+}
+
+const LOG_MAGIC = [0x4e, 0x57, 0x4c, 0x31];   // "NWL1"
+
+/**
+ * Node: the snapshot in `path` (nitro.snapshot() bytes, replaced atomically:
+ * temporary file, fsync, rename) and the batches committed after it in
+ * `path.log.<n>`: "NWL1", u32 the CRC of the snapshot the log continues
+ * (its last 4 bytes), then frames, appended as they happen and fsync'ed at
+ * flush(). Compaction starts log n+1 (continuing the new snapshot), writes
+ * the snapshot, then deletes the older logs. Loading replays the log that
+ * continues the snapshot on disk and every later one: a crash at any point
+ * leaves a snapshot and the logs that follow it.
+ */
 export function fileStorage(path) {
-  let n = 0;
+  let gen = 0, fh = null, fhGen = -1, n = 0;
+  const bases = new Map();      // log number -> CRC of the snapshot it continues
+  const run = serializer();
+  const fsp = () => import('node:fs/promises');
+  const logName = (g) => `${path}.log.${g}`;
+  const crcOf = (b) => (b && b.length >= 4 ? new DataView(b.buffer, b.byteOffset + b.length - 4).getUint32(0, true) : 0);
+  const logs = async (fs) => {
+    const { dirname, basename } = await import('node:path');
+    const prefix = `${basename(path)}.log.`;
+    let names = [];
+    try { names = await fs.readdir(dirname(path) || '.'); } catch (err) { if (err.code !== 'ENOENT') throw err; }
+    return names.filter((f) => f.startsWith(prefix) && /^\d+$/.test(f.slice(prefix.length)))
+      .map((f) => Number(f.slice(prefix.length))).sort((a, b) => a - b);
+  };
+  // A new or renamed file survives a power loss once its directory is synced
+  // too (not possible everywhere: then best effort).
+  const syncDir = async (fs) => {
+    const { dirname } = await import('node:path');
+    let d = null;
+    try { d = await fs.open(dirname(path) || '.', 'r'); await d.sync(); } catch { /* not supported here */ } finally { await d?.close().catch(() => {}); }
+  };
+  const handle = async (g) => {
+    if (fh && fhGen === g) return fh;
+    const fs = await fsp();
+    if (fh) await fh.close();
+    fh = null;
+    const h = await fs.open(logName(g), 'a');
+    if ((await h.stat()).size === 0) {
+      const head = new Uint8Array(8);
+      head.set(LOG_MAGIC);
+      new DataView(head.buffer).setUint32(4, bases.get(g) ?? 0, true);
+      await h.write(head);
+      await syncDir(fs);
+    }
+    fh = h;
+    fhGen = g;
+    return fh;
+  };
   return {
-    async load() {
-      const fs = await import('node:fs/promises');
+    log: true,
+    load: () => run(async () => {
+      const fs = await fsp();
+      let snapshot = null;
       try {
-        return new Uint8Array(await fs.readFile(path));
+        snapshot = new Uint8Array(await fs.readFile(path));
       } catch (err) {
-        if (err.code === 'ENOENT') return null;
-        throw err;
+        if (err.code !== 'ENOENT') throw err;
       }
+      const base = crcOf(snapshot);
+      const parts = [];
+      let on = false;
+      for (const x of await logs(fs)) {
+        gen = Math.max(gen, x);
+        const bytes = new Uint8Array(await fs.readFile(logName(x)));
+        if (bytes.length < 8 || !LOG_MAGIC.every((b, i) => bytes[i] === b)) continue;
+        if (!on && snapshot && new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true) === base) on = true;
+        if (on) parts.push(bytes.subarray(8));
+      }
+      return { snapshot, log: concat(parts) };
+    }),
+    append(frames) {
+      const g = gen;
+      return run(async () => { await (await handle(g)).write(frames); });
     },
-    async save(bytes) {
-      const fs = await import('node:fs/promises');
-      const tmp = `${path}.${process.pid}.${++n}.tmp`;
-      const fh = await fs.open(tmp, 'w');
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fs.rename(tmp, path);
+    sync() {
+      return run(async () => { if (fh) await fh.datasync(); });
+    },
+    compact(bytes) {
+      const g = ++gen;        // appends from now on go to the new log
+      bases.set(g, crcOf(bytes));
+      return run(async () => {
+        const fs = await fsp();
+        const tmp = `${path}.${process.pid}.${++n}.tmp`;
+        const out = await fs.open(tmp, 'w');
+        try {
+          await out.writeFile(bytes);
+          await out.sync();
+        } finally {
+          await out.close();
+        }
+        await fs.rename(tmp, path);
+        await syncDir(fs);
+        if (fh && fhGen < g) { await fh.close(); fh = null; fhGen = -1; }
+        for (const x of await logs(fs)) if (x < g) { await fs.rm(logName(x), { force: true }); bases.delete(x); }
+      });
+    },
+    close() {
+      return run(async () => { if (fh) await fh.close(); fh = null; fhGen = -1; });
     },
   };
 }
 
-/** Browsers: one value per name in IndexedDB database "nitro-wasm". */
+/** Browsers: in IndexedDB database "nitro-wasm", store "sync": the snapshot
+ * under `name`, each batch under [name, n]; compaction puts the snapshot and
+ * deletes the batches it holds in one transaction. */
 export function indexedDbStorage(name) {
-  let db = null;
+  let db = null, n = 0, last = Promise.resolve();
   const open = () => db ??= new Promise((resolve, reject) => {
     const req = indexedDB.open('nitro-wasm', 1);
     req.onupgradeneeded = () => req.result.createObjectStore('sync');
@@ -1016,16 +1268,39 @@ export function indexedDbStorage(name) {
     const d = await open();
     return new Promise((resolve, reject) => {
       const tx = d.transaction('sync', mode);
-      const req = fn(tx.objectStore('sync'));
-      tx.oncomplete = () => resolve(req.result);
+      const res = fn(tx.objectStore('sync'));
+      tx.oncomplete = () => resolve(res && res.result);
       tx.onerror = tx.onabort = () => reject(tx.error);
     });
   };
+  const range = (to) => IDBKeyRange.bound([name, 0], [name, to]);
   return {
+    log: true,
     async load() {
-      const v = await run('readonly', (s) => s.get(name));
-      return v ? new Uint8Array(v) : null;
+      let snap, keys, values;
+      await run('readonly', (s) => {
+        snap = s.get(name);
+        keys = s.getAllKeys(range(Infinity));
+        values = s.getAll(range(Infinity));
+      });
+      const k = keys.result;
+      n = k.length ? k[k.length - 1][1] + 1 : 0;
+      return { snapshot: snap.result ? new Uint8Array(snap.result) : null, log: concat(values.result.map((v) => new Uint8Array(v))) };
     },
-    save(bytes) { return run('readwrite', (s) => s.put(bytes, name)); },
+    append(frames) {
+      const k = n++;
+      last = run('readwrite', (s) => s.put(frames, [name, k]));
+      return last;
+    },
+    // transactions commit in order: the last one done means all are
+    sync() { return last; },
+    compact(bytes) {
+      const upto = n - 1;
+      last = run('readwrite', (s) => {
+        s.put(bytes, name);
+        if (upto >= 0) s.delete(range(upto));
+      });
+      return last;
+    },
   };
 }

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "store.h"
 #include "sync_api.h"
+#include "snapshot.h"
 #include "nval.h"
 #include "alloc.h"
 #include <string.h>
@@ -455,91 +456,14 @@ NW_EXPORT int nw_query_prepare(uint32_t len) {
     return nw_api_end(rc);
 }
 
-/* ---- snapshots ---------------------------------------------------------------------
- * "NWSNAP\0\1", u32 version, u32 table count, per table: u32 name length,
- * name, u32 schema hash, u32 record count, per record: f64 expiry (0 = none),
- * u32 length, stored field bytes; version 2 adds the sync state (the outbox,
- * client id, cursor and record versions: changelog.h); then u32 CRC-32 of
- * everything before it. Version 1 snapshots still restore (with an empty
- * outbox). */
-
-#define SNAP_VERSION 2
-static const uint8_t snap_magic[8] = { 'N', 'W', 'S', 'N', 'A', 'P', 0, 1 };
-
-static uint32_t crc32(const uint8_t *p, size_t n) {
-    static uint32_t table[256];
-    if (!table[1]) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-    }
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
+/* ---- snapshots (format and checks: snapshot.h) ----------------------------------- */
 
 NW_EXPORT int nw_snapshot(void) {
     nw_api_begin();
     nw_error *err = nw_api_err();
     nw_code rc = need_store(err);
-    if (rc) return nw_api_end(rc);
-    nw_buf *o = nw_api_out();
-    nw_buf_append(o, snap_magic, 8);
-    nw_buf_u32(o, SNAP_VERSION);
-    uint32_t nt = nw_store_ntables(store);
-    nw_buf_u32(o, nt);
-    for (uint32_t i = 0; i < nt && !rc; i++) {
-        nw_table *t = nw_store_table(store, i);
-        const char *name = nw_table_def(t)->name;
-        nw_buf_u32(o, (uint32_t)strlen(name));
-        nw_buf_str(o, name);
-        uint32_t sl;
-        const uint8_t *schema = nw_table_schema(t, &sl);
-        nw_buf_u32(o, nw_hash_bytes(schema, sl));
-        uint32_t *slots = NULL, n = 0;
-        rc = nw_table_scan(store, t, &slots, &n, err);
-        if (rc) break;
-        nw_buf_u32(o, n);
-        for (uint32_t k = 0; k < n; k++) {
-            nw_buf_f64(o, nw_table_expires(t, slots[k]));
-            put_row(o, nw_table_row(t, slots[k]));
-        }
-        nw_free(slots);
-    }
-    if (!rc) nw_changelog_write(nw_store_changelog(store), o);
-    if (!rc && !o->oom) nw_buf_u32(o, crc32(o->p, o->len));
+    if (!rc) rc = nw_snapshot_write(store, nw_api_out(), err);
     return nw_api_end(rc);
-}
-
-static bool snap_check_fields(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen) {
-    nw_table *t = nw_store_table(ud, table);
-    return t && nw_table_check_fields(t, mask, fields, flen);
-}
-
-/* The sync state of a restored store: the snapshot's (version 2), keeping
- * this store's configuration; a client never reuses a sequence number, so
- * when the snapshot is this client's own, numbering continues from the
- * higher of the two. Version 1 snapshots keep this store's client and
- * numbering with an empty outbox. */
-static nw_code restore_sync(nw_store *fresh, const uint8_t *p, size_t len, uint32_t version, size_t *used, nw_error *err) {
-    nw_changelog *cur = nw_store_changelog(store), *cl = nw_store_changelog(fresh);
-    nw_code rc = nw_changelog_copy_config(cl, cur, err);
-    *used = 0;
-    if (rc) return rc;
-    uint32_t ml, nl;
-    const uint8_t *mine = nw_changelog_client(cur, &ml);
-    if (version < 2) {
-        rc = nw_changelog_set_client(cl, mine, ml, err);
-        if (!rc) nw_changelog_raise_seq(cl, nw_changelog_next_seq(cur));
-        return rc;
-    }
-    rc = nw_changelog_read(cl, p, len, nw_store_ntables(fresh), snap_check_fields, fresh, used, err);
-    if (rc) return rc;
-    const uint8_t *theirs = nw_changelog_client(cl, &nl);
-    if (nl == ml && (ml == 0 || memcmp(mine, theirs, ml) == 0)) nw_changelog_raise_seq(cl, nw_changelog_next_seq(cur));
-    return NW_OK;
 }
 
 /* Restores into a fresh store with the same definitions; the current store
@@ -549,71 +473,14 @@ NW_EXPORT int nw_restore(uint32_t len) {
     nw_error *err = nw_api_err();
     nw_code rc = need_store(err);
     if (rc) return nw_api_end(rc);
-    const uint8_t *p = nw_api_in();
-    if (len < 20 || memcmp(p, snap_magic, 8) != 0)
-        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "not a nitro snapshot"));
-    uint32_t version = nw_rd_u32(p + 8);
-    if (version < 1 || version > SNAP_VERSION)
-        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "unsupported snapshot version %u", version));
-    if (crc32(p, len - 4) != nw_rd_u32(p + len - 4))
-        return nw_api_end(nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot checksum mismatch (damaged or truncated)"));
-    size_t end = len - 4, at;
-    uint32_t nt = nw_rd_u32(p + 12);
-    at = 16;
-    if (nt != nw_store_ntables(store))
-        return nw_api_end(nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "snapshot has %u entities, this instance %u", nt, nw_store_ntables(store)));
-    nw_store *fresh = nw_store_new();
-    if (!fresh) return nw_api_end(nw_error_nomem(err));
-    for (uint32_t i = 0; i < nt && !rc; i++) {
-        uint32_t sl, idx;
-        const uint8_t *schema = nw_table_schema(nw_store_table(store, i), &sl);
-        rc = nw_store_define(fresh, schema, &idx, err);
-    }
-    for (uint32_t i = 0; i < nt && !rc; i++) {
-        nw_table *t = nw_store_table(store, i);
-        const char *name = nw_table_def(t)->name;
-        if (end - at < 4) { rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot is truncated"); break; }
-        uint32_t nl = nw_rd_u32(p + at);
-        at += 4;
-        if (nl > end - at || end - at - nl < 8) { rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot is truncated"); break; }
-        if (nl != strlen(name) || memcmp(p + at, name, nl) != 0) {
-            rc = nw_error_set(err, NW_E_SCHEMA, name, NULL, "schema", "snapshot entity %u is \"%.*s\", expected %s", i, (int)(nl > 40 ? 40 : nl), (const char *)p + at, name);
-            break;
-        }
-        at += nl;
-        uint32_t sl;
-        const uint8_t *schema = nw_table_schema(t, &sl);
-        if (nw_rd_u32(p + at) != nw_hash_bytes(schema, sl)) {
-            rc = nw_error_set(err, NW_E_SCHEMA, name, NULL, "schema", "snapshot was made with a different definition of %s", name);
-            break;
-        }
-        uint32_t n = nw_rd_u32(p + at + 4);
-        at += 8;
-        for (uint32_t k = 0; k < n && !rc; k++) {
-            if (end - at < 12) { rc = nw_error_set(err, NW_E_CORRUPT, name, NULL, NULL, "snapshot is truncated"); break; }
-            double exp = nw_rd_f64(p + at);
-            uint32_t rl = nw_rd_u32(p + at + 8);
-            at += 12;
-            if (rl > end - at) { rc = nw_error_set(err, NW_E_CORRUPT, name, NULL, NULL, "snapshot is truncated"); break; }
-            rc = nw_store_insert_raw(fresh, i, p + at, rl, exp, err);
-            at += rl;
-        }
-    }
-    if (!rc) {
-        size_t used = 0;
-        rc = restore_sync(fresh, p + at, end - at, version, &used, err);
-        at += used;
-    }
-    if (!rc && at != end) rc = nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "snapshot has %zu unexpected trailing bytes", end - at);
-    if (rc) {
-        nw_store_free(fresh);
-        return nw_api_end(rc);
-    }
-    nw_store_release(fresh, 0);
+    nw_store *fresh;
+    rc = nw_snapshot_read(store, nw_api_in(), len, &fresh, err);
+    if (rc) return nw_api_end(rc);
     prep_clear();
     nw_store_free(store);
     store = fresh;
     nw_api_store_replaced(store);
+    nw_api_journal_store_replaced(store);
     return nw_api_end(NW_OK);
 }
 

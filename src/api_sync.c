@@ -9,6 +9,7 @@
 #include "api.h"
 #include "sync_api.h"
 #include "sync_json.h"
+#include "journal.h"
 #include "nval.h"
 #include "alloc.h"
 #include <string.h>
@@ -106,6 +107,12 @@ NW_EXPORT int nw_sync_outbox(uint32_t max, uint32_t ntables, uint32_t flags) {
     }
     nw_buf_patch_u32(o, count_at, k);
     return nw_api_end(NW_OK);
+}
+
+/* Entries up to `seq` are being sent: they are never coalesced into again. */
+NW_EXPORT void nw_sync_sent(double seq) {
+    nw_changelog *c = log_of(nw_api_err());
+    if (c) nw_changelog_mark_sent(c, seq);
 }
 
 /* Removes answered entries. Input: f64 seqs. Output: u32 removed. */
@@ -259,4 +266,66 @@ NW_EXPORT int nw_sync_apply_json(uint32_t len, uint32_t flags) {
     }
     nw_buf_free(&skips);
     return nw_api_end_write(mark, rc);
+}
+
+/* ---- the storage journal (journal.h) ------------------------------------------------------ */
+
+static nw_journal *journal;
+
+/* On (1): every commit from now on is recorded for storage; off (0) drops it. */
+NW_EXPORT int nw_journal_enable(uint32_t on) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s = nw_api_store(err);
+    if (!s) return nw_api_end(NW_E_LIMIT);
+    if (!on) {
+        nw_store_set_journal_hook(s, NULL, NULL);
+        nw_journal_free(journal);
+        journal = NULL;
+        return nw_api_end(NW_OK);
+    }
+    if (!journal && !(journal = nw_journal_new())) return nw_api_end(nw_error_nomem(err));
+    nw_journal_attach(journal, s);
+    return nw_api_end(NW_OK);
+}
+
+void nw_api_journal_store_replaced(nw_store *s) {
+    if (!journal) return;
+    nw_journal_attach(journal, s);
+    nw_journal_clear(journal);
+}
+
+/* The frames recorded since the last take, and forgets them. Output: u32
+ * 1 when the journal is incomplete (storage needs a snapshot), then the
+ * frames. */
+NW_EXPORT int nw_journal_take(void) {
+    nw_api_begin();
+    nw_buf *o = nw_api_out();
+    if (!journal) { nw_buf_u32(o, 0); return nw_api_end(NW_OK); }
+    const nw_buf *b = nw_journal_bytes(journal);
+    nw_buf_u32(o, nw_journal_incomplete(journal) ? 1 : 0);
+    nw_buf_append(o, b->p, b->len);
+    nw_code rc = o->oom ? nw_error_nomem(nw_api_err()) : NW_OK;
+    if (!rc) nw_journal_clear(journal);
+    return nw_api_end(rc);
+}
+
+/* Replays stored frames into the store (journal.h). Output: u32 bytes
+ * used, u32 frames applied. A frame that does not apply is the error. */
+NW_EXPORT int nw_journal_replay(uint32_t len) {
+    nw_api_begin();
+    nw_error *err = nw_api_err();
+    nw_store *s = nw_api_store(err);
+    if (!s) return nw_api_end(NW_E_LIMIT);
+    nw_code rc = not_in_tx(s, err);
+    if (rc) return nw_api_end(rc);
+    size_t used = 0;
+    uint32_t batches = 0;
+    if (journal) nw_journal_pause(journal, true);
+    rc = nw_journal_apply(s, nw_api_in(), len, &used, &batches, err);
+    if (journal) nw_journal_pause(journal, false);
+    nw_buf *o = nw_api_out();
+    nw_buf_u32(o, (uint32_t)used);
+    nw_buf_u32(o, batches);
+    return nw_api_end(rc);
 }

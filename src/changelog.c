@@ -4,25 +4,50 @@
 #include "record.h"
 #include <string.h>
 
-/* Arena entry layout (little endian, unaligned):
+/* Entry layout in the arena (little endian, unaligned):
  *   u32 size of the whole entry, u8 op, u8 flags, u16 0, u32 table,
  *   f64 seq, f64 base, u32 mask low, u32 mask high,
- *   u32 id length, id, u32 fields length, fields */
+ *   u32 id length, id, u32 fields length, fields
+ *
+ * The arena only grows (until compaction): an entry's bytes never move or
+ * change except its flags byte. `order` lists the arena offsets of entries
+ * in seq order (the push order); a merged entry is written anew at the end
+ * of the arena and takes the place of the older one in `order`. Removed
+ * entries keep their bytes (F_REMOVED) until nw_changelog_compact.
+ *
+ * Entries [0, committed) of `order` belong to committed writes; later ones
+ * to the write in progress (the store's undo log truncates them). Only
+ * committed entries are merged into, and `latest` maps a record (table, id)
+ * to the order position of its latest committed entry; stale cells (a
+ * removed entry) are checked on use and dropped at compaction. */
 #define HDR 40
 #define F_REMOVED 0x80u
+#define ADJACENT_SCAN 8     /* removed entries skipped when looking for a direct predecessor */
 
 /* Versions: open addressing with linear probing, deletion by backward shift
  * (no tombstones). id == NULL marks an empty cell. */
 typedef struct vent { uint32_t hash, table, idlen; uint8_t *id; double v; } vent;
 
+/* Per-table configuration: flags, and what coalescing may not move earlier. */
+typedef struct tconf { uint32_t flags; uint64_t pinned; bool referenced; } tconf;
+
+/* latest: hash and order position + 1 (0 = empty cell). */
+typedef struct lcell { uint32_t hash, pos1; } lcell;
+
 struct nw_changelog {
     nw_buf arena;
+    uint32_t *order;
+    uint32_t norder, ordcap;
+    uint32_t committed;
     uint32_t live;          /* entries not removed */
-    uint32_t removed;       /* removed entries still in the arena */
+    size_t garbage;         /* bytes of removed or replaced entries in the arena */
     double next_seq;
+    double sent_upto;       /* entries up to this seq may have been sent */
     bool disabled;
-    uint32_t *tflags;
-    uint32_t ntflags;
+    tconf *tc;
+    uint32_t ntc;
+    lcell *lat;
+    uint32_t latcap, latcount;
     uint8_t *client, *cursor;
     uint32_t client_len, cursor_len;
     vent *v;
@@ -43,7 +68,9 @@ nw_changelog *nw_changelog_new(void) {
 void nw_changelog_free(nw_changelog *c) {
     if (!c) return;
     nw_buf_free(&c->arena);
-    nw_free(c->tflags);
+    nw_free(c->order);
+    nw_free(c->lat);
+    nw_free(c->tc);
     nw_free(c->client);
     nw_free(c->cursor);
     for (uint32_t i = 0; i < c->vcap; i++) nw_free(c->v[i].id);
@@ -54,21 +81,35 @@ void nw_changelog_free(nw_changelog *c) {
 void nw_changelog_enable(nw_changelog *c, bool on) { c->disabled = !on; }
 bool nw_changelog_enabled(const nw_changelog *c) { return !c->disabled; }
 
-nw_code nw_changelog_set_table(nw_changelog *c, uint32_t table, uint32_t flags, nw_error *err) {
-    if (table >= c->ntflags) {
+static tconf *conf_of(nw_changelog *c, uint32_t table, nw_error *err) {
+    if (table >= c->ntc) {
         uint32_t n = table + 8;
-        uint32_t *f = nw_realloc(c->tflags, n * sizeof *f);
-        if (!f) return nw_error_nomem(err);
-        memset(f + c->ntflags, 0, (n - c->ntflags) * sizeof *f);
-        c->tflags = f;
-        c->ntflags = n;
+        tconf *f = nw_realloc(c->tc, n * sizeof *f);
+        if (!f) { nw_error_nomem(err); return NULL; }
+        memset(f + c->ntc, 0, (n - c->ntc) * sizeof *f);
+        c->tc = f;
+        c->ntc = n;
     }
-    c->tflags[table] = flags;
+    return &c->tc[table];
+}
+
+nw_code nw_changelog_set_table(nw_changelog *c, uint32_t table, uint32_t flags, nw_error *err) {
+    tconf *t = conf_of(c, table, err);
+    if (!t) return NW_E_LIMIT;
+    t->flags = flags;
+    return NW_OK;
+}
+
+nw_code nw_changelog_set_rules(nw_changelog *c, uint32_t table, uint64_t pinned, bool referenced, nw_error *err) {
+    tconf *t = conf_of(c, table, err);
+    if (!t) return NW_E_LIMIT;
+    t->pinned = pinned;
+    t->referenced = referenced;
     return NW_OK;
 }
 
 uint32_t nw_changelog_table_flags(const nw_changelog *c, uint32_t table) {
-    return table < c->ntflags ? c->tflags[table] : 0;
+    return table < c->ntc ? c->tc[table].flags : 0;
 }
 
 bool nw_changelog_logs(const nw_changelog *c, uint32_t table) {
@@ -92,28 +133,53 @@ static void read_entry(const uint8_t *p, nw_cl_entry *e) {
     e->fields = p + HDR + e->idlen + 4;
 }
 
-nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
-                            uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err) {
+static uint8_t *entry_at(const nw_changelog *c, uint32_t i) { return c->arena.p + c->order[i]; }
+static bool removed_at(const nw_changelog *c, uint32_t i) { return (entry_at(c, i)[5] & F_REMOVED) != 0; }
+
+static bool order_reserve(nw_changelog *c, uint32_t extra) {
+    if (c->norder + extra <= c->ordcap) return true;
+    if ((uint64_t)c->norder + extra > 0xFFFFFFF0u) return false;
+    return nw_grow((void **)&c->order, &c->ordcap, sizeof *c->order, c->norder + extra);
+}
+
+/* Writes an entry at the end of the arena (capacity reserved); returns its offset. */
+static uint32_t put_entry(nw_changelog *c, uint8_t op, uint8_t flags, uint32_t table, double seq, double base,
+                          const uint8_t *id, uint32_t idlen, uint64_t mask, const uint8_t *fields, uint32_t flen) {
     size_t size = (size_t)HDR + idlen + 4 + flen;
-    if (size > 0xFFFFFFFFu) return nw_error_set(err, NW_E_LIMIT, NULL, NULL, "size", "mutation too large for the outbox");
-    if (!nw_buf_reserve(&c->arena, size)) { c->arena.oom = false; return nw_error_nomem(err); }
-    double base = (nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS) ? nw_changelog_version(c, table, id, idlen) : 0;
-    *mark = c->arena.len;
-    uint8_t *p = c->arena.p + c->arena.len;
+    uint32_t at = (uint32_t)c->arena.len;
+    uint8_t *p = c->arena.p + at;
     wr_u32(p, (uint32_t)size);
-    p[4] = (uint8_t)op;
-    p[5] = 0;
+    p[4] = op;
+    p[5] = flags;
     p[6] = p[7] = 0;
     wr_u32(p + 8, table);
-    wr_f64(p + 12, c->next_seq);
+    wr_f64(p + 12, seq);
     wr_f64(p + 20, base);
     wr_u32(p + 28, (uint32_t)mask);
     wr_u32(p + 32, (uint32_t)(mask >> 32));
     wr_u32(p + 36, idlen);
-    memcpy(p + HDR, id, idlen);
+    memmove(p + HDR, id, idlen);
     wr_u32(p + HDR + idlen, flen);
-    if (flen) memcpy(p + HDR + idlen + 4, fields, flen);
+    if (flen) memmove(p + HDR + idlen + 4, fields, flen);
     c->arena.len += size;
+    return at;
+}
+
+static bool arena_room(nw_changelog *c, size_t size) {
+    if (c->arena.len + size > 0xFFFFFFF0u) return false;
+    if (nw_buf_reserve(&c->arena, size)) return true;
+    c->arena.oom = false;
+    return false;
+}
+
+nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
+                            uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err) {
+    size_t size = (size_t)HDR + idlen + 4 + flen;
+    if (size > 0x7FFFFFFFu) return nw_error_set(err, NW_E_LIMIT, NULL, NULL, "size", "mutation too large for the outbox");
+    if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
+    double base = (nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS) ? nw_changelog_version(c, table, id, idlen) : 0;
+    *mark = c->arena.len;
+    c->order[c->norder++] = put_entry(c, (uint8_t)op, 0, table, c->next_seq, base, id, idlen, mask, fields, flen);
     c->next_seq += 1;
     c->live++;
     return NW_OK;
@@ -121,22 +187,22 @@ nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const 
 
 void nw_changelog_truncate(nw_changelog *c, size_t mark) {
     if (mark >= c->arena.len) return;
-    /* the first dropped entry holds the lowest of the dropped seqs */
+    /* the first dropped entry holds the lowest of the dropped seqs; entries
+     * of the write in progress are the last in the arena and in `order` */
     c->next_seq = nw_rd_f64(c->arena.p + mark + 12);
-    for (size_t at = mark; at < c->arena.len; at += nw_rd_u32(c->arena.p + at)) {
-        if (c->arena.p[at + 5] & F_REMOVED) c->removed--;
-        else c->live--;
+    while (c->norder > c->committed && c->order[c->norder - 1] >= mark) {
+        if (!removed_at(c, c->norder - 1)) c->live--;
+        c->norder--;
     }
     c->arena.len = mark;
 }
 
 size_t nw_changelog_next(const nw_changelog *c, size_t pos, nw_cl_entry *e) {
-    while (pos < c->arena.len) {
-        const uint8_t *p = c->arena.p + pos;
-        pos += nw_rd_u32(p);
+    for (size_t i = pos; i < c->norder; i++) {
+        const uint8_t *p = entry_at(c, (uint32_t)i);
         if (p[5] & F_REMOVED) continue;
         read_entry(p, e);
-        return pos;
+        return i + 1;
     }
     return 0;
 }
@@ -150,69 +216,324 @@ double nw_changelog_first_unsent(const nw_changelog *c) {
     return 0;
 }
 
-/* Arena offset of the live entry `seq`, or SIZE_MAX. Entries are in seq
- * order, so a binary search would do; removals make offsets irregular, and
- * the outbox is scanned in order anyway, so a linear walk is kept. */
-static size_t find(const nw_changelog *c, double seq) {
-    for (size_t at = 0; at < c->arena.len; at += nw_rd_u32(c->arena.p + at)) {
-        const uint8_t *p = c->arena.p + at;
-        double s = nw_rd_f64(p + 12);
-        if (s == seq) return (p[5] & F_REMOVED) ? SIZE_MAX : at;
-        if (s > seq) break;
+/* Order position of the live entry `seq`, or UINT32_MAX (seqs increase along `order`). */
+static uint32_t find(const nw_changelog *c, double seq) {
+    uint32_t lo = 0, hi = c->norder;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        double s = nw_rd_f64(entry_at(c, mid) + 12);
+        if (s < seq) lo = mid + 1;
+        else hi = mid;
     }
-    return SIZE_MAX;
+    if (lo < c->norder && nw_rd_f64(entry_at(c, lo) + 12) == seq && !removed_at(c, lo)) return lo;
+    return UINT32_MAX;
+}
+
+static bool lat_set(nw_changelog *c, uint32_t i);
+static bool same_record(const uint8_t *p, uint32_t table, const uint8_t *id, uint32_t idlen);
+
+static void drop_at(nw_changelog *c, uint32_t i) {
+    uint8_t *p = entry_at(c, i);
+    p[5] |= F_REMOVED;
+    c->live--;
+    c->garbage += nw_rd_u32(p);
 }
 
 bool nw_changelog_remove(nw_changelog *c, double seq) {
-    size_t at = find(c, seq);
-    if (at == SIZE_MAX) return false;
-    c->arena.p[at + 5] |= F_REMOVED;
-    c->live--;
-    c->removed++;
+    uint32_t i = find(c, seq);
+    if (i == UINT32_MAX) return false;
+    drop_at(c, i);
     return true;
 }
 
 bool nw_changelog_flag(nw_changelog *c, double seq, uint8_t flags, bool on) {
-    size_t at = find(c, seq);
-    if (at == SIZE_MAX) return false;
+    uint32_t i = find(c, seq);
+    if (i == UINT32_MAX) return false;
     flags &= (uint8_t)~F_REMOVED;
-    if (on) c->arena.p[at + 5] |= flags;
-    else c->arena.p[at + 5] &= (uint8_t)~flags;
+    if (on) entry_at(c, i)[5] |= flags;
+    else entry_at(c, i)[5] &= (uint8_t)~flags;
     return true;
 }
 
+size_t nw_changelog_uncommitted(const nw_changelog *c) { return c->committed; }
+
+/* One entry of p[0..len): well-formed, for an existing table, fields checked. */
+static const char *bad_entry(const uint8_t *e, size_t len, uint32_t ntables, nw_cl_check_fn check, void *ud) {
+    if (len < HDR + 4) return "truncated";
+    uint32_t size = nw_rd_u32(e), idlen = nw_rd_u32(e + 36);
+    if (size < HDR + 4 || size > len || idlen > size - HDR - 4) return "entry size";
+    uint32_t flen = nw_rd_u32(e + HDR + idlen);
+    if ((size_t)HDR + idlen + 4 + flen != size) return "entry size";
+    nw_cl_entry x;
+    read_entry(e, &x);
+    if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & F_REMOVED) || x.table >= ntables || !idlen) return "entry";
+    if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return "entry fields";
+    return NULL;
+}
+
+nw_code nw_changelog_append_raw(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *mark, nw_error *err) {
+    const char *bad = bad_entry(p, len, ntables, check, ud);
+    if (bad) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox entry is malformed (%s)", bad);
+    double seq = nw_rd_f64(p + 12);
+    if (!(seq >= c->next_seq && seq <= 9007199254740991.0)) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox entry is out of order");
+    uint32_t size = nw_rd_u32(p);
+    if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
+    *mark = c->arena.len;
+    c->order[c->norder++] = (uint32_t)c->arena.len;
+    nw_buf_append(&c->arena, p, size);
+    c->next_seq = seq + 1;
+    c->live++;
+    return NW_OK;
+}
+
+nw_code nw_changelog_check_fold(const nw_changelog *c, uint8_t tag, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *span, nw_error *err) {
+    if (tag == 'X') {
+        if (len < 8) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox change is truncated");
+        *span = 8;
+        return NW_OK;
+    }
+    const char *bad = bad_entry(p, len, ntables, check, ud);
+    if (bad) return nw_error_set(err, NW_E_CORRUPT, NULL, NULL, NULL, "stored outbox entry is malformed (%s)", bad);
+    *span = nw_rd_u32(p);
+    (void)c;
+    return NW_OK;
+}
+
+bool nw_changelog_get(const nw_changelog *c, double seq, nw_cl_entry *e) {
+    uint32_t i = find(c, seq);
+    if (i == UINT32_MAX) return false;
+    read_entry(entry_at(c, i), e);
+    return true;
+}
+
+bool nw_changelog_reserve(nw_changelog *c, size_t bytes, uint32_t entries) {
+    return arena_room(c, bytes) && order_reserve(c, entries);
+}
+
+bool nw_changelog_replace(nw_changelog *c, const uint8_t *p) {
+    nw_cl_entry e;
+    read_entry(p, &e);
+    uint32_t i = find(c, e.seq);
+    if (i == UINT32_MAX) return false;
+    const uint8_t *old = entry_at(c, i);
+    if (!same_record(old, e.table, e.id, e.idlen) || !arena_room(c, e.size)) return false;
+    uint32_t at = (uint32_t)c->arena.len;
+    nw_buf_append(&c->arena, p, e.size);
+    uint8_t *o = entry_at(c, i);
+    o[5] |= F_REMOVED;
+    c->garbage += nw_rd_u32(o);
+    c->order[i] = at;
+    return true;
+}
+
+void nw_changelog_commit_replayed(nw_changelog *c) {
+    for (uint32_t i = c->committed; i < c->norder; i++) if (!removed_at(c, i)) lat_set(c, i);
+    c->committed = c->norder;
+    if (c->next_seq - 1 > c->sent_upto) c->sent_upto = c->next_seq - 1;
+}
+
+void nw_changelog_mark_sent(nw_changelog *c, double seq) { if (seq > c->sent_upto) c->sent_upto = seq; }
+
 nw_code nw_changelog_requeue(nw_changelog *c, double seq, double base, nw_error *err) {
-    size_t at = find(c, seq);
-    if (at == SIZE_MAX) return nw_error_set(err, NW_E_NOT_FOUND, NULL, NULL, NULL, "no pending mutation %g", seq);
-    uint32_t size = nw_rd_u32(c->arena.p + at);
-    if (!nw_buf_reserve(&c->arena, size)) { c->arena.oom = false; return nw_error_nomem(err); }
-    uint8_t *src = c->arena.p + at, *dst = c->arena.p + c->arena.len;
-    memcpy(dst, src, size);
-    dst[5] = 0;
-    wr_f64(dst + 12, c->next_seq);
-    wr_f64(dst + 20, base);
-    src[5] |= F_REMOVED;
-    c->removed++;
-    c->arena.len += size;
+    uint32_t i = find(c, seq);
+    if (i == UINT32_MAX) return nw_error_set(err, NW_E_NOT_FOUND, NULL, NULL, NULL, "no pending mutation %g", seq);
+    if (c->committed != c->norder) return nw_error_set(err, NW_E_CONFLICT, NULL, NULL, "transaction", "cannot requeue during a write");
+    uint32_t size = nw_rd_u32(entry_at(c, i));
+    if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
+    nw_cl_entry e;
+    read_entry(entry_at(c, i), &e);   /* the arena did not move since reserving */
+    uint32_t at = put_entry(c, e.op, 0, e.table, c->next_seq, base, e.id, e.idlen, e.mask, e.fields, e.flen);
+    drop_at(c, i);
+    c->live++;
+    c->order[c->norder++] = at;
+    c->committed = c->norder;
     c->next_seq += 1;
     return NW_OK;
 }
 
-void nw_changelog_compact(nw_changelog *c) {
-    if (!c->removed) return;
-    size_t out = 0;
-    for (size_t at = 0; at < c->arena.len;) {
-        uint32_t size = nw_rd_u32(c->arena.p + at);
-        if (!(c->arena.p[at + 5] & F_REMOVED)) {
-            if (out != at) memmove(c->arena.p + out, c->arena.p + at, size);
-            out += size;
-        }
-        at += size;
+/* ---- coalescing (at commit) ------------------------------------------------------ */
+
+static uint32_t key_hash(uint32_t table, const uint8_t *id, uint32_t idlen) {
+    return nw_hash_bytes(id, idlen) ^ (table * 0x9e3779b9u);
+}
+
+static bool same_record(const uint8_t *p, uint32_t table, const uint8_t *id, uint32_t idlen) {
+    return nw_rd_u32(p + 8) == table && nw_rd_u32(p + 36) == idlen && memcmp(p + HDR, id, idlen) == 0;
+}
+
+/* The cell for (table, id): its position, *found whether it holds that record. */
+static uint32_t lat_find(const nw_changelog *c, uint32_t h, uint32_t table, const uint8_t *id, uint32_t idlen, bool *found) {
+    uint32_t mask = c->latcap - 1, i = h & mask;
+    for (;;) {
+        const lcell *l = &c->lat[i];
+        if (!l->pos1) { *found = false; return i; }
+        if (l->hash == h && same_record(entry_at(c, l->pos1 - 1), table, id, idlen)) { *found = true; return i; }
+        i = (i + 1) & mask;
     }
-    c->arena.len = out;
-    c->removed = 0;
-    /* give memory back after a big push drained the outbox */
-    if (out == 0 && c->arena.cap > (1u << 20)) nw_buf_free(&c->arena);
+}
+
+static bool lat_grow(nw_changelog *c) {
+    uint32_t cap = c->latcap ? c->latcap * 2 : 256;
+    lcell *l = nw_calloc(cap, sizeof *l);
+    if (!l) return false;
+    for (uint32_t i = 0; i < c->latcap; i++) {
+        if (!c->lat[i].pos1) continue;
+        uint32_t k = c->lat[i].hash & (cap - 1);
+        while (l[k].pos1) k = (k + 1) & (cap - 1);
+        l[k] = c->lat[i];
+    }
+    nw_free(c->lat);
+    c->lat = l;
+    c->latcap = cap;
+    return true;
+}
+
+/* Points the record's cell at order position i; false on OOM (then merging
+ * into this record is missed, which is safe). */
+static bool lat_set(nw_changelog *c, uint32_t i) {
+    const uint8_t *p = entry_at(c, i);
+    uint32_t table = nw_rd_u32(p + 8), idlen = nw_rd_u32(p + 36);
+    uint32_t h = key_hash(table, p + HDR, idlen);
+    bool found = false;
+    uint32_t k = c->latcap ? lat_find(c, h, table, p + HDR, idlen, &found) : 0;
+    if (!found) {
+        if ((uint64_t)(c->latcount + 1) * 4 >= (uint64_t)c->latcap * 3) {
+            if (!lat_grow(c)) return false;
+            k = lat_find(c, h, table, p + HDR, idlen, &found);
+        }
+        c->latcount++;
+    }
+    c->lat[k] = (lcell){ h, i + 1 };
+    return true;
+}
+
+/* Combined fields of two masks' field bytes (b's win) into out. */
+static void merge_fields(nw_buf *out, uint64_t ma, const uint8_t *fa, uint64_t mb, const uint8_t *fb) {
+    for (uint32_t i = 0; i < 64; i++) {
+        uint64_t bit = (uint64_t)1 << i;
+        if (!((ma | mb) & bit)) continue;
+        size_t na = (ma & bit) ? nw_field_span(fa) : 0, nb = (mb & bit) ? nw_field_span(fb) : 0;
+        if (mb & bit) nw_buf_append(out, fb, nb);
+        else nw_buf_append(out, fa, na);
+        fa += na;
+        fb += nb;
+    }
+}
+
+/* True when nothing but removed entries lies between positions j < i. */
+static bool adjacent(const nw_changelog *c, uint32_t j, uint32_t i) {
+    if (i - j - 1 > ADJACENT_SCAN) return false;
+    for (uint32_t k = j + 1; k < i; k++) if (!removed_at(c, k)) return false;
+    return true;
+}
+
+/* Folds entry i into the record's earlier entry j, at j's place. The
+ * server then sees the record's later state earlier: allowed when nothing
+ * lies between them, or when moving it cannot change how the mutations in
+ * between are decided: an update of fields no unique key or reference
+ * involves, or a delete of a record no entity can refer to. */
+static void op_remove(nw_buf *ops, double seq) {
+    if (!ops) return;
+    nw_buf_byte(ops, 'X');
+    nw_buf_f64(ops, seq);
+}
+
+static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp, nw_buf *ops) {
+    nw_cl_entry p, e;
+    read_entry(entry_at(c, j), &p);
+    read_entry(entry_at(c, i), &e);
+    if (p.op == NW_CL_DELETE || e.op == NW_CL_CREATE || (p.flags & NW_CL_CONFLICT) || p.seq <= c->sent_upto) return;
+    const tconf *t = e.table < c->ntc ? &c->tc[e.table] : NULL;
+    bool ok = adjacent(c, j, i) ||
+              (e.op == NW_CL_UPDATE && t && !(e.mask & (t->pinned | 1))) ||
+              (e.op == NW_CL_DELETE && t && !t->referenced);
+    if (!ok) return;
+    if (p.op == NW_CL_CREATE && e.op == NW_CL_DELETE) {   /* never existed for the server */
+        drop_at(c, j);
+        drop_at(c, i);
+        op_remove(ops, p.seq);
+        op_remove(ops, e.seq);
+        return;
+    }
+    uint8_t op = p.op;
+    uint64_t mask = 0;
+    nw_buf_reset(tmp);
+    if (e.op == NW_CL_UPDATE) {                         /* create or update + update */
+        mask = p.mask | e.mask;
+        merge_fields(tmp, p.mask, p.fields, e.mask, e.fields);
+    } else {
+        op = NW_CL_DELETE;                              /* update + delete */
+    }
+    size_t size = (size_t)HDR + p.idlen + 4 + tmp->len;
+    if (tmp->oom || !arena_room(c, size)) return;      /* not merged: still correct */
+    read_entry(entry_at(c, j), &p);                     /* the arena may have moved */
+    uint32_t at = put_entry(c, op, p.flags, p.table, p.seq, p.base, p.id, p.idlen, mask, tmp->p, (uint32_t)tmp->len);
+    uint8_t *old = entry_at(c, j);
+    old[5] |= F_REMOVED;
+    c->garbage += nw_rd_u32(old);
+    c->order[j] = at;
+    drop_at(c, i);
+    if (ops) {
+        nw_buf_byte(ops, 'R');
+        nw_buf_append(ops, c->arena.p + at, size);
+    }
+    op_remove(ops, e.seq);
+}
+
+void nw_changelog_commit(nw_changelog *c) { nw_changelog_commit_ops(c, NULL); }
+
+void nw_changelog_commit_ops(nw_changelog *c, nw_buf *ops) {
+    if (c->committed == c->norder) return;
+    nw_buf tmp;
+    nw_buf_init(&tmp);
+    for (uint32_t i = c->committed; i < c->norder; i++) {
+        const uint8_t *p = entry_at(c, i);
+        if (p[5] & F_REMOVED) continue;
+        uint32_t table = nw_rd_u32(p + 8), idlen = nw_rd_u32(p + 36);
+        bool found = false;
+        uint32_t k = c->latcap ? lat_find(c, key_hash(table, p + HDR, idlen), table, p + HDR, idlen, &found) : 0;
+        if (found) {
+            uint32_t j = c->lat[k].pos1 - 1;
+            if (j < i && !removed_at(c, j)) coalesce(c, j, i, &tmp, ops);
+        }
+        if (!removed_at(c, i)) lat_set(c, i);
+    }
+    nw_buf_free(&tmp);
+    c->committed = c->norder;
+    /* reclaim when most of the arena is dead */
+    if (c->garbage > (1u << 16) && c->garbage * 2 > c->arena.len) nw_changelog_compact(c);
+}
+
+void nw_changelog_compact(nw_changelog *c) {
+    if (!c->garbage || c->committed != c->norder) return;
+    size_t keep = c->arena.len - c->garbage;
+    nw_buf fresh;
+    nw_buf_init(&fresh);
+    if (keep && !nw_buf_reserve(&fresh, keep)) { nw_buf_free(&fresh); return; }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->norder; i++) {
+        const uint8_t *p = entry_at(c, i);
+        if (p[5] & F_REMOVED) continue;
+        uint32_t size = nw_rd_u32(p);
+        c->order[n++] = (uint32_t)fresh.len;
+        nw_buf_append(&fresh, p, size);
+    }
+    nw_buf_free(&c->arena);
+    c->arena = fresh;
+    c->norder = c->committed = n;
+    c->garbage = 0;
+    if (c->ordcap > 1024 && n < c->ordcap / 4) {
+        uint32_t cap = n < 1024 ? 1024 : n;
+        uint32_t *o = nw_realloc(c->order, cap * sizeof *o);
+        if (o) { c->order = o; c->ordcap = cap; }
+    }
+    /* the latest-entry map is rebuilt for the new positions */
+    nw_free(c->lat);
+    c->lat = NULL;
+    c->latcap = c->latcount = 0;
+    for (uint32_t i = 0; i < n; i++) lat_set(c, i);
 }
 
 /* ---- versions ------------------------------------------------------------------- */
@@ -314,16 +635,18 @@ void nw_changelog_raise_seq(nw_changelog *c, double at_least) { if (at_least > c
 
 nw_code nw_changelog_copy_config(nw_changelog *to, const nw_changelog *from, nw_error *err) {
     to->disabled = from->disabled;
-    for (uint32_t t = 0; t < from->ntflags; t++) {
-        if (!from->tflags[t]) continue;
-        nw_code rc = nw_changelog_set_table(to, t, from->tflags[t], err);
+    for (uint32_t t = 0; t < from->ntc; t++) {
+        const tconf *f = &from->tc[t];
+        if (!f->flags && !f->pinned && !f->referenced) continue;
+        nw_code rc = nw_changelog_set_table(to, t, f->flags, err);
+        if (!rc) rc = nw_changelog_set_rules(to, t, f->pinned, f->referenced, err);
         if (rc) return rc;
     }
     return NW_OK;
 }
 
 size_t nw_changelog_bytes(const nw_changelog *c) {
-    size_t b = c->arena.cap + (size_t)c->vcap * sizeof(vent);
+    size_t b = c->arena.cap + (size_t)c->ordcap * sizeof *c->order + (size_t)c->latcap * sizeof(lcell) + (size_t)c->vcap * sizeof(vent);
     for (uint32_t i = 0; i < c->vcap; i++) b += c->v[i].id ? c->v[i].idlen : 0;
     return b;
 }
@@ -340,11 +663,9 @@ void nw_changelog_write(const nw_changelog *c, nw_buf *out) {
     nw_buf_u32(out, c->cursor_len);
     nw_buf_append(out, c->cursor, c->cursor_len);
     nw_buf_u32(out, c->live);
-    for (size_t at = 0; at < c->arena.len;) {
-        const uint8_t *p = c->arena.p + at;
-        uint32_t size = nw_rd_u32(p);
-        if (!(p[5] & F_REMOVED)) nw_buf_append(out, p, size);
-        at += size;
+    for (uint32_t i = 0; i < c->norder; i++) {
+        const uint8_t *p = entry_at(c, i);
+        if (!(p[5] & F_REMOVED)) nw_buf_append(out, p, nw_rd_u32(p));
     }
     nw_buf_u32(out, c->vcount);
     for (uint32_t i = 0; i < c->vcap; i++) {
@@ -394,13 +715,17 @@ nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_
             return corrupt(err, "entry");
         if (!(x.seq > last && x.seq < next)) return corrupt(err, "entry order");
         if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return corrupt(err, "entry fields");
-        if (!nw_buf_reserve(&c->arena, size)) { c->arena.oom = false; return nw_error_nomem(err); }
+        if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
+        c->order[c->norder++] = (uint32_t)c->arena.len;
         nw_buf_append(&c->arena, e, size);
         c->live++;
         last = x.seq;
         at += size;
     }
     c->next_seq = next;
+    /* restored entries may have been sent before: never merged into */
+    c->sent_upto = next - 1;
+    c->committed = c->norder;
     NEED(4);
     uint32_t nv = nw_rd_u32(p + at); at += 4;
     for (uint32_t i = 0; i < nv; i++) {

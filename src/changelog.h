@@ -19,13 +19,31 @@
  * (nw_changelog_remove) or are re-queued under a new seq after a conflict is
  * resolved (nw_changelog_requeue).
  *
+ * Coalescing (nw_changelog_commit, at each commit): the log keeps at most
+ * what the server still needs per record. A committed write folds into the
+ * record's latest earlier entry, at that entry's place and seq, when that
+ * entry was never sent (seq above nw_changelog_mark_sent's, not conflicted):
+ *   create + update = create with the new values; create + delete = nothing
+ *   (both go); update + update = one update (the union of fields, later
+ *   values win); update + delete = delete. A delete is never folded into.
+ * Moving a write earlier must not change how the mutations in between are
+ * decided, so it folds only when nothing lies in between, or when it is an
+ * update of fields outside every unique key and reference ("pinned" fields,
+ * nw_changelog_set_rules), or a delete of a record no entity can refer to.
+ * A sent entry is never changed: the server may have applied it, and a
+ * resend is answered from its memory of that seq. Restored entries count as
+ * sent. Seqs of folded entries are not reused.
+ *
  * The rest of the state: the client id (the name the server dedupes
  * mutations under), the next seq, the pull cursor (opaque server text) and
  * the server version of each record of NW_CLT_VERSIONS tables.
  *
- * Memory: entries live in one byte arena. Appending may allocate and then
- * fails with NW_E_LIMIT (the write fails with it); truncating, removing and
- * compacting never allocate, so rollback stays allocation-free.
+ * Memory: entries live in one byte arena plus an array of their offsets in
+ * seq order. Appending may allocate and then fails with NW_E_LIMIT (the
+ * write fails with it); truncating and removing never allocate, so
+ * rollback stays allocation-free. Removed and merged entries are dead bytes
+ * until compaction (automatic at commit when they are most of the arena,
+ * and after acknowledgements), which gives memory back.
  */
 #ifndef NW_CHANGELOG_H
 #define NW_CHANGELOG_H
@@ -45,6 +63,8 @@ typedef enum nw_cl_op { NW_CL_CREATE = 1, NW_CL_UPDATE = 2, NW_CL_DELETE = 3 } n
 #define NW_CLT_VERSIONS 0x02u   /* keep record versions; entries carry a base */
 
 typedef struct nw_changelog nw_changelog;
+/* Checks an entry's stored fields (snapshot and journal reading). */
+typedef bool (*nw_cl_check_fn)(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen);
 
 /* A view of one entry; pointers are borrowed from the arena and valid until
  * the log changes. */
@@ -68,6 +88,10 @@ void nw_changelog_free(nw_changelog *c);  /* c may be NULL */
 void nw_changelog_enable(nw_changelog *c, bool on);
 bool nw_changelog_enabled(const nw_changelog *c);
 nw_code nw_changelog_set_table(nw_changelog *c, uint32_t table, uint32_t flags, nw_error *err);
+/* What coalescing may not move earlier for `table`: `pinned` fields (bit i
+ * = field i: unique keys and references) and, when `referenced`, deletes
+ * (another entity has a reference to this one). */
+nw_code nw_changelog_set_rules(nw_changelog *c, uint32_t table, uint64_t pinned, bool referenced, nw_error *err);
 uint32_t nw_changelog_table_flags(const nw_changelog *c, uint32_t table);
 /* True when a write to `table` is to be logged. */
 bool nw_changelog_logs(const nw_changelog *c, uint32_t table);
@@ -77,11 +101,44 @@ bool nw_changelog_logs(const nw_changelog *c, uint32_t table);
  * needs to undo it. NW_E_LIMIT when out of memory (nothing changed). */
 nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
                             uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err);
-/* Drops every entry appended after `mark` (rollback); gives their seqs back. */
+/* Drops every entry appended after `mark` (rollback); gives their seqs back.
+ * Only entries not yet committed are ever truncated. */
 void nw_changelog_truncate(nw_changelog *c, size_t mark);
+/* Commits the entries appended since the last commit and coalesces them
+ * (see above); reclaims dead space when most of the arena is dead. Never
+ * fails: when memory is short an entry simply stays as it is. */
+void nw_changelog_commit(nw_changelog *c);
+/* Position (for nw_changelog_next) of the first entry not yet committed. */
+size_t nw_changelog_uncommitted(const nw_changelog *c);
+/* Appends an entry in the arena layout as it is (journal replay, journal.h),
+ * checked like a snapshot's (tables below ntables, fields per `check`) and
+ * with a seq at or above the next one. Uncommitted until
+ * nw_changelog_commit_replayed; CORRUPT / LIMIT otherwise (nothing changed). */
+nw_code nw_changelog_append_raw(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *mark, nw_error *err);
+/* nw_changelog_commit that also appends what coalescing did to `ops`, for
+ * the storage journal (journal.h): 'R' + the merged entry (arena layout;
+ * it replaces the live entry with its seq), 'X' + f64 seq (removed). */
+void nw_changelog_commit_ops(nw_changelog *c, nw_buf *ops);
+/* Journal replay of those: checks one 'R' / 'X' body at p (its byte count
+ * in *span); reserves room so that the appends and replacements of a frame
+ * cannot fail halfway; replaces the live entry with the same seq and
+ * record by the entry at p (false if there is none). */
+nw_code nw_changelog_check_fold(const nw_changelog *c, uint8_t tag, const uint8_t *p, size_t len, uint32_t ntables,
+                                nw_cl_check_fn check, void *ud, size_t *span, nw_error *err);
+bool nw_changelog_reserve(nw_changelog *c, size_t bytes, uint32_t entries);
+/* The live entry `seq` (pointers valid until the log changes); false if none. */
+bool nw_changelog_get(const nw_changelog *c, double seq, nw_cl_entry *e);
+bool nw_changelog_replace(nw_changelog *c, const uint8_t *p);
+/* Commits replayed entries without coalescing; they count as sent. */
+void nw_changelog_commit_replayed(nw_changelog *c);
+/* Entries with a seq up to `seq` have been (or may have been) sent: they
+ * are never merged into from now on. */
+void nw_changelog_mark_sent(nw_changelog *c, double seq);
 
 /* Walks live entries in seq order: pos 0 starts; returns the position to
- * continue from, or 0 when there is no further entry (then *e is unset). */
+ * continue from, or 0 when there is no further entry (then *e is unset).
+ * Positions are valid until the log changes. */
 size_t nw_changelog_next(const nw_changelog *c, size_t pos, nw_cl_entry *e);
 /* Live entries (including conflicted ones). */
 uint32_t nw_changelog_pending(const nw_changelog *c);
@@ -95,8 +152,9 @@ bool nw_changelog_flag(nw_changelog *c, double seq, uint8_t flags, bool on);
  * flags cleared (after the app resolved a conflict in favour of the local
  * change). NOT_FOUND if there is no such entry, LIMIT on OOM. */
 nw_code nw_changelog_requeue(nw_changelog *c, double seq, double base, nw_error *err);
-/* Reclaims the space of removed entries. Only call when no undo record
- * refers to arena positions (no write or transaction in progress). */
+/* Reclaims the space of removed entries (may allocate the new arena; keeps
+ * the old one when that fails). Only call when no undo record refers to
+ * arena positions (no write or transaction in progress). */
 void nw_changelog_compact(nw_changelog *c);
 
 /* Record versions (tables with NW_CLT_VERSIONS): 0 when unknown. Setting
@@ -119,7 +177,6 @@ void nw_changelog_raise_seq(nw_changelog *c, double at_least);
  * the byte count read. CORRUPT for malformed input, LIMIT on OOM. Table
  * flags are configuration and are not part of the section. */
 void nw_changelog_write(const nw_changelog *c, nw_buf *out);
-typedef bool (*nw_cl_check_fn)(void *ud, uint32_t table, uint64_t mask, const uint8_t *fields, uint32_t flen);
 nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_t ntables,
                           nw_cl_check_fn check, void *ud, size_t *used, nw_error *err);
 /* Copies the configuration (enabled, table flags) of `from` into `to`. */

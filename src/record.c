@@ -1,5 +1,6 @@
 /* record.c - stored field encoding, validation and comparison. */
 #include "record.h"
+#include "escape.h"
 #include <string.h>
 #include <math.h>
 
@@ -333,4 +334,58 @@ int nw_field_cmp(const nw_field *f, const uint8_t *a, const uint8_t *b) {
     /* lists and json: order by encoded bytes, which is stable and total */
     (void)f;
     return cmp_bytes(a, (uint32_t)nw_field_span(a), b, (uint32_t)nw_field_span(b));
+}
+
+/* ---- stored values from outside (snapshots) --------------------------------- */
+
+static bool utf8_ok(const uint8_t *p, size_t len) {
+    for (size_t i = 0; i < len;) {
+        if (p[i] < 0x80) { i++; continue; }
+        size_t bad, n = nw_utf8_seq(p + i, len - i, &bad);
+        if (!n) return false;
+        i += n;
+    }
+    return true;
+}
+
+/* True when every string (and object key) inside the NVAL value is UTF-8. */
+static bool value_utf8_ok(const uint8_t *v, int depth) {
+    if (depth > NVAL_MAX_DEPTH) return false;
+    if (v[0] == NVAL_STR) return utf8_ok(v + 5, nw_rd_u32(v + 1));
+    if (v[0] != NVAL_ARR && v[0] != NVAL_OBJ) return true;
+    uint32_t n = nw_rd_u32(v + 1);
+    size_t off = 5;
+    for (uint32_t i = 0; i < n; i++) {
+        if (v[0] == NVAL_OBJ) {
+            uint32_t kl = nw_rd_u32(v + off);
+            if (!utf8_ok(v + off + 4, kl)) return false;
+            off += 4 + kl;
+        }
+        if (!value_utf8_ok(v + off, depth + 1)) return false;
+        off += nval_span(v + off);
+    }
+    return true;
+}
+
+nw_code nw_field_check_stored(const nw_entity_def *def, uint32_t fi, const uint8_t *p, nw_buf *scratch, nw_error *err) {
+    const nw_field *f = &def->fields[fi];
+    if (p[0] == NVAL_NULL) {
+        if (f->required || fi == 0) return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "required", "is required");
+        return NW_OK;
+    }
+    if (f->type == NW_T_ENUM) {
+        if (p[0] != NW_ROW_ENUM || p[1] >= f->nvalues)
+            return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "values", "holds no value of the enum");
+        return NW_OK;
+    }
+    if (!value_utf8_ok(p, 0)) return fail(def, f, err, "type", "holds text that is not valid UTF-8", p);
+    /* the same rules as a write, and the value must already be in stored form */
+    nw_buf_reset(scratch);
+    nw_code rc = nw_field_convert(def, fi, p, scratch, err);
+    if (rc) return rc;
+    if (scratch->oom) return nw_error_nomem(err);
+    size_t n = nw_field_span(p);
+    if (scratch->len != n || memcmp(scratch->p, p, n) != 0)
+        return fail(def, f, err, "type", f->type == NW_T_DATETIME ? "must be a whole number of ms" : "is not in stored form", p);
+    return NW_OK;
 }

@@ -34,6 +34,14 @@ const uint8_t *nw_row_field(const uint8_t *row, uint32_t i);
  * entity, field and rule. */
 nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v, nw_buf *out, nw_error *err);
 
+/* Checks one stored field at p (well-formed, spanned by nw_field_span) that
+ * comes from outside (a snapshot) against the rules a write checks: type,
+ * integer-ness, finite numbers, date range, UTF-8 text, min/max, lengths,
+ * enum values, `required`; the value must also be in the form a write
+ * stores. `scratch` is working space. NW_E_VALIDATION naming entity, field
+ * and rule otherwise. */
+nw_code nw_field_check_stored(const nw_entity_def *def, uint32_t fi, const uint8_t *p, nw_buf *scratch, nw_error *err);
+
 /* Total order of two stored values of field f, as API.md sorts: numbers
  * numerically, strings by UTF-8 bytes (= code point order), enums by
  * declaration order, false < true, null first. */

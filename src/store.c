@@ -87,6 +87,8 @@ struct nw_store {
     nw_buf logbuf;          /* changed fields of an update being logged */
     bool applying;          /* writing server state: no ref checks, not logged */
     nw_commit_hook hook;    /* live results: called at each outermost commit */
+    nw_commit_hook jhook;   /* the storage journal (journal.h): likewise */
+    void *jhook_ud;
     void *hook_ud;
 };
 
@@ -440,6 +442,8 @@ void nw_store_compact_log(nw_store *s) {
     if (s->nlog == 0) nw_changelog_compact(s->cl);
 }
 
+static void set_coalesce_rules(nw_store *s);
+
 nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_error *err) {
     nw_entity_def def;
     nw_code rc = nw_schema_parse(schema, &def, err);
@@ -481,13 +485,33 @@ nw_code nw_store_define(nw_store *s, const uint8_t *schema, uint32_t *index, nw_
         ok = x->ix != NULL;
     }
     if (ok && def.nsearch) ok = (t->fts = nw_fts_new()) != NULL;
+    if (ok) ok = nw_changelog_set_rules(s->cl, t->index, 0, false, err) == NW_OK;   /* room for every table's rules */
     if (!ok) {
         table_free(t);
         return nw_error_nomem(err);
     }
     s->tables[s->ntables++] = t;
     *index = t->index;
+    set_coalesce_rules(s);
     return NW_OK;
+}
+
+/* What outbox coalescing may not move earlier (changelog.h): per table the
+ * fields of unique keys and references, and whether any entity refers to it. */
+static void set_coalesce_rules(nw_store *s) {
+    for (uint32_t i = 0; i < s->ntables; i++) {
+        const nw_entity_def *d = &s->tables[i]->def;
+        uint64_t pinned = 0;
+        for (uint32_t u = 0; u < d->nuniques; u++) pinned |= key_mask(&d->uniques[u]);
+        for (uint32_t f = 0; f < d->nfields; f++) if (d->fields[f].type == NW_T_REF) pinned |= (uint64_t)1 << f;
+        bool referenced = false;
+        for (uint32_t k = 0; k < s->ntables && !referenced; k++) {
+            const nw_entity_def *o = &s->tables[k]->def;
+            for (uint32_t f = 0; f < o->nfields && !referenced; f++)
+                referenced = o->fields[f].type == NW_T_REF && strcmp(o->fields[f].ref_name, d->name) == 0;
+        }
+        nw_changelog_set_rules(s->cl, i, pinned, referenced, NULL);   /* room reserved at define */
+    }
 }
 
 /* Makes room for one more slot; false on OOM (nothing changed). */
@@ -536,6 +560,7 @@ bool nw_store_in_tx(const nw_store *s) { return s->tx_depth > 0; }
 void nw_store_tx_begin(nw_store *s) { s->tx_depth++; }
 
 void nw_store_set_commit_hook(nw_store *s, nw_commit_hook fn, void *ud) { s->hook = fn; s->hook_ud = ud; }
+void nw_store_set_journal_hook(nw_store *s, nw_commit_hook fn, void *ud) { s->jhook = fn; s->jhook_ud = ud; }
 uint32_t nw_store_batch_len(const nw_store *s) { return (uint32_t)s->nlog; }
 bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32_t *slot, const uint8_t **old_row) {
     if (i >= s->nlog || s->log[i].op == U_LOG) return false;
@@ -547,6 +572,8 @@ bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32
 
 static void commit_log(nw_store *s) {
     if (s->hook && s->nlog) s->hook(s->hook_ud, s);
+    if (s->jhook && s->nlog) s->jhook(s->jhook_ud, s);   /* sees the outbox entries before they coalesce */
+    nw_changelog_commit(s->cl);     /* coalesces the outbox (changelog.h) */
     for (size_t i = 0; i < s->nlog; i++) {
         undo *u = &s->log[i];
         if (u->op == U_LOG) continue;
@@ -1220,7 +1247,7 @@ nw_code nw_store_insert_raw(nw_store *s, uint32_t table, const uint8_t *fields, 
     s->now = save_now;
     s->capture = saved;
     s->applying = saved_applying;
-    if (rc == NW_E_DUPLICATE) return nw_error_set(err, NW_E_CORRUPT, t->def.name, NULL, NULL, "snapshot holds the same key twice");
+    if (rc == NW_E_DUPLICATE) { if (err) err->code = NW_E_CORRUPT; return NW_E_CORRUPT; }   /* keeps field and rule */
     if (rc) return rc;
     if (expires != 0) {
         if (!table_need_expires(t)) return nw_error_nomem(err);

@@ -151,6 +151,10 @@ bool nw_table_check_fields(const nw_table *t, uint64_t mask, const uint8_t *fiel
  * slots are not reused before the hook returns. The hook must not write. */
 typedef void (*nw_commit_hook)(void *ud, nw_store *s);
 void nw_store_set_commit_hook(nw_store *s, nw_commit_hook fn, void *ud);
+/* A second hook of the same kind for the storage journal (journal.h); it
+ * runs after the commit hook, while the batch's outbox entries are still as
+ * appended (nw_changelog_uncommitted). */
+void nw_store_set_journal_hook(nw_store *s, nw_commit_hook fn, void *ud);
 uint32_t nw_store_batch_len(const nw_store *s);
 /* False for entries that are not record writes (outbox bookkeeping). */
 bool nw_store_batch_entry(const nw_store *s, uint32_t i, uint32_t *table, uint32_t *slot, const uint8_t **old_row);

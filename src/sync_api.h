@@ -18,6 +18,9 @@ int nw_api_end_write(size_t mark, nw_code rc);
 /* Live results (api_live.c): the store was replaced by a restore; the
  * live module re-attaches and re-runs its queries. */
 void nw_api_store_replaced(nw_store *s);
+/* The storage journal (api_sync.c): the store was replaced by a restore;
+ * the journal follows it and drops what it held for the old one. */
+void nw_api_journal_store_replaced(nw_store *s);
 /* A template is being freed (api_template.c): its views go with it. */
 void nw_api_template_freed(uint32_t id);
 #include "template.h"

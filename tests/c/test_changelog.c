@@ -1,7 +1,7 @@
 /* test_changelog.c - the outbox under ASan/UBSan: every write is logged in
  * its own commit and undone with it, server state is not logged, entries
- * survive the snapshot section, and allocation failures leave log and store
- * consistent. */
+ * survive the snapshot section, allocation failures leave log and store
+ * consistent, and committed writes coalesce per record (changelog.h). */
 #include "check.h"
 #include "nvb.h"
 #include "store.h"
@@ -52,13 +52,23 @@ static void project(nw_buf *b, const char *id, const char *name) {
     nvb_key(b, "name"); nvb_str(b, name);
 }
 
+/* Tests of the log's mechanics keep every entry: after each write all
+ * entries count as sent, so nothing coalesces. */
+static bool keep_all;
+
+static void done(nw_store *s, size_t mark, nw_code rc) {
+    if (rc) nw_store_rollback(s, mark); else nw_store_release(s, mark);
+    nw_changelog *c = nw_store_changelog(s);
+    if (keep_all && !nw_store_in_tx(s)) nw_changelog_mark_sent(c, nw_changelog_next_seq(c));
+}
+
 /* One committed write. */
 static nw_code create(nw_store *s, uint32_t tb, nw_buf *b, double ttl) {
     nw_error err; nw_error_clear(&err);
     size_t mark = nw_store_mark(s);
     uint32_t slot;
     nw_code rc = nw_store_create(s, tb, b->p, ttl, false, &slot, &err);
-    if (rc) nw_store_rollback(s, mark); else nw_store_release(s, mark);
+    done(s, mark, rc);
     return rc;
 }
 
@@ -70,7 +80,7 @@ static nw_code update_n(nw_store *s, uint32_t tb, const char *id, double n) {
     size_t mark = nw_store_mark(s);
     uint32_t slot;
     nw_code rc = nw_store_update(s, tb, id, strlen(id), b.p, -1, &slot, &err);
-    if (rc) nw_store_rollback(s, mark); else nw_store_release(s, mark);
+    done(s, mark, rc);
     nw_buf_free(&b);
     return rc;
 }
@@ -80,7 +90,7 @@ static nw_code del(nw_store *s, uint32_t tb, const char *id) {
     size_t mark = nw_store_mark(s);
     bool existed;
     nw_code rc = nw_store_delete(s, tb, id, strlen(id), &existed, &err);
-    if (rc) nw_store_rollback(s, mark); else nw_store_release(s, mark);
+    done(s, mark, rc);
     return rc;
 }
 
@@ -354,12 +364,348 @@ static void test_alloc_failures(void) {
     }
 }
 
+/* ---- coalescing -------------------------------------------------------------------- */
+
+static nw_code update_title(nw_store *s, uint32_t tb, const char *id, const char *title) {
+    nw_buf b; nw_buf_init(&b);
+    nvb_obj(&b, 1); nvb_key(&b, "title"); nvb_str(&b, title);
+    nw_error err; nw_error_clear(&err);
+    size_t mark = nw_store_mark(s);
+    uint32_t slot;
+    nw_code rc = b.oom ? NW_E_LIMIT : nw_store_update(s, tb, id, strlen(id), b.p, -1, &slot, &err);
+    done(s, mark, rc);
+    nw_buf_free(&b);
+    return rc;
+}
+
+static nw_code update_project(nw_store *s, uint32_t tb, const char *id, const char *project) {
+    nw_buf b; nw_buf_init(&b);
+    nvb_obj(&b, 1); nvb_key(&b, "projectId"); nvb_str(&b, project);
+    nw_error err; nw_error_clear(&err);
+    size_t mark = nw_store_mark(s);
+    uint32_t slot;
+    nw_code rc = nw_store_update(s, tb, id, strlen(id), b.p, -1, &slot, &err);
+    done(s, mark, rc);
+    nw_buf_free(&b);
+    return rc;
+}
+
+/* Field `fi` of an entry (mask says which are present), or NULL. */
+static const uint8_t *entry_field(const nw_cl_entry *e, uint32_t fi) {
+    if (!(e->mask >> fi & 1)) return NULL;
+    const uint8_t *f = e->fields;
+    for (uint32_t i = 0; i < fi; i++) if (e->mask >> i & 1) f += nw_field_span(f);
+    return f;
+}
+
+static double entry_num(const nw_cl_entry *e, uint32_t fi) {
+    const uint8_t *f = entry_field(e, fi);
+    return f && f[0] == NVAL_NUM ? nw_rd_f64(f + 1) : -1;
+}
+
+static void test_create_update_is_create(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char d[256];
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    CHECK_EQ(update_n(s, tk, "t1", 7), NW_OK);
+    CHECK_EQ(update_title(s, tk, "t1", "renamed"), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 ");
+    nw_cl_entry e;
+    CHECK(nw_changelog_next(c, 0, &e));
+    CHECK_EQ(e.mask, 0xF);                       /* still every field */
+    CHECK_EQ(entry_num(&e, 2), 7);
+    const uint8_t *t = entry_field(&e, 1);
+    CHECK(t && t[0] == NVAL_STR);
+    if (t) CHECK_MEM(t + 5, nw_rd_u32(t + 1), "renamed");
+    CHECK_EQ(nw_changelog_next_seq(c), 4);      /* folded seqs are not reused */
+    CHECK_EQ(nw_store_check(s), 0);
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_create_delete_is_nothing(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    CHECK_EQ(update_n(s, tk, "t1", 2), NW_OK);
+    CHECK_EQ(del(s, tk, "t1"), NW_OK);
+    CHECK_EQ(nw_changelog_pending(c), 0);
+    nw_cl_entry e;
+    CHECK_EQ(nw_changelog_next(c, 0, &e), 0);
+    /* created again later: a fresh create */
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    char d[128];
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:4 ");
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_update_update_is_one_update(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char d[128];
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    nw_changelog_mark_sent(c, 1);                /* the create went out */
+    CHECK_EQ(update_n(s, tk, "t1", 2), NW_OK);
+    CHECK_EQ(update_title(s, tk, "t1", "two"), NW_OK);
+    CHECK_EQ(update_n(s, tk, "t1", 3), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 u1:t1:2 ");
+    nw_cl_entry e;
+    size_t pos = nw_changelog_next(c, 0, &e);
+    CHECK(nw_changelog_next(c, pos, &e));
+    CHECK_EQ(e.mask, (1u << 1) | (1u << 2));     /* the union of the changed fields */
+    CHECK_EQ(entry_num(&e, 2), 3);               /* the later value wins */
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_update_delete_is_delete(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    nw_error err; nw_error_clear(&err);
+    char d[128];
+    CHECK_EQ(nw_changelog_set_table(c, tk, NW_CLT_VERSIONS, &err), NW_OK);
+    CHECK_EQ(nw_changelog_set_version(c, tk, (const uint8_t *)"t1", 2, 40, &err), NW_OK);
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    nw_changelog_mark_sent(c, 1);
+    CHECK_EQ(nw_changelog_set_version(c, tk, (const uint8_t *)"t1", 2, 41, &err), NW_OK);
+    CHECK_EQ(update_n(s, tk, "t1", 2), NW_OK);
+    CHECK_EQ(nw_changelog_set_version(c, tk, (const uint8_t *)"t1", 2, 42, &err), NW_OK);
+    CHECK_EQ(del(s, tk, "t1"), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 d1:t1:2 ");
+    nw_cl_entry e;
+    size_t pos = nw_changelog_next(c, 0, &e);
+    CHECK(nw_changelog_next(c, pos, &e));
+    CHECK_EQ(e.mask, 0);
+    CHECK_EQ(e.flen, 0);
+    CHECK_EQ(e.base, 41);                        /* the version the first folded write was made on */
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_sent_and_conflicted_are_kept(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char d[256];
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    nw_changelog_mark_sent(c, 1);                /* in flight: never changed */
+    CHECK_EQ(del(s, tk, "t1"), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 d1:t1:2 ");
+    /* a delete is never folded into */
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 d1:t1:2 c1:t1:3 ");
+    /* a conflicted entry waits for the app */
+    CHECK(nw_changelog_flag(c, 3, NW_CL_CONFLICT, true));
+    CHECK_EQ(update_n(s, tk, "t1", 5), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 d1:t1:2 c1:t1:3! u1:t1:4 ");
+    /* a restored log counts as sent */
+    nw_buf out; nw_buf_init(&out);
+    nw_changelog_write(c, &out);
+    nw_changelog *r = nw_changelog_new();
+    nw_error err; nw_error_clear(&err);
+    size_t used;
+    CHECK_EQ(nw_changelog_read(r, out.p, out.len, 2, accept_fields, s, &used, &err), NW_OK);
+    CHECK_EQ(nw_changelog_append(r, NW_CL_DELETE, tk, (const uint8_t *)"t1", 2, 0, NULL, 0, &used, &err), NW_OK);
+    nw_changelog_commit(r);
+    describe(r, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 d1:t1:2 c1:t1:3! u1:t1:4 d1:t1:5 ");
+    nw_changelog_free(r);
+    nw_buf_free(&out);
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_only_safe_moves_across_other_records(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char d[512];
+    project(&b, "p1", "alpha");
+    CHECK_EQ(create(s, pj, &b, -1), NW_OK);              /* 1 */
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);              /* 2 */
+    project(&b, "p2", "beta");
+    CHECK_EQ(create(s, pj, &b, -1), NW_OK);              /* 3 */
+    /* a plain field moves earlier across p2 */
+    CHECK_EQ(update_n(s, tk, "t1", 9), NW_OK);           /* folded into 2 */
+    /* a reference does not: p2 must exist first */
+    CHECK_EQ(update_project(s, tk, "t1", "p2"), NW_OK);  /* 5 */
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c0:p1:1 c1:t1:2 c0:p2:3 u1:t1:5 ");
+    /* a unique field does not move across other records either */
+    project(&b, "p3", "gamma");
+    CHECK_EQ(create(s, pj, &b, -1), NW_OK);              /* 6 */
+    task(&b, "t9", "nine", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);              /* 7 */
+    nw_buf_reset(&b);
+    nvb_obj(&b, 1); nvb_key(&b, "name"); nvb_str(&b, "delta");
+    nw_error err; nw_error_clear(&err);
+    uint32_t slot;
+    size_t mark = nw_store_mark(s);
+    CHECK_EQ(nw_store_update(s, pj, "p3", 2, b.p, -1, &slot, &err), NW_OK);   /* 8 */
+    done(s, mark, NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c0:p1:1 c1:t1:2 c0:p2:3 u1:t1:5 c0:p3:6 c1:t9:7 u0:p3:8 ");
+    /* deleting a record others may refer to does not move earlier; a
+     * delete of a record nothing refers to does */
+    task(&b, "t8", "eight", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);              /* 9 */
+    CHECK_EQ(del(s, pj, "p3"), NW_OK);                   /* 10 */
+    CHECK_EQ(del(s, tk, "t1"), NW_OK);                   /* folds into 5 */
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c0:p1:1 c1:t1:2 c0:p2:3 d1:t1:5 c0:p3:6 c1:t9:7 u0:p3:8 c1:t8:9 d0:p3:10 ");
+    /* next to each other anything folds */
+    CHECK_EQ(del(s, tk, "t8"), NW_OK);
+    CHECK_EQ(update_n(s, tk, "t9", 4), NW_OK);
+    project(&b, "p4", "eps");
+    CHECK_EQ(create(s, pj, &b, -1), NW_OK);              /* 14 */
+    CHECK_EQ(del(s, pj, "p4"), NW_OK);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c0:p1:1 c1:t1:2 c0:p2:3 d1:t1:5 c0:p3:6 c1:t9:7 u0:p3:8 d0:p3:10 ");
+    CHECK_EQ(nw_store_check(s), 0);
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_rollback_inside_a_transaction(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char d[128];
+    task(&b, "t1", "one", 1, NULL);
+    CHECK_EQ(create(s, tk, &b, -1), NW_OK);              /* committed: 1 */
+    nw_store_tx_begin(s);
+    CHECK_EQ(update_n(s, tk, "t1", 2), NW_OK);           /* 2 */
+    size_t mark = nw_store_mark(s);
+    CHECK_EQ(update_n(s, tk, "t1", 3), NW_OK);           /* 3, undone below */
+    nw_store_rollback(s, mark);
+    nw_store_tx_end(s);                                  /* commits 2: folds into 1 */
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 ");
+    nw_cl_entry e;
+    CHECK(nw_changelog_next(c, 0, &e));
+    CHECK_EQ(entry_num(&e, 2), 2);
+    CHECK_EQ(nw_changelog_next_seq(c), 3);
+    /* a whole transaction rolled back leaves the committed entry alone */
+    nw_store_tx_begin(s);
+    CHECK_EQ(del(s, tk, "t1"), NW_OK);
+    nw_store_rollback(s, 0);
+    nw_store_tx_end(s);
+    describe(c, d, sizeof d);
+    CHECK_MEM(d, strlen(d), "c1:t1:1 ");
+    CHECK_EQ(nw_store_check(s), 0);
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+static void test_memory_returns_to_steady_state(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char id[24];
+    size_t peak = 0;
+    for (int i = 0; i < 100000; i++) {
+        snprintf(id, sizeof id, "r%d", i);
+        task(&b, id, "a title of some length", i, NULL);
+        CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+        if (i % 1000 == 999) {
+            /* the deletes of a batch: not next to their creates */
+            for (int k = i - 999; k <= i; k++) {
+                snprintf(id, sizeof id, "r%d", k);
+                CHECK_EQ(del(s, tk, id), NW_OK);
+            }
+            size_t now = nw_changelog_bytes(c);
+            if (now > peak) peak = now;
+        }
+    }
+    CHECK_EQ(nw_changelog_pending(c), 0);
+    CHECK(peak < (1u << 20));
+    nw_changelog_compact(c);
+    CHECK(nw_changelog_bytes(c) < (1u << 18));
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
+/* Coalescing when allocations fail: a merge that cannot get memory leaves
+ * the entries as they were; the outbox still describes the store. */
+static void test_coalescing_under_alloc_failures(void) {
+    for (long k = 0; k < 150; k++) {
+        uint32_t pj, tk;
+        nw_store *s = make_store(&pj, &tk);
+        if (!s) continue;
+        nw_changelog *c = nw_store_changelog(s);
+        nw_buf b; nw_buf_init(&b);
+        nw_buf_reserve(&b, 256);
+        char id[8];
+        nw_alloc_fail_after(k);
+        for (int i = 0; i < 40; i++) {
+            snprintf(id, sizeof id, "t%d", i % 5);
+            task(&b, id, "x", i, NULL);
+            (void)(i % 3 == 2 ? update_n(s, tk, id, i + 100) : i % 4 == 3 ? del(s, tk, id) : create(s, tk, &b, -1));
+        }
+        nw_alloc_fail_reset();
+        CHECK_EQ(nw_store_check(s), 0);
+        /* replaying the outbox from nothing gives exactly the stored records */
+        bool exists[5] = { 0 };
+        nw_cl_entry e;
+        for (size_t pos = nw_changelog_next(c, 0, &e); pos; pos = nw_changelog_next(c, pos, &e)) {
+            int r = e.id[1] - '0';
+            if (e.op == NW_CL_CREATE) { CHECK(!exists[r]); exists[r] = true; }
+            else if (e.op == NW_CL_UPDATE) CHECK(exists[r]);
+            else { CHECK(exists[r]); exists[r] = false; }
+        }
+        for (int r = 0; r < 5; r++) {
+            snprintf(id, sizeof id, "t%d", r);
+            CHECK_EQ(exists[r], nw_table_find(nw_store_table(s, tk), id, 2) != NW_NO_SLOT);
+        }
+        nw_buf_free(&b);
+        nw_store_free(s);
+    }
+}
+
 int main(void) {
+    keep_all = true;
     RUN(test_writes_are_logged);
     RUN(test_put_applies_server_state);
     RUN(test_remove_requeue_compact);
     RUN(test_versions);
     RUN(test_snapshot_section);
     RUN(test_alloc_failures);
+    keep_all = false;
+    RUN(test_create_update_is_create);
+    RUN(test_create_delete_is_nothing);
+    RUN(test_update_update_is_one_update);
+    RUN(test_update_delete_is_delete);
+    RUN(test_sent_and_conflicted_are_kept);
+    RUN(test_only_safe_moves_across_other_records);
+    RUN(test_rollback_inside_a_transaction);
+    RUN(test_memory_returns_to_steady_state);
+    RUN(test_coalescing_under_alloc_failures);
     return check_summary("changelog");
 }

@@ -33,17 +33,19 @@ test('every write is in the outbox; push sends it; another client pulls it as so
   a.E.Task.update(t.id, { priority: 5 });
   const p = a.E.Project.create({ name: 'p' });
   a.E.Project.delete(p.id);
-  assert.equal(a.sync.status.pending, 4);
+  // unsent writes fold per record (src/changelog.h): the task's create
+  // carries the update, the project created and deleted is not sent at all
+  assert.equal(a.sync.status.pending, 1);
   assert.equal(a.sync.status.online, false);
   const pushed = recorder(a.nitro, 'sync.pushed');
-  assert.deepEqual(await a.sync.push(), { applied: 4, rejected: 0, conflicts: 0 });
+  assert.deepEqual(await a.sync.push(), { applied: 1, rejected: 0, conflicts: 0 });
   assert.equal(a.sync.status.pending, 0);
   assert.equal(a.sync.status.online, true);
   assert.equal(pushed.length, 1);
 
   const events = recorder(b.nitro, 'Task.*');
   const pulled = recorder(b.nitro, 'sync.pulled');
-  assert.equal(await b.sync.pull(), 2, 'the task, and the tombstone of the deleted project');
+  assert.equal(await b.sync.pull(), 1, 'the task (the project never reached the server)');
   assert.deepEqual(b.E.Task.get(t.id).toJSON(), a.E.Task.get(t.id).toJSON());
   assert.equal(b.E.Project.count(), 0);
   assert.equal(events.length, 1);

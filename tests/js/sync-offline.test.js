@@ -43,7 +43,9 @@ test('offline edits survive a crash and a reload from storage, and all arrive on
   first.E.Task.delete(gone.id);
   await assert.rejects(first.sync.push(), (e) => e.code === 'SYNC');
   assert.equal(first.sync.status.online, false);
-  assert.equal(first.sync.status.pending, 5);
+  // folded per record while unsent (src/changelog.h): the project, and the
+  // kept task created with its update; the task created and deleted is gone
+  assert.equal(first.sync.status.pending, 2);
   await first.sync.flush();
   // crash: no close, no goodbye
   first.sync.stop();
@@ -52,7 +54,7 @@ test('offline edits survive a crash and a reload from storage, and all arrive on
   const second = await makeClient(url, { user, storage: file });
   await second.sync.ready;
   assert.deepEqual(dump(second.E), expected, 'the store came back from the file');
-  assert.equal(second.sync.status.pending, 5, 'and so did the outbox');
+  assert.equal(second.sync.status.pending, 2, 'and so did the outbox');
   assert.equal(second.sync.clientId, first.sync.clientId);
   online();
   const pushed = new Promise((resolve) => second.nitro.on('sync.pushed', resolve));
@@ -87,8 +89,8 @@ test('a client that crashes after pushing, before saving the answers, sends agai
 
   const b = await makeClient(`${proxy.origin}/sync`, { user, storage: file });
   await b.sync.ready;
-  assert.equal(b.sync.status.pending, 2, 'the file still lists both mutations');
-  assert.deepEqual(await b.sync.push(), { applied: 2, rejected: 0, conflicts: 0 }, 'answered from the server\'s receipts');
+  assert.equal(b.sync.status.pending, 1, 'the file still lists the mutation (create and update, folded)');
+  assert.deepEqual(await b.sync.push(), { applied: 1, rejected: 0, conflicts: 0 }, 'answered from the server\'s receipts');
   assert.equal(await head(), before, 'no new versions: nothing applied twice');
   // and a write after the restart gets a fresh sequence number
   b.E.Task.update(t.id, { title: 'twice?' });

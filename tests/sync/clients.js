@@ -41,3 +41,18 @@ export async function drain(sync, { attempts = 200 } = {}) {
   }
   throw new Error(`could not drain the outbox (${sync.status.pending} pending, last error: ${sync.status.error && sync.status.error.message})`);
 }
+
+/** A fetch that notes every mutation a client sends ("client:seq" in
+ * `seen`). The outbox coalesces writes per record (src/changelog.h), so the
+ * server applies one version per distinct mutation sent, not per write. */
+export function recordingFetch(seen = new Set()) {
+  const f = (url, init) => {
+    if (init && init.method === 'POST' && String(url).endsWith('/push') && typeof init.body === 'string') {
+      const body = JSON.parse(init.body);
+      for (const m of body.mutations) seen.add(`${body.client}:${m.seq}`);
+    }
+    return fetch(url, init);
+  };
+  f.seen = seen;
+  return f;
+}
