@@ -224,7 +224,8 @@ class Nitro {
       const recAt = rl ? at + 4 : -1;
       at += 4 + rl;
       const pl = dv.getUint32(at, true);
-      const prevAt = pl ? at + 4 : -1;
+      // a removed record is also its own `previous` (API.md: the record before the write)
+      const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
       at += 4 + pl;
       const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
       at += 8;
@@ -236,9 +237,11 @@ class Nitro {
     return events;
   }
 
-  /** Runs validate and before* handlers; throws to undo the write. */
-  _approve(events) {
+  /** Runs validate and before* handlers; throws to undo the write. In a
+   * batch (insertMany) errors carry the item's `index`. */
+  _approve(events, batch = false) {
     if (!events) return;
+    const indexed = batch || events.length > 2;
     const ordinal = new Map();
     for (const e of events) {
       const kind = e.type.slice(e.entity.length + 1);
@@ -254,16 +257,16 @@ class Nitro {
           msg = err && err.message ? err.message : String(err);
         }
         if (msg) {
-          throw new NitroError('VALIDATION', `${e.entity}${events.length > 2 ? ` [${n}]` : ''}: ${msg}`,
-            { entity: e.entity, rule: 'validate', index: events.length > 2 ? n : undefined });
+          throw new NitroError('VALIDATION', `${e.entity}${indexed ? ` [${n}]` : ''}: ${msg}`,
+            { entity: e.entity, rule: 'validate', index: indexed ? n : undefined });
         }
       }
       if (this.bus.hasListeners(e.type)) {
         const reason = this.bus.dispatchCancellable(e);
         delete e.cancel;
         if (reason !== null) {
-          throw new NitroError('CANCELLED', `${e.entity}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
-            { entity: e.entity, rule: kind });
+          throw new NitroError('CANCELLED', `${e.entity}${batch ? ` [${n}]` : ''}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
+            { entity: e.entity, rule: kind, index: batch ? n : undefined });
         }
       }
     }
@@ -289,7 +292,7 @@ class Nitro {
 
   transaction(fn) {
     this._open();
-    if (typeof fn !== 'function') throw new TypeError('transaction(fn) takes a function');
+    if (typeof fn !== 'function') throw new NitroError('VALIDATION', 'transaction(fn) takes a function', { rule: 'type' });
     const core = this.core;
     core.call0('nw_tx_begin');
     const mark = core.dv.getUint32(core.outView().byteOffset, true);
@@ -299,7 +302,7 @@ class Nitro {
     try {
       result = fn();
       if (result && typeof result.then === 'function') {
-        throw new TypeError('transaction(fn): fn must be synchronous (it returned a promise)');
+        throw new NitroError('VALIDATION', 'transaction(fn): fn must be synchronous (it returned a promise)', { rule: 'type' });
       }
     } catch (err) {
       this.txDepth--;

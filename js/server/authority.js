@@ -8,10 +8,17 @@
 // applyPush() is synchronous: it decides every mutation of a push in order
 // and returns what storage must commit; the server commits, then answers.
 import { applyServerState } from '../sync.js';
+import { isReservedKey } from '../keys.js';
 
 const STATUS = { applied: 'applied', rejected: 'rejected', conflict: 'conflict', stale: 'stale' };
 
 function key(entity, id) { return `${entity}\u0000${id}`; }
+
+/** Rows stored before reserved ids were refused (issue 15) are left out of
+ * the state instead of keeping the server from starting. */
+function skipReserved(err) {
+  if (!err || err.rule !== 'reserved-key') throw err;
+}
 
 /** Plain error details for a result. */
 function errorJson(err) {
@@ -62,7 +69,7 @@ export class Authority {
     }
     const meta = new Map();
     let states = [];
-    const flush = () => { applyServerState(nitro, states); states = []; };
+    const flush = () => { applyServerState(nitro, states, 0, skipReserved); states = []; };
     await storage.loadRecords((row) => {
       const ent = entities.get(row.entity);
       meta.set(key(row.entity, row.id), { owner: row.owner, scope: row.scope, version: row.version, writer: row.writer, deleted: row.deleted });
@@ -88,7 +95,7 @@ export class Authority {
       const ent = this.entities.get(r.entity);
       if (ent) states.push({ entity: ent, id: r.id, version: r.version, record: r.deleted ? null : JSON.parse(r.data) });
     }
-    applyServerState(this.nitro, states);
+    applyServerState(this.nitro, states, 0, skipReserved);
     if (head > this.head) this.head = head;
   }
 
@@ -162,6 +169,11 @@ export class Authority {
     const ent = this.entities.get(m.entity);
     const reject = (err) => ({ seq: m.seq, status: STATUS.rejected, error: errorJson(err) });
     if (!ent || ent.def.sync === false) return reject({ code: 'SCHEMA', message: `${m.entity}: no such synced entity`, entity: m.entity, rule: 'schema' });
+    // Refused for every op, before any lookup: such an id is never stored,
+    // and it would reach Object.prototype in a client that binds it.
+    if (isReservedKey(m.id)) {
+      return reject({ code: 'VALIDATION', message: `${m.entity}.${ent.idName}: ${JSON.stringify(m.id)} is reserved (__proto__, constructor and prototype cannot be ids)`, entity: m.entity, field: ent.idName, rule: 'reserved-key' });
+    }
     const k = key(m.entity, m.id);
     const meta = this.meta.get(k);
     const exists = !!meta && !meta.deleted;
