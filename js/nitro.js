@@ -74,6 +74,14 @@ class EntityEvent {
   }
 }
 
+/** What the bus accepts as a custom event type, checked before it runs handlers. */
+function checkEventType(type) {
+  if (typeof type !== 'string' || type === '' || type === 'error' || type.includes('*')) {
+    const why = type === 'error' ? "'error' is reserved for handler failures" : `an event type is a non-empty string without '*' (got ${typeof type === 'string' ? JSON.stringify(type) : typeof type})`;
+    throw new NitroError('VALIDATION', `emit(): ${why}`, { rule: 'type' });
+  }
+}
+
 /** 26 characters of base32 randomness (130 bits): unique per client. */
 function randomClientId() {
   const b32 = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -167,13 +175,23 @@ class Nitro {
   // ---- events ------------------------------------------------------------------
 
   on(pattern, handler, options) {
-    const off = this.bus.on(pattern, handler, options);
+    let off;
+    try {
+      off = this.bus.on(pattern, handler, options);
+    } catch (err) {
+      // argument mistakes (the bus runs no handler here)
+      if (err instanceof TypeError) throw new NitroError('VALIDATION', `on(): ${err.message}`, { rule: 'type', cause: err });
+      throw err;
+    }
     this.flagCache.clear();
     return () => { off(); this.flagCache.clear(); };
   }
 
-  emit(type, payload) { return this.bus.emit(type, payload); }
-  emitAsync(type, payload) { return this.bus.emitAsync(type, payload); }
+  emit(type, payload) { checkEventType(type); return this.bus.emit(type, payload); }
+  emitAsync(type, payload) {
+    try { checkEventType(type); } catch (err) { return Promise.reject(err); }
+    return this.bus.emitAsync(type, payload);
+  }
 
   /** Which events C must capture for writes to this entity. */
   _eventFlags(entity) {

@@ -228,8 +228,15 @@ describe('every failure is a NitroError', () => {
   });
 
   test('errors thrown are NitroError instances with a code', async () => {
-    const { Task } = await setup();
+    const { nitro, Task } = await setup();
     for (const fn of [
+      () => nitro.on(5, () => {}),
+      () => nitro.on('Task.created', 5),
+      () => nitro.on('Task.created', () => {}, { priority: NaN }),
+      () => nitro.emit(5),
+      () => nitro.emit('error', 1),
+      () => nitro.emit('a*'),
+      () => Task.where({}).subscribe(5),
       () => Task.where({}).limit(-1),
       () => Task.where({}).limit(1.5),
       () => Task.where({ nope: 1 }).all(),
@@ -241,5 +248,6 @@ describe('every failure is a NitroError', () => {
       assert.ok(caught instanceof NitroError, String(caught));
       assert.equal(typeof caught.code, 'string');
     }
+    await assert.rejects(nitro.emitAsync(5), NitroError);
   });
 });
