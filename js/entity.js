@@ -4,9 +4,8 @@
 import { NitroError } from './errors.js';
 import { T, EncodeError } from './nval.js';
 import { isReservedKey } from './keys.js';
-import { encodeSpec } from './query.js';
 import { Reader, makeDecoder, skipValue } from './record.js';
-import { Query } from './query.js';
+import { Query, encodeSpec } from './query.js';
 
 const F_EVENTS = 1, F_BEFORE = 2;
 const EV_NAMES = [null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired'];
@@ -40,10 +39,13 @@ function checkDefinition(name, def, fields) {
   for (const [kind, group] of [['computed', def.computed], ['methods', def.methods]]) {
     if (group === undefined || group === null) continue;
     if (typeof group !== 'object' || Array.isArray(group)) throw schemaError(name, null, `${kind} is an object of functions`);
+    const what = kind === 'methods' ? 'method' : 'computed';
     for (const [k, fn] of Object.entries(group)) {
-      if (typeof fn !== 'function') throw schemaError(name, k, `${kind === 'methods' ? 'method' : 'computed'} ${k} is not a function`);
-      if (kind === 'methods' ? isReservedKey(k) || RECORD_METHODS.has(k) : true) checkPropertyName(name, kind === 'methods' ? 'method' : 'computed', k);
-      if (props.has(k)) throw schemaError(name, k, `${kind === 'methods' ? 'method' : 'computed'} ${k} clashes with a field or computed value of the same name`);
+      if (typeof fn !== 'function') throw schemaError(name, k, `${what} ${k} is not a function`);
+      // computed values are own properties, so they may hide no method at
+      // all; methods may override Object.prototype's (toString, ...)
+      if (kind === 'computed' || isReservedKey(k) || RECORD_METHODS.has(k)) checkPropertyName(name, what, k);
+      if (props.has(k)) throw schemaError(name, k, `${what} ${k} clashes with a field or computed value of the same name`);
       props.add(k);
     }
   }

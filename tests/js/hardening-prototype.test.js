@@ -15,6 +15,7 @@ import { Reader } from '../../dist/record.js';
 import { Encoder } from '../../dist/nval.js';
 import { startServerProcess, tempDir } from '../sync/server-process.js';
 import { makeClient, tokenFor } from '../sync/clients.js';
+import Database from 'better-sqlite3';
 
 const RESERVED = ['__proto__', 'constructor', 'prototype'];
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -272,4 +273,32 @@ describe('end to end through the reference server', () => {
     for (const k of RESERVED) assert.ok(!pull.includes(`"${k}"`), pull);
     for (const c of [alice, carol]) { c.sync.close?.(); c.nitro.close(); }
   });
+});
+
+test('a server whose database holds a reserved id from before the fix starts, and clients refuse that row', async () => {
+  const db = path.join(tempDir(), 'legacy.db');
+  let srv = await startServerProcess({ db });
+  const alice = await makeClient(srv.url, { user: 'alice' });
+  alice.E.Board.create({ id: 'ok', title: 'fine' });
+  await alice.sync.push();
+  alice.nitro.close();
+  await srv.stop();
+  const sql = new Database(db);
+  sql.prepare(`INSERT INTO records (entity, id, owner, scope, version, writer, deleted, data) VALUES ('Board', '__proto__', 'bob', '*', 99, 'bob\nx', 0, '{"id":"__proto__","title":"pwned-by-bob"}')`).run();
+  sql.prepare(`UPDATE meta SET value = '99' WHERE key = 'head'`).run();
+  sql.close();
+  srv = await startServerProcess({ db });
+  try {
+    const carol = await makeClient(srv.url, { user: 'carol' });
+    const ds1 = new Fake1();
+    connectDatastar(carol.nitro, { document: ds1.doc, datastar: ds1.module }).bind('boards', carol.E.Board);
+    await carol.sync.pull();
+    await tick();
+    assert.deepEqual(carol.E.Board.all().map((b) => b.id), ['ok']);
+    assert.deepEqual(Object.keys(ds1.state.boards), ['ok']);
+    assert.equal(({}).title, undefined);
+    carol.nitro.close();
+  } finally {
+    await srv.stop();
+  }
 });
