@@ -10,7 +10,8 @@ import { Encoder } from './nval.js';
 
 const latin1 = new TextDecoder('latin1');
 const utf8enc = new TextEncoder();
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a leading U+FEFF is part of the text (an id '\uFEFFk' is not 'k').
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 let defaultWasmOverride = null;
@@ -75,6 +76,7 @@ export class Core {
     this.call0('nw_constants');
     this.constants = JSON.parse(this.outString());
     this.codes = this.constants.codes;
+    this.enc.maxDepth = this.constants.maxDepth;
   }
 
   static async create(options = {}) {

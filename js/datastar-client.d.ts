@@ -75,11 +75,15 @@ export interface DatastarBridge {
   readonly actions: boolean;
 
   /** `$signal` = `{ [id]: record }` of an entity, a query or an entity name,
-   * kept current by JSON merge patches holding only what changed. */
+   * kept current by JSON merge patches holding only what changed. A signal
+   * path with a reserved segment (`__proto__`, `constructor`, `prototype`)
+   * is NitroError VALIDATION, rule `reserved-key`. */
   bind(signal: string, source: Entity<any> | Query<any> | string, options?: BindOptions): Unbind;
   /** `$signal` = one record; writable by default. */
   bindRecord(signal: string, entity: Entity<any> | string, id: string, options?: BindOptions): Unbind;
-  /** Merges a JSON merge patch into the signals (null deletes, on beta.11 too). */
+  /** Merges a JSON merge patch into the signals (null deletes, on beta.11 too).
+   * A patch with a reserved key at any depth is NitroError VALIDATION
+   * (rule `reserved-key`) and nothing is sent. */
   patchSignals(patch: Record<string, unknown> | string, options?: { onlyIfMissing?: boolean }): void;
   /** Patches elements as a `datastar-patch-elements` event would. 1.0.x also takes a DOM node. */
   patchElements(html: string | { toString(): string } | object, options?: ClientPatchElementsOptions): void;

@@ -40,6 +40,7 @@
 // action), holding only what changed: a transaction of 1,000 updates is one
 // patch of 1,000 records, whatever the size of the bound signal.
 import { NitroError } from './errors.js';
+import { isReservedKey, findReservedKey } from './keys.js';
 
 /** `ds.version` for the 1.0 line (RC.6 and later, 1.0.0 .. 1.0.2). */
 export const DATASTAR_1 = '1.0';
@@ -78,7 +79,10 @@ function checkPath(path, what = 'signal') {
   if (typeof path !== 'string' || !SIGNAL_PATH.test(path)) {
     throw new TypeError(`${what} must be a signal path like 'tasks' or 'ui.tasks' (got ${JSON.stringify(path)})`);
   }
-  return path.split('.');
+  const keys = path.split('.');
+  const bad = keys.find(isReservedKey);
+  if (bad !== undefined) throw new NitroError('VALIDATION', `${what}: "${bad}" is reserved (__proto__, constructor and prototype cannot be signal names)`, { field: bad, rule: 'reserved-key' });
+  return keys;
 }
 
 /** Deep equality for record field values (JSON data). */
@@ -102,12 +106,17 @@ function plain(v) {
   return v !== null && typeof v === 'object' ? JSON.parse(JSON.stringify(v)) : v;
 }
 
-/** Puts `value` at `path` inside `root`, creating (or merging into) objects. */
+/** Puts `value` at `path` inside `root`, creating (or merging into) own
+ * objects. A path with a reserved key (`__proto__`, `constructor`,
+ * `prototype`) is never written: the store refuses such ids and keys, and
+ * this keeps any that slipped through away from Object.prototype and from
+ * Datastar's own merge. */
 function setIn(root, path, value) {
+  for (const k of path) if (isReservedKey(k)) return;
   let o = root;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i];
-    if (!isPlain(o[k])) o[k] = {};
+    if (!hasOwn(o, k) || !isPlain(o[k])) o[k] = {};
     o = o[k];
   }
   o[path[path.length - 1]] = value;
@@ -127,6 +136,7 @@ function applyMergePatch(target, patch) {
   if (!isPlain(patch)) return plain(patch);
   const out = isPlain(target) ? { ...target } : {};
   for (const k of Object.keys(patch)) {
+    if (isReservedKey(k)) continue;
     if (patch[k] === null) delete out[k];
     else out[k] = applyMergePatch(out[k], patch[k]);
   }
@@ -264,6 +274,7 @@ class Binding {
     const map = {};
     for (const r of recs) {
       const id = r[e.idName];
+      if (isReservedKey(id)) continue;   // never stored (src/record.h); never a signal
       map[id] = r.toJSON();
       this.members.add(id);
       this.errorSlot(out, id);
@@ -513,7 +524,7 @@ class DatastarBridge {
     const read = (n) => {
       if (!isPlain(n)) return plain(n.value);
       const o = {};
-      for (const k of Object.keys(n)) o[k] = read(n[k]);
+      for (const k of Object.keys(n)) if (!isReservedKey(k)) o[k] = read(n[k]);
       return o;
     };
     return node ? read(node) : undefined;
@@ -579,6 +590,10 @@ class DatastarBridge {
     this.#open();
     if (typeof patch === 'string') patch = JSON.parse(patch);
     if (!isPlain(patch)) throw new TypeError('patchSignals takes a plain object (a JSON merge patch)');
+    const bad = findReservedKey(patch);
+    if (bad !== null) {
+      throw new NitroError('VALIDATION', `patchSignals: "${bad}" is reserved (__proto__, constructor and prototype cannot be signal names)`, { field: bad, rule: 'reserved-key' });
+    }
     this.flush();
     if (this.isV1) return this.#sendMerge(patch, onlyIfMissing);
     const removals = [];

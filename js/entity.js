@@ -2,9 +2,10 @@
 // Each call encodes its input once, crosses into WASM once, and decodes the
 // response once (src/api_store.c documents the byte layouts).
 import { NitroError } from './errors.js';
-import { T } from './nval.js';
+import { T, EncodeError } from './nval.js';
+import { isReservedKey } from './keys.js';
 import { Reader, makeDecoder, skipValue } from './record.js';
-import { Query } from './query.js';
+import { Query, encodeSpec } from './query.js';
 
 const F_EVENTS = 1, F_BEFORE = 2;
 const EV_NAMES = [null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired'];
@@ -12,6 +13,43 @@ const FIELD_TYPES = new Set(['id', 'string', 'int', 'float', 'bool', 'enum', 'da
 const DEF_KEYS = new Set(['fields', 'indexes', 'unique', 'search', 'ttl', 'validate', 'methods', 'computed', 'shared', 'conflict', 'sync']);
 // Change log table flags (src/changelog.h).
 const CLT_LOCAL = 1, CLT_VERSIONS = 2;
+// What records have on their prototype chain: a field or computed value of
+// the same name would hide it. `methods` may override the Object.prototype
+// ones (toString, valueOf, ...), not these.
+const RECORD_METHODS = new Set(['save', 'update', 'delete', 'toJSON']);
+const OBJECT_METHODS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+function schemaError(name, field, message, rule = 'schema') {
+  return new NitroError('SCHEMA', `${name}${field ? `.${field}` : ''}: ${message}`, { entity: name, field, rule });
+}
+
+/** A name a record property may not take: reserved keys and record methods. */
+function checkPropertyName(name, kind, key) {
+  if (isReservedKey(key)) throw schemaError(name, key, `${key} is reserved (__proto__, constructor and prototype cannot be ${kind} names)`, 'reserved-key');
+  if (RECORD_METHODS.has(key) || OBJECT_METHODS.has(key)) throw schemaError(name, key, `${kind} ${key} would hide the record method ${key}()`);
+}
+
+/** Everything about a definition that JS owns, checked before C sees it, so
+ * a refused definition leaves nothing behind. */
+function checkDefinition(name, def, fields) {
+  if (def.validate !== undefined && def.validate !== null && typeof def.validate !== 'function') {
+    throw schemaError(name, null, 'validate is a function (rec) => message | null');
+  }
+  const props = new Set(fields.map((f) => f.name));
+  for (const [kind, group] of [['computed', def.computed], ['methods', def.methods]]) {
+    if (group === undefined || group === null) continue;
+    if (typeof group !== 'object' || Array.isArray(group)) throw schemaError(name, null, `${kind} is an object of functions`);
+    const what = kind === 'methods' ? 'method' : 'computed';
+    for (const [k, fn] of Object.entries(group)) {
+      if (typeof fn !== 'function') throw schemaError(name, k, `${what} ${k} is not a function`);
+      // computed values are own properties, so they may hide no method at
+      // all; methods may override Object.prototype's (toString, ...)
+      if (kind === 'computed' || isReservedKey(k) || RECORD_METHODS.has(k)) checkPropertyName(name, what, k);
+      if (props.has(k)) throw schemaError(name, k, `${what} ${k} clashes with a field or computed value of the same name`);
+      props.add(k);
+    }
+  }
+}
 
 /** Puts the id field first, as C stores it, and returns the field list. */
 function normalizeFields(name, fields) {
@@ -21,6 +59,7 @@ function normalizeFields(name, fields) {
   const list = [];
   let id = null;
   for (const [fname, spec] of Object.entries(fields)) {
+    checkPropertyName(name, 'field', fname);
     if (!spec || typeof spec !== 'object') {
       throw new NitroError('SCHEMA', `${name}.${fname}: field definition must be an object`, { entity: name, field: fname, rule: 'schema' });
     }
@@ -28,6 +67,7 @@ function normalizeFields(name, fields) {
       throw new NitroError('SCHEMA', `${name}.${fname}: unknown type ${JSON.stringify(spec.type)}`, { entity: name, field: fname, rule: 'schema' });
     }
     const f = { name: fname, type: spec.type, values: spec.values, spec };
+    if (spec.type === 'id' && id !== null) throw schemaError(name, fname, `an entity has one id field (${id.name} is one)`);
     if (spec.type === 'id') id = f; else list.push(f);
   }
   return [id || { name: 'id', type: 'id', spec: { type: 'id' } }, ...list];
@@ -43,10 +83,10 @@ export class Entity {
     this.name = name;
     this.def = def;
     this.fields = normalizeFields(name, def.fields);
+    checkDefinition(name, def, this.fields);
     this.fieldIndex = new Map(this.fields.map((f, i) => [f.name, i]));
     this.idName = this.fields[0].name;
     this.validateFn = typeof def.validate === 'function' ? def.validate : null;
-    if (def.ttl) nitro.usesTtl = true;
 
     const schema = {
       name,
@@ -63,6 +103,7 @@ export class Entity {
     core.enc.reset().value(schema);
     core.call0('nw_entity_define', core.send());
     this.table = core.dv.getUint32(core.outView().byteOffset, true);
+    if (def.ttl) nitro.usesTtl = true;
     // Sync: `sync: false` keeps the entity out of the outbox; `conflict:
     // 'reject'` makes mutations carry the record version they were made on.
     const clFlags = (def.sync === false ? CLT_LOCAL : 0) | (def.conflict === 'reject' ? CLT_VERSIONS : 0);
@@ -72,6 +113,9 @@ export class Entity {
     this.decode = makeDecoder(this.fields, this.Rec);
     this.reader = new Reader();
   }
+
+  /** `rec instanceof Task`: records are instances of their entity. */
+  [Symbol.hasInstance](v) { return v instanceof this.Rec; }
 
   // ---- encoding -------------------------------------------------------------
 
@@ -90,10 +134,14 @@ export class Entity {
       const v = data[k];
       if (v === undefined) continue;
       const fi = this.fieldIndex.get(k);
-      if (fi === undefined) { enc.byte(T.UNKNOWN); enc.str(k); } else { enc.byte(T.FIELD); enc.u32(fi); }
+      if (fi !== undefined) { enc.byte(T.FIELD); enc.u32(fi); } else if (isReservedKey(k)) {
+        throw this.error('VALIDATION', k, 'reserved-key', 'is reserved (__proto__, constructor and prototype cannot be keys)', index);
+      } else { enc.byte(T.UNKNOWN); enc.str(k); }
       try {
         enc.value(v);
       } catch (err) {
+        if (!(err instanceof EncodeError)) throw err;
+        if (err.code === 'LIMIT') throw this.error('VALIDATION', k, 'depth', `nests deeper than ${enc.maxDepth} levels`, index);
         throw this.error('VALIDATION', k, 'type', `cannot store ${err.message.replace(/^cannot encode /, '')}`, index);
       }
       count++;
@@ -135,7 +183,7 @@ export class Entity {
 
   /** Runs one write export with the shared rules: JS-side approval (validate,
    * before* handlers) inside a savepoint, events after commit. */
-  write(fn, readResult) {
+  write(fn, readResult, batch = false) {
     const nitro = this.nitro;
     const flags = this.flags() | (this.validateFn ? F_EVENTS | F_BEFORE : 0);
     const guarded = (flags & F_BEFORE) !== 0;
@@ -151,7 +199,7 @@ export class Entity {
       const r = this.out();
       result = readResult(r);
       events = nitro._readEvents(r);
-      if (guarded) nitro._approve(events);
+      if (guarded) nitro._approve(events, batch);
     } catch (err) {
       if (guarded) core.x.nw_tx_rollback(mark);
       throw err;
@@ -194,7 +242,7 @@ export class Entity {
       for (let i = 0; i < array.length; i++) this.encodeData(array[i], enc, i);
       this.nitro._now();
       core.call0('nw_insert_many', this.table, core.send(), ttl, flags, options.upsert ? 1 : 0);
-    }, (r) => this.readRecords(r));
+    }, (r) => this.readRecords(r), true);
   }
 
   update(id, patch, options = {}) {
@@ -249,6 +297,7 @@ export class Entity {
   }
 
   getMany(ids) {
+    if (!Array.isArray(ids)) throw this.error('QUERY', null, 'type', `getMany takes an array of ids (got ${ids === null ? 'null' : typeof ids})`);
     const core = this.core;
     core.enc.reset().value(ids.map((id) => (typeof id === 'string' ? id : null)));
     this.nitro._now();
@@ -285,7 +334,7 @@ export class Entity {
     }
     const limit = options.limit === undefined || options.limit === null ? null : options.limit;
     if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw this.error('QUERY', null, 'limit', 'limit must be a non-negative integer');
-    core.enc.reset().value({ text, where: options.where ?? null, limit });
+    encodeSpec(this, core.enc.reset(), { text, where: options.where ?? null, limit });
     this.nitro._now();
     core.call0('nw_search', this.table, core.send());
     return this.readRecords(this.out());
@@ -371,11 +420,8 @@ function makeRecordClass(entity, def) {
     },
     delete: { value: function del() { return entity.delete(this[entity.idName]); } },
   });
+  // checked by checkDefinition before the entity was defined
   for (const [k, fn] of Object.entries(def.methods || {})) {
-    if (typeof fn !== 'function') throw new NitroError('SCHEMA', `${entity.name}: method ${k} is not a function`, { entity: entity.name, rule: 'schema' });
-    if (entity.fieldIndex.has(k) || ['save', 'update', 'delete', 'toJSON'].includes(k)) {
-      throw new NitroError('SCHEMA', `${entity.name}: method ${k} clashes with a field or record method`, { entity: entity.name, rule: 'schema' });
-    }
     Object.defineProperty(proto, k, { value: fn, writable: true, configurable: true });
   }
   return Rec;

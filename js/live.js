@@ -109,7 +109,7 @@ export class LiveRegistry {
   }
 
   subscribe(query, fn) {
-    if (typeof fn !== 'function') throw new TypeError('subscribe(fn) takes a function');
+    if (typeof fn !== 'function') throw new NitroError('VALIDATION', 'subscribe(fn) takes a function', { rule: 'type' });
     const sub = new Subscription(this, query, fn, this.#create(query, true));
     this.subs.set(sub.id, sub);
     return sub;

@@ -11,7 +11,12 @@ export type ErrorCode =
 
 export type Rule =
   | 'required' | 'type' | 'min' | 'max' | 'minLength' | 'maxLength' | 'values'
-  | 'unknown' | 'unique' | 'ref' | 'restrict' | 'validate' | string;
+  | 'unknown' | 'unique' | 'ref' | 'restrict' | 'validate'
+  /** `__proto__`, `constructor` or `prototype` as an id, ref, json key, data
+   * key or signal name (VALIDATION), or as a field or entity name (SCHEMA). */
+  | 'reserved-key'
+  /** A value nested deeper than the limit (VALIDATION for a field value, LIMIT elsewhere). */
+  | 'depth' | string;
 
 /** Every failure of a nitro-wasm call. */
 export class NitroError extends Error {
@@ -20,7 +25,7 @@ export class NitroError extends Error {
   readonly entity?: string;
   readonly field?: string;
   readonly rule?: Rule;
-  /** Position in a batch (insertMany). */
+  /** Position in a batch (insertMany): VALIDATION, DUPLICATE and CANCELLED. */
   readonly index?: number;
   /** 1-based, template errors only. */
   readonly line?: number;
@@ -48,6 +53,14 @@ export interface FieldDef {
   onDelete?: 'restrict' | 'cascade' | 'nullify';
 }
 
+/** Refused with SCHEMA: two `id` fields, duplicate enum values, `min > max`,
+ * `minLength > maxLength`, NaN bounds, non-function `validate`/`computed`/
+ * `methods`, field or computed names that are reserved (`__proto__`,
+ * `constructor`, `prototype`) or hide a record method (`save`, `update`,
+ * `delete`, `toJSON`, the Object.prototype methods), methods named like a
+ * field, a computed value or `save`/`update`/`delete`/`toJSON`. A refused
+ * definition leaves nothing behind. A `ref` may name an entity defined later;
+ * writing a ref value before that entity exists is SCHEMA (rule `ref`). */
 export interface EntityDef<R = any> {
   fields: Record<string, FieldDef>;
   indexes?: Array<string | string[]>;
@@ -98,7 +111,10 @@ export declare class Query<R = Record<string, any>> {
   where(more: Where<R>): Query<R>;
   /** Field names; a leading `-` sorts descending. */
   orderBy(...keys: string[]): Query<R>;
+  /** A non-negative integer (else QUERY). Values above 2^32 - 1 (more
+   * records than a table holds, e.g. `1e20`) mean no limit. */
   limit(n: number): Query<R>;
+  /** A non-negative integer (else QUERY); values above 2^32 - 1 skip everything. */
   offset(n: number): Query<R>;
   all(): Rec<R>[];
   first(): Rec<R> | null;
@@ -138,10 +154,13 @@ export interface SearchOptions<R = Record<string, any>> { limit?: number; where?
 
 export interface Entity<R = Record<string, any>> {
   readonly name: string;
+  /** `rec instanceof Task`: records are instances of their entity. */
+  [Symbol.hasInstance](value: unknown): value is Rec<R>;
   create(data: Partial<R>, options?: WriteOptions): Rec<R>;
   /** One crossing; all or nothing (the error's `index` names the bad item). */
   insertMany(data: Partial<R>[], options?: WriteOptions): Rec<R>[];
   get(id: string): Rec<R> | null;
+  /** QUERY when `ids` is not an array; non-string ids give null. */
   getMany(ids: string[]): (Rec<R> | null)[];
   update(id: string, patch: Partial<R>, options?: WriteOptions): Rec<R>;
   upsert(data: Partial<R>, options?: WriteOptions): Rec<R>;
@@ -167,6 +186,8 @@ export interface NitroEvent<R = Record<string, any>> {
   entity: string;
   id: string;
   record: Rec<R> | null;
+  /** The record before the write: null on create; on `deleted`, `expired`
+   * and `beforeDelete` the removed record (as `record`). */
   previous: Rec<R> | null;
   changes: Partial<R>;
   source: 'local' | 'sync';
@@ -195,6 +216,7 @@ export interface Nitro {
   on(pattern: string, handler: (e: any) => any, options?: OnOptions): () => void;
   emit(type: string, payload?: unknown): unknown[];
   emitAsync(type: string, payload?: unknown): Promise<unknown[]>;
+  /** `fn` is synchronous (VALIDATION otherwise, as for a non-function). */
   transaction<T>(fn: () => T): T;
   /** Compiles a Mustache template; render() accepts data, records and queries. */
   template(src: string, options?: TemplateOptions): Template;

@@ -74,6 +74,14 @@ class EntityEvent {
   }
 }
 
+/** What the bus accepts as a custom event type, checked before it runs handlers. */
+function checkEventType(type) {
+  if (typeof type !== 'string' || type === '' || type === 'error' || type.includes('*')) {
+    const why = type === 'error' ? "'error' is reserved for handler failures" : `an event type is a non-empty string without '*' (got ${typeof type === 'string' ? JSON.stringify(type) : typeof type})`;
+    throw new NitroError('VALIDATION', `emit(): ${why}`, { rule: 'type' });
+  }
+}
+
 /** 26 characters of base32 randomness (130 bits): unique per client. */
 function randomClientId() {
   const b32 = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -174,13 +182,23 @@ class Nitro {
   // ---- events ------------------------------------------------------------------
 
   on(pattern, handler, options) {
-    const off = this.bus.on(pattern, handler, options);
+    let off;
+    try {
+      off = this.bus.on(pattern, handler, options);
+    } catch (err) {
+      // argument mistakes (the bus runs no handler here)
+      if (err instanceof TypeError) throw new NitroError('VALIDATION', `on(): ${err.message}`, { rule: 'type', cause: err });
+      throw err;
+    }
     this.flagCache.clear();
     return () => { off(); this.flagCache.clear(); };
   }
 
-  emit(type, payload) { return this.bus.emit(type, payload); }
-  emitAsync(type, payload) { return this.bus.emitAsync(type, payload); }
+  emit(type, payload) { checkEventType(type); return this.bus.emit(type, payload); }
+  emitAsync(type, payload) {
+    try { checkEventType(type); } catch (err) { return Promise.reject(err); }
+    return this.bus.emitAsync(type, payload);
+  }
 
   /** Which events C must capture for writes to this entity. */
   _eventFlags(entity) {
@@ -231,7 +249,8 @@ class Nitro {
       const recAt = rl ? at + 4 : -1;
       at += 4 + rl;
       const pl = dv.getUint32(at, true);
-      const prevAt = pl ? at + 4 : -1;
+      // a removed record is also its own `previous` (API.md: the record before the write)
+      const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
       at += 4 + pl;
       const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
       at += 8;
@@ -243,9 +262,11 @@ class Nitro {
     return events;
   }
 
-  /** Runs validate and before* handlers; throws to undo the write. */
-  _approve(events) {
+  /** Runs validate and before* handlers; throws to undo the write. In a
+   * batch (insertMany) errors carry the item's `index`. */
+  _approve(events, batch = false) {
     if (!events) return;
+    const indexed = batch || events.length > 2;
     const ordinal = new Map();
     for (const e of events) {
       const kind = e.type.slice(e.entity.length + 1);
@@ -261,16 +282,16 @@ class Nitro {
           msg = err && err.message ? err.message : String(err);
         }
         if (msg) {
-          throw new NitroError('VALIDATION', `${e.entity}${events.length > 2 ? ` [${n}]` : ''}: ${msg}`,
-            { entity: e.entity, rule: 'validate', index: events.length > 2 ? n : undefined });
+          throw new NitroError('VALIDATION', `${e.entity}${indexed ? ` [${n}]` : ''}: ${msg}`,
+            { entity: e.entity, rule: 'validate', index: indexed ? n : undefined });
         }
       }
       if (this.bus.hasListeners(e.type)) {
         const reason = this.bus.dispatchCancellable(e);
         delete e.cancel;
         if (reason !== null) {
-          throw new NitroError('CANCELLED', `${e.entity}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
-            { entity: e.entity, rule: kind });
+          throw new NitroError('CANCELLED', `${e.entity}${batch ? ` [${n}]` : ''}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
+            { entity: e.entity, rule: kind, index: batch ? n : undefined });
         }
       }
     }
@@ -296,7 +317,7 @@ class Nitro {
 
   transaction(fn) {
     this._open();
-    if (typeof fn !== 'function') throw new TypeError('transaction(fn) takes a function');
+    if (typeof fn !== 'function') throw new NitroError('VALIDATION', 'transaction(fn) takes a function', { rule: 'type' });
     const core = this.core;
     core.call0('nw_tx_begin');
     const mark = core.dv.getUint32(core.outView().byteOffset, true);
@@ -306,7 +327,7 @@ class Nitro {
     try {
       result = fn();
       if (result && typeof result.then === 'function') {
-        throw new TypeError('transaction(fn): fn must be synchronous (it returned a promise)');
+        throw new NitroError('VALIDATION', 'transaction(fn): fn must be synchronous (it returned a promise)', { rule: 'type' });
       }
     } catch (err) {
       this.txDepth--;

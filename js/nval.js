@@ -1,6 +1,7 @@
 // nval.js - encodes plain JS values into the byte format C reads in place
 // (src/nval.h). One encoder per instance, reused for every call: it grows
 // but never shrinks, so a steady workload allocates nothing.
+import { NitroError } from './errors.js';
 
 export const T = {
   NULL: 0x00, FALSE: 0x01, TRUE: 0x02, NUM: 0x03, STR: 0x04, ARR: 0x05, OBJ: 0x06,
@@ -8,13 +9,20 @@ export const T = {
 };
 
 const utf8 = new TextEncoder();
-const MAX_DEPTH = 64;
+
+/** A value the encoder cannot write: code LIMIT (rule depth) when it nests
+ * deeper than `maxDepth`, VALIDATION (rule type) for functions, symbols,
+ * bigints. Callers may re-word it for their context (entity.js, template.js). */
+export class EncodeError extends NitroError {}
 
 export class Encoder {
   constructor(size = 4096) {
     this.u8 = new Uint8Array(size);
     this.dv = new DataView(this.u8.buffer);
     this.len = 0;
+    /** The deepest a value may nest: C's NVAL_MAX_DEPTH, set from
+     * nw_constants when the instance loads (core.js). */
+    this.maxDepth = 64;
     /** Resolves objects that are not plain data (query handles) to a u32
      * handle; set by the owner. Returns undefined when `v` is not one. */
     this.handleOf = null;
@@ -71,16 +79,17 @@ export class Encoder {
 
   /** Encodes any plain value: null/undefined, booleans, numbers, strings,
    * Dates, arrays and plain objects (keys with undefined values are skipped,
-   * as JSON does). Throws TypeError for functions, symbols, bigints, cycles. */
+   * as JSON does). Throws EncodeError for functions, symbols, bigints and
+   * values nested deeper than maxDepth (cycles among them). */
   value(v, depth = 0) {
-    if (depth > MAX_DEPTH) throw new TypeError('value nested too deeply (limit 64)');
+    if (depth > this.maxDepth) throw new EncodeError('LIMIT', `value nested too deeply (limit ${this.maxDepth})`, { rule: 'depth' });
     switch (typeof v) {
       case 'string': this.byte(T.STR); this.str(v); return;
       case 'number': this.byte(T.NUM); this.f64(v); return;
       case 'boolean': this.byte(v ? T.TRUE : T.FALSE); return;
       case 'undefined': this.byte(T.NULL); return;
       case 'object': break;
-      default: throw new TypeError(`cannot encode a ${typeof v}`);
+      default: throw new EncodeError('VALIDATION', `cannot encode a ${typeof v}`, { rule: 'type' });
     }
     if (v === null) { this.byte(T.NULL); return; }
     if (Array.isArray(v)) {

@@ -2,6 +2,8 @@
 // Nothing runs until a terminal call (all, first, count, ids, update,
 // delete); each terminal call is one crossing into WASM.
 import { NitroError } from './errors.js';
+import { EncodeError } from './nval.js';
+import { isReservedKey } from './keys.js';
 
 const OP = { all: 0, first: 1, count: 2, ids: 3, update: 4, delete: 5 };
 
@@ -43,7 +45,7 @@ export class Query {
   run(op, extra) {
     const e = this.entity;
     const core = e.core;
-    core.enc.reset().value(this.spec(extra));
+    encodeSpec(e, core.enc.reset(), this.spec(extra));
     e.nitro._now();
     return core.send();
   }
@@ -87,6 +89,7 @@ export class Query {
       throw e.error('VALIDATION', null, 'type', 'update takes a patch object');
     }
     for (const k of Object.keys(patch)) {
+      if (isReservedKey(k)) throw e.error('VALIDATION', k, 'reserved-key', 'is reserved (__proto__, constructor and prototype cannot be keys)');
       if (!e.fieldIndex.has(k)) throw e.error('VALIDATION', k, 'unknown', `is not a field of ${e.name}`);
     }
     return e.write((flags) => {
@@ -109,6 +112,17 @@ export class Query {
   subscribe(fn) { return this.entity.nitro._liveRegistry().subscribe(this, fn); }
 
   [Symbol.iterator]() { return this.all()[Symbol.iterator](); }
+}
+
+/** Encodes a query spec; a value it cannot hold is QUERY (too deep stays LIMIT). */
+export function encodeSpec(entity, enc, spec) {
+  try {
+    enc.value(spec);
+  } catch (err) {
+    if (!(err instanceof EncodeError)) throw err;
+    if (err.code === 'LIMIT') throw new NitroError('LIMIT', `${entity.name}: the query ${err.message}`, { entity: entity.name, rule: 'depth', cause: err });
+    throw new NitroError('QUERY', `${entity.name}: a where clause holds ${err.message.replace(/^cannot encode /, '')}`, { entity: entity.name, rule: 'type', cause: err });
+  }
 }
 
 function checkCount(q, name, n) {

@@ -86,7 +86,10 @@ export class Reader {
           const kl = this.u32();
           const k = readStr(u8, this.at, kl);
           this.at += kl;
-          o[k] = this.value();
+          // C never stores reserved keys (src/record.h); should one arrive
+          // anyway it becomes an own property, never the prototype.
+          if (k === '__proto__') Object.defineProperty(o, k, { value: this.value(), writable: true, enumerable: true, configurable: true });
+          else o[k] = this.value();
         }
         return o;
       }

@@ -36,7 +36,7 @@
 
 import { NitroError } from './errors.js';
 import { Query } from './query.js';
-import { T } from './nval.js';
+import { T, EncodeError } from './nval.js';
 import { mountView } from './view.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -179,7 +179,7 @@ function encodeData(core, enc, data) {
   try {
     enc.value(data);
   } catch (err) {
-    if (!(err instanceof TypeError)) throw err;
+    if (!(err instanceof TypeError) && !(err instanceof EncodeError)) throw err;
     const code = /deep/.test(err.message) ? 'LIMIT' : 'TEMPLATE';
     throw new NitroError(code, `cannot render this data: ${err.message}`, { cause: err, ...(code === 'LIMIT' ? { rule: 'depth' } : {}) });
   } finally {

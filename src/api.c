@@ -3,6 +3,7 @@
 #include "view.h"
 #include "alloc.h"
 #include "query.h"
+#include "nval.h"
 #include <string.h>
 
 static nw_buf in_buf, out_buf, err_buf;
@@ -101,7 +102,12 @@ NW_EXPORT int nw_constants(void) {
         nw_buf_str(o, "\":");
         nw_buf_byte(o, (uint8_t)('0' + slots[i].v));   /* all single digits */
     }
-    nw_buf_str(o, "}}");
+    /* the nesting limit of one value (nval.h), enforced alike by the JS encoder */
+#define NW_STR_(x) #x
+#define NW_STR(x) NW_STR_(x)
+    nw_buf_str(o, "},\"maxDepth\":" NW_STR(NVAL_MAX_DEPTH) "}");
+#undef NW_STR
+#undef NW_STR_
     return nw_api_end(NW_OK);
 }
 

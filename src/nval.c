@@ -25,7 +25,7 @@ static size_t check_pairs(const uint8_t *p, size_t len, uint32_t count, int dept
 }
 
 static size_t check_at(const uint8_t *p, size_t len, int depth) {
-    if (len < 1 || depth > NVAL_MAX_DEPTH) return 0;
+    if (len < 1 || depth > NVAL_MAX_DEPTH + NVAL_ENVELOPE_DEPTH) return 0;
     switch (p[0]) {
     case NVAL_NULL: case NVAL_FALSE: case NVAL_TRUE: return 1;
     case NVAL_NUM: case NVAL_DATE: return len >= 9 ? 9 : 0;

@@ -24,9 +24,15 @@ enum {
     NVAL_QUERY = 0x08, NVAL_FIELD = 0x09, NVAL_FIELDS = 0x0A, NVAL_UNKNOWN = 0x0B
 };
 
-/* Maximum nesting depth accepted by the validator (deeper input is refused,
- * never recursed into). */
+/* The deepest one value may nest (a json field value, template data, a query
+ * spec): levels below the value itself. The JS encoder reads it from
+ * nw_constants (`maxDepth`), so JS and C refuse the same depth. */
 #define NVAL_MAX_DEPTH 64
+
+/* Levels a call's input may wrap around such values (a batch array, a sync
+ * state, a FIELDS map): the validator accepts NVAL_MAX_DEPTH plus these, and
+ * the value's own depth is checked where it is used (record.c json fields). */
+#define NVAL_ENVELOPE_DEPTH 3
 
 /* Host hooks used while reading: resolves query handles to list views. */
 typedef struct nval_env {
@@ -35,7 +41,7 @@ typedef struct nval_env {
 } nval_env;
 
 /* Checks that [p, p+len) holds exactly one well-formed value (lengths in
- * bounds, depth <= NVAL_MAX_DEPTH, known tags). Returns the number of bytes
+ * bounds, depth <= NVAL_MAX_DEPTH + NVAL_ENVELOPE_DEPTH, known tags). Returns the number of bytes
  * the value spans, or 0 if malformed. Call once on untrusted input; the
  * readers below assume validated input. */
 size_t nval_check(const uint8_t *p, size_t len);

@@ -34,6 +34,8 @@ struct nw_query {
 };
 
 #define MAX_WHERE_DEPTH 32
+/* limit/offset beyond this count of records: no limit / skip everything */
+#define MAX_WINDOW 4294967295.0
 
 uint32_t nw_query_table(const nw_query *q) { return q->table; }
 double nw_query_limit(const nw_query *q) { return q->limit; }
@@ -305,12 +307,13 @@ nw_code nw_query_parse(nw_store *s, uint32_t table, const uint8_t *spec, nw_quer
         if (l && l[0] != NVAL_NULL) {
             double d = nval_num(l, -1);
             if (!(d >= 0) || d != floor(d)) rc = nw_error_set(err, NW_E_QUERY, c.def->name, NULL, "limit", "limit must be a non-negative integer");
-            q->limit = d;
+            /* more than a table can hold (2^32 - 1 records) is no limit */
+            q->limit = d > MAX_WINDOW ? -1 : d;
         }
         if (o && o[0] != NVAL_NULL) {
             double d = nval_num(o, -1);
             if (!(d >= 0) || d != floor(d)) rc = nw_error_set(err, NW_E_QUERY, c.def->name, NULL, "offset", "offset must be a non-negative integer");
-            q->offset = d;
+            q->offset = d > MAX_WINDOW ? MAX_WINDOW : d;
         }
     }
     if (rc) { nw_query_free(q); return rc; }

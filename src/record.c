@@ -150,6 +150,19 @@ bool nw_parse_iso_date(const char *s, size_t len, double *ms) {
 
 /* ---- conversion and validation ---------------------------------------------- */
 
+bool nw_reserved_key(const char *s, size_t n) {
+    switch (n) {
+    case 9: return memcmp(s, "__proto__", 9) == 0 || memcmp(s, "prototype", 9) == 0;
+    case 11: return memcmp(s, "constructor", 11) == 0;
+    default: return false;
+    }
+}
+
+static nw_code reserved(const nw_entity_def *def, const nw_field *f, nw_error *err, const char *what, const uint8_t *k, uint32_t kl) {
+    return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "reserved-key",
+                        "%s \"%.*s\" is reserved (__proto__, constructor and prototype cannot be keys)", what, (int)kl, (const char *)k);
+}
+
 static nw_code fail(const nw_entity_def *def, const nw_field *f, nw_error *err, const char *rule, const char *msg, const uint8_t *v) {
     char got[64];
     nw_describe_value(v, got, sizeof got);
@@ -194,22 +207,31 @@ static bool scalar_ok(nw_type t, const uint8_t *v) {
     }
 }
 
-static bool json_ok(const uint8_t *v, int depth) {
-    if (depth > NVAL_MAX_DEPTH) return false;
+/* Why a json value is refused: JSON_OK, or what is wrong; *key is set to the
+ * reserved key (at *key + 4 its bytes, u32 length first). */
+enum { JSON_OK, JSON_TYPE, JSON_DEEP, JSON_RESERVED };
+
+static int json_check(const uint8_t *v, int depth, const uint8_t **key) {
+    if (depth > NVAL_MAX_DEPTH) return JSON_DEEP;
     switch (v[0]) {
-    case NVAL_NULL: case NVAL_TRUE: case NVAL_FALSE: case NVAL_STR: return true;
-    case NVAL_NUM: case NVAL_DATE: return isfinite(nw_rd_f64(v + 1));
+    case NVAL_NULL: case NVAL_TRUE: case NVAL_FALSE: case NVAL_STR: return JSON_OK;
+    case NVAL_NUM: case NVAL_DATE: return isfinite(nw_rd_f64(v + 1)) ? JSON_OK : JSON_TYPE;
     case NVAL_ARR: case NVAL_OBJ: {
         uint32_t n = nw_rd_u32(v + 1);
         size_t off = 5;
         for (uint32_t i = 0; i < n; i++) {
-            if (v[0] == NVAL_OBJ) off += 4 + nw_rd_u32(v + off);
-            if (!json_ok(v + off, depth + 1)) return false;
+            if (v[0] == NVAL_OBJ) {
+                uint32_t kl = nw_rd_u32(v + off);
+                if (nw_reserved_key((const char *)v + off + 4, kl)) { *key = v + off; return JSON_RESERVED; }
+                off += 4 + kl;
+            }
+            int rc = json_check(v + off, depth + 1, key);
+            if (rc != JSON_OK) return rc;
             off += nval_span(v + off);
         }
-        return true;
+        return JSON_OK;
     }
-    default: return false;
+    default: return JSON_TYPE;
     }
 }
 
@@ -221,6 +243,8 @@ nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v
         if (v[0] != NVAL_STR) return fail(def, f, err, "type", "must be a string", v);
         uint32_t len = nw_rd_u32(v + 1);
         if (f->type != NW_T_STRING && len == 0) return fail(def, f, err, "type", "must be a non-empty string", v);
+        if (f->type != NW_T_STRING && nw_reserved_key((const char *)v + 5, len))
+            return reserved(def, f, err, f->type == NW_T_ID ? "the id" : "the ref", v + 5, len);
         if (f->has_minlen || f->has_maxlen) {
             nw_code rc = check_len(def, f, nw_utf8_count(v + 5, len), "character", err);
             if (rc) return rc;
@@ -299,10 +323,16 @@ nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v
         nw_buf_append(out, v, off);
         return NW_OK;
     }
-    case NW_T_JSON:
-        if (!json_ok(v, 0)) return fail(def, f, err, "type", "must be JSON data", v);
+    case NW_T_JSON: {
+        const uint8_t *key = NULL;
+        int why = json_check(v, 0, &key);
+        if (why == JSON_RESERVED) return reserved(def, f, err, "the key", key + 4, nw_rd_u32(key));
+        if (why == JSON_DEEP)
+            return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "depth", "nests deeper than %d levels", NVAL_MAX_DEPTH);
+        if (why != JSON_OK) return fail(def, f, err, "type", "must be JSON data", v);
         nw_buf_append(out, v, nval_span(v));
         return NW_OK;
+    }
     }
     return fail(def, f, err, "type", "has an unknown type", v);
 }

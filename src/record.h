@@ -54,6 +54,13 @@ static inline bool nw_field_is_null(const uint8_t *f) { return f[0] == NVAL_NULL
  * epoch ms. Returns false if it is not one. */
 bool nw_parse_iso_date(const char *s, size_t len, double *ms);
 
+/* True for the names that would reach an object's prototype when a JS
+ * program uses them as keys: `__proto__`, `constructor`, `prototype`. They
+ * are refused as record ids, ref values, json object keys, data keys and
+ * field or entity names (VALIDATION / SCHEMA, rule "reserved-key"), so no
+ * record, signal or decoded object can carry them (issue 15). */
+bool nw_reserved_key(const char *s, size_t n);
+
 /* Number of Unicode code points in UTF-8 text. */
 uint32_t nw_utf8_count(const uint8_t *s, size_t len);
 

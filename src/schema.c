@@ -71,6 +71,11 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
         memcpy(tmp, name, k); tmp[k] = 0;
         return nw_error_set(err, NW_E_SCHEMA, def->name, tmp, "schema", "field names are identifiers of 1-64 characters");
     }
+    if (nw_reserved_key(name, nlen)) {
+        char tmp[16];
+        memcpy(tmp, name, nlen); tmp[nlen] = 0;
+        return nw_error_set(err, NW_E_SCHEMA, def->name, tmp, "reserved-key", "%s is reserved (__proto__, constructor and prototype cannot be field names)", tmp);
+    }
     f->name = dup_n(name, nlen);
     if (!f->name) return nw_error_nomem(err);
     f->name_len = nlen;
@@ -84,8 +89,15 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
     if (!f->type) return SCHEMA_ERR(f->name, "unknown type \"%.*s\" (id, string, int, float, bool, enum, datetime, list, json, ref)", (int)tl, tn);
     f->required = nval_bool(nval_get(spec, "required"), false);
     const uint8_t *v;
-    if ((v = nval_get(spec, "min"))) { if (v[0] != NVAL_NUM) return SCHEMA_ERR(f->name, "min must be a number"); f->has_min = true; f->min = nval_num(v, 0); }
-    if ((v = nval_get(spec, "max"))) { if (v[0] != NVAL_NUM) return SCHEMA_ERR(f->name, "max must be a number"); f->has_max = true; f->max = nval_num(v, 0); }
+    if ((v = nval_get(spec, "min"))) {
+        if (v[0] != NVAL_NUM || isnan(nval_num(v, 0))) return SCHEMA_ERR(f->name, "min must be a number");
+        f->has_min = true; f->min = nval_num(v, 0);
+    }
+    if ((v = nval_get(spec, "max"))) {
+        if (v[0] != NVAL_NUM || isnan(nval_num(v, 0))) return SCHEMA_ERR(f->name, "max must be a number");
+        f->has_max = true; f->max = nval_num(v, 0);
+    }
+    if (f->has_min && f->has_max && f->min > f->max) return SCHEMA_ERR(f->name, "min is greater than max");
     if ((v = nval_get(spec, "minLength"))) {
         double d = nval_num(v, -1);
         if (d < 0 || d != floor(d) || d > 4294967295.0) return SCHEMA_ERR(f->name, "minLength must be a non-negative integer");
@@ -96,6 +108,7 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
         if (d < 0 || d != floor(d) || d > 4294967295.0) return SCHEMA_ERR(f->name, "maxLength must be a non-negative integer");
         f->has_maxlen = true; f->maxlen = (uint32_t)d;
     }
+    if (f->has_minlen && f->has_maxlen && f->minlen > f->maxlen) return SCHEMA_ERR(f->name, "minLength is greater than maxLength");
     if (f->type == NW_T_ENUM) {
         const uint8_t *it;
         uint32_t n = nval_arr(nval_get(spec, "values"), &it);
@@ -108,6 +121,9 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
             uint32_t sl;
             const char *s = nval_str(it, &sl);
             if (!s) return SCHEMA_ERR(f->name, "enum values must be strings");
+            for (uint32_t j = 0; j < i; j++)
+                if (f->value_lens[j] == sl && memcmp(f->values[j], s, sl) == 0)
+                    return SCHEMA_ERR(f->name, "enum value \"%.*s\" is listed twice", (int)(sl > 40 ? 40 : sl), s);
             if (!(f->values[i] = dup_n(s, sl))) return nw_error_nomem(err);
             f->value_lens[i] = sl;
             f->nvalues = i + 1;
@@ -176,6 +192,7 @@ nw_code nw_schema_parse(const uint8_t *p, nw_entity_def *out, nw_error *err) {
     uint32_t nl;
     const char *name = nval_str(nval_get(p, "name"), &nl);
     if (!name || !valid_name(name, nl)) return nw_error_set(err, NW_E_SCHEMA, name ? "?" : NULL, NULL, "schema", "entity names are identifiers of 1-64 characters");
+    if (nw_reserved_key(name, nl)) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "reserved-key", "__proto__, constructor and prototype cannot be entity names");
     if (!(d.name = dup_n(name, nl))) return nw_error_nomem(err);
     const uint8_t *fields = nval_get(p, "fields");
     if (!fields || fields[0] != NVAL_OBJ) { rc = SCHEMA_ERR(NULL, "an entity needs a fields object"); goto fail; }

@@ -809,6 +809,8 @@ static nw_code gather(const nw_table *t, const uint8_t *data, const uint8_t **va
             uint32_t k = nl < NW_ERR_NAME - 1 ? nl : NW_ERR_NAME - 1;
             if (name) memcpy(fname, name, k);
             fname[name ? k : 0] = 0;
+            if (name && nw_reserved_key(name, nl))
+                return nw_error_set(err, NW_E_VALIDATION, t->def.name, fname, "reserved-key", "is reserved (__proto__, constructor and prototype cannot be keys)");
             return nw_error_set(err, NW_E_VALIDATION, t->def.name, fname, "unknown", "is not a field of %s", t->def.name);
         }
         vals[fi] = data + off;
@@ -860,8 +862,9 @@ static nw_code build_row(nw_store *s, nw_table *t, const uint8_t *data, const ui
             return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "required", "is required");
         if (f->type == NW_T_REF && fv[0] == NVAL_STR && (vals[i] || !base) && !s->applying) {
             nw_table *target = ref_target(s, f);
+            /* refs may name entities defined later; writing one before then is a schema mistake */
             if (!target)
-                return nw_error_set(err, NW_E_VALIDATION, t->def.name, f->name, "ref", "refers to entity %s, which is not defined", f->ref_name);
+                return nw_error_set(err, NW_E_SCHEMA, t->def.name, f->name, "ref", "refers to entity %s, which is not defined", f->ref_name);
             uint32_t slot = nw_table_find(target, (const char *)fv + 5, nw_rd_u32(fv + 1));
             if (slot == NW_NO_SLOT || !nw_table_visible(s, target, slot)) {
                 char got[64];
@@ -1071,6 +1074,8 @@ nw_code nw_store_put(nw_store *s, uint32_t table, const char *id, size_t idlen, 
     nw_table *t = nw_store_table(s, table);
     if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
     if (!idlen) return nw_error_set(err, NW_E_VALIDATION, t->def.name, t->def.fields[0].name, "required", "is required");
+    if (data && nw_reserved_key(id, idlen))
+        return nw_error_set(err, NW_E_VALIDATION, t->def.name, t->def.fields[0].name, "reserved-key", "\"%.*s\" is reserved (__proto__, constructor and prototype cannot be ids)", (int)idlen, id);
     bool saved = s->applying;
     s->applying = true;
     nw_code rc = put_row(s, t, id, idlen, data, err);

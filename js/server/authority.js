@@ -18,6 +18,7 @@
 // so `owner SEP id` splits back unambiguously. Records leave this module in
 // the clients' form (outward): plain id and references, no OWNER.
 import { applyServerState } from '../sync.js';
+import { isReservedKey } from '../keys.js';
 
 const STATUS = { applied: 'applied', rejected: 'rejected', conflict: 'conflict', stale: 'stale' };
 const SEP = '\u001f';
@@ -27,6 +28,12 @@ function key(entity, id) { return `${entity}\u0000${id}`; }
 
 /** The owner part of an internal private id. */
 function ownerOf(iid) { return iid.slice(0, iid.indexOf(SEP)); }
+
+/** Rows stored before reserved ids were refused (issue 15) are left out of
+ * the state instead of keeping the server from starting. */
+function skipReserved(err) {
+  if (!err || err.rule !== 'reserved-key') throw err;
+}
 
 /** Plain error details for a result, in the user's terms: no OWNER field,
  * no namespace prefix. */
@@ -200,7 +207,7 @@ export class Authority {
     }
     const meta = new Map();
     let states = [];
-    const flush = () => { applyServerState(nitro, states); states = []; };
+    const flush = () => { applyServerState(nitro, states, 0, skipReserved); states = []; };
     await storage.loadRecords((row) => {
       const ent = entities.get(row.entity);
       const iid = this.#rowIid(row);
@@ -228,7 +235,7 @@ export class Authority {
       const ent = this.entities.get(r.entity);
       if (ent) states.push({ entity: ent, id: iid, version: r.version, record: r.deleted ? null : this.#inward(r.entity, r.owner, JSON.parse(r.data), true) });
     }
-    applyServerState(this.nitro, states);
+    applyServerState(this.nitro, states, 0, skipReserved);
     if (head > this.head) this.head = head;
   }
 
@@ -301,6 +308,11 @@ export class Authority {
     const ent = this.entities.get(m.entity);
     const reject = (err) => ({ seq: m.seq, status: STATUS.rejected, error: errorJson(err, user) });
     if (!ent || ent.def.sync === false) return reject({ code: 'SCHEMA', message: `${m.entity}: no such synced entity`, entity: m.entity, rule: 'schema' });
+    // Refused for every op, before any lookup: such an id is never stored,
+    // and it would reach Object.prototype in a client that binds it.
+    if (isReservedKey(m.id)) {
+      return reject({ code: 'VALIDATION', message: `${m.entity}.${ent.idName}: ${JSON.stringify(m.id)} is reserved (__proto__, constructor and prototype cannot be ids)`, entity: m.entity, field: ent.idName, rule: 'reserved-key' });
+    }
     const kind = this.kinds.get(m.entity);
     const iid = this.#iid(m.entity, user, m.id);
     const meta = this.meta.get(key(m.entity, iid));

@@ -218,10 +218,10 @@ test('schema errors: bad types, redefinition, unknown keys', async () => {
   throwsNitro(assert, () => nitro.entity('E', { feilds: {} }), { code: 'SCHEMA' });
 });
 
-test('a ref to an unknown entity is a VALIDATION error with rule ref', async () => {
+test('a ref to an entity not defined (yet) is a SCHEMA error with rule ref at first write', async () => {
   const nitro = await createNitro();
   const T = nitro.entity('T', { fields: { projectId: { type: 'ref', entity: 'Nowhere', optional: true } } });
-  throwsNitro(assert, () => T.create({ projectId: 'p1' }), { code: 'VALIDATION', field: 'projectId', rule: 'ref' });
+  throwsNitro(assert, () => T.create({ projectId: 'p1' }), { code: 'SCHEMA', field: 'projectId', rule: 'ref' });
   assert.equal(T.count(), 0);
   assert.equal(T.create({}).projectId, null);
 });
