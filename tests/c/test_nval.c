@@ -72,17 +72,19 @@ static void test_check_refuses(void) {
     }
     /* trailing bytes: the value's own span is returned, not the input's */
     CHECK_EQ(nval_check((const uint8_t *)"\x00\x00", 2), 1);
-    /* depth: NVAL_MAX_DEPTH nested arrays pass, one more does not */
+    /* depth: a call's input may nest NVAL_MAX_DEPTH levels of value inside
+     * NVAL_ENVELOPE_DEPTH levels of wrappers; one more is refused */
+    const int deepest = NVAL_MAX_DEPTH + NVAL_ENVELOPE_DEPTH;
     nw_buf b; nw_buf_init(&b);
-    for (int i = 0; i < NVAL_MAX_DEPTH; i++) nvb_arr(&b, 1);
+    for (int i = 0; i < deepest; i++) nvb_arr(&b, 1);
     nvb_null(&b);
     CHECK_EQ(nval_check(b.p, b.len), b.len);
     nw_buf_reset(&b);
-    for (int i = 0; i < NVAL_MAX_DEPTH + 1; i++) nvb_arr(&b, 1);
+    for (int i = 0; i < deepest + 1; i++) nvb_arr(&b, 1);
     nvb_null(&b);
     CHECK_EQ(nval_check(b.p, b.len), 0);
     nw_buf_reset(&b);
-    for (int i = 0; i < NVAL_MAX_DEPTH + 1; i++) { nw_buf_byte(&b, NVAL_FIELDS); nw_buf_u32(&b, 1); nw_buf_byte(&b, NVAL_FIELD); nw_buf_u32(&b, 0); }
+    for (int i = 0; i < deepest + 1; i++) { nw_buf_byte(&b, NVAL_FIELDS); nw_buf_u32(&b, 1); nw_buf_byte(&b, NVAL_FIELD); nw_buf_u32(&b, 0); }
     nvb_null(&b);
     CHECK_EQ(nval_check(b.p, b.len), 0);
     nw_buf_free(&b);

@@ -133,12 +133,12 @@ static void test_cycles_and_trees(void) {
 }
 
 /* A ref to an entity that is never defined: records naming something are
- * refused (null is fine). */
+ * refused with SCHEMA (the definition is incomplete; null is fine). */
 static void test_ref_to_undefined_entity(void) {
     nw_store *s = nw_store_new();
     uint32_t t = define(s, "{name: Orphan, fields: {to: {type: ref, entity: Nowhere}}}");
     CHECK_EQ(create(s, t, "{id: o1}"), NW_OK);
-    CHECK_EQ(create(s, t, "{id: o2, to: x}"), NW_E_VALIDATION);
+    CHECK_EQ(create(s, t, "{id: o2, to: x}"), NW_E_SCHEMA);
     CHECK(strcmp(err.field, "to") == 0 && strcmp(err.rule, "ref") == 0);
     nw_store_free(s);
 }

@@ -21,7 +21,7 @@ Task.insertMany(Array.from({ length: N }, (_, i) => ({ id: id(i), title: `row ${
 const ds = connectDatastar(nitro, { datastar: await import('/datastar.js') });
 ds.bind('tasks', Task);
 const shown = Task.query().limit(SHOWN);
-const rows = nitro.template('<ul id="rows">{{#rows}}<li data-text="$tasks.{{id}}.title"></li>{{/rows}}</ul>');
+const rows = nitro.template('<ul id="rows">{{#rows}}<li data-text="$tasks[\'{{id}}\'].title"></li>{{/rows}}</ul>');
 ds.patchElements(rows.render({ rows: shown }));
 const frag = nitro.template('<ul id="frag">{{#rows}}<li id="f-{{id}}">{{title}}</li>{{/rows}}</ul>');
 ds.fragment(frag, { rows: shown });
