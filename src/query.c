@@ -86,6 +86,7 @@ static nw_code conv(pctx *c, const nw_field *f, qop op, const uint8_t *v, nw_buf
         if (v[0] == NVAL_NUM || v[0] == NVAL_DATE) ms = nw_rd_f64(v + 1);
         else if (v[0] == NVAL_STR && nw_parse_iso_date((const char *)v + 5, nw_rd_u32(v + 1), &ms)) {}
         else return qerr(c, f->name, on, "expects a date", v);
+        if (isnan(ms)) return qerr(c, f->name, on, "expects a date", v);   /* NaN would match nothing yet pass index ranges */
         nw_buf_byte(out, NVAL_NUM);
         nw_buf_f64(out, floor(ms));
         return NW_OK;

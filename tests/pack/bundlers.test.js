@@ -50,7 +50,7 @@ before(async () => {
   app = path.join(tmp, 'app');
   fs.mkdirSync(path.join(app, 'src'), { recursive: true });
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await npm(['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app);
+  await npm(['install', tarball, '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], app);
   fs.writeFileSync(path.join(app, 'src', 'main.js'), MAIN);
   fs.writeFileSync(path.join(app, 'index.html'),
     '<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><div id="app"></div><script type="module" src="/src/main.js"></script></body></html>');
