@@ -70,8 +70,9 @@ if command -v wasm-objdump >/dev/null; then
 fi
 
 # --- JavaScript -------------------------------------------------------------------
-cp js/*.js dist/
-cp js/*.d.ts dist/ 2>/dev/null || true
+# js/ is grouped by layer (js/dom/, js/datastar/, ...): dist/ keeps the tree.
+rm -rf dist/*.js dist/*.d.ts dist/dom dist/datastar
+cp -r js/. dist/
 # the reference sync server (nitro-wasm/server, npx nitro-wasm serve)
 if [ -d js/server ]; then
   rm -rf dist/server

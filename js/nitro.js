@@ -8,7 +8,7 @@ import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync.js';
 import { Reader, readStr } from './record.js';
-import { LiveRegistry } from './live.js';
+import { LiveRegistry } from './dom/live.js';
 
 export { NitroError, Template, Query };
 
@@ -114,7 +114,7 @@ class Nitro {
     /** Set by a started Sync: called after every committed write. */
     this._syncHook = null;
     this._sync = null;
-    /** Live queries and mounted views (js/live.js), made on first use. */
+    /** Live queries and mounted views (js/dom/live.js), made on first use. */
     this._live = null;
   }
 

@@ -39,8 +39,8 @@
 // per flush (a microtask after the writes, or at once after an `@nitro`
 // action), holding only what changed: a transaction of 1,000 updates is one
 // patch of 1,000 records, whatever the size of the bound signal.
-import { NitroError } from './errors.js';
-import { isReservedKey, findReservedKey } from './keys.js';
+import { NitroError } from '../errors.js';
+import { isReservedKey, findReservedKey } from '../keys.js';
 
 /** `ds.version` for the 1.0 line (RC.6 and later, 1.0.0 .. 1.0.2). */
 export const DATASTAR_1 = '1.0';
