@@ -45,7 +45,7 @@ SRCS=(src/*.c)
 # --- WebAssembly ------------------------------------------------------------------
 mkdir -p dist build
 # clang runs wasm-opt itself when linking with -O and it is on PATH, and that
-# run fails with bulk memory enabled (TOOLCHAIN.md): compile with -O3, link
+# run fails with bulk memory enabled (docs/boundary.md, Bulk memory and wasm-opt): compile with -O3, link
 # without -O, then optimise with wasm-opt ourselves.
 mkdir -p build/wasm
 objs=()

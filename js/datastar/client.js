@@ -21,7 +21,7 @@
 // throwing. Use the value form `data-bind="tasks.<id>.title"`: the key form
 // camel-cases the path. Signals hold stored fields (toJSON), not computed ones.
 //
-// How it talks to Datastar (facts in ../shared/DATASTAR.md, sections 2 and 5):
+// How it talks to Datastar (facts in docs/datastar.md, Attributes and Patching from page JS):
 // - Patches go in as the same document events the SSE client produces, so no
 //   private API is needed: `datastar-fetch` for 1.0.x, `datastar-sse` for
 //   beta.11. Both apply synchronously inside dispatchEvent.
