@@ -3,7 +3,9 @@
 // build/emcc/nitro.wasm (Emscripten, `bash build.sh --emscripten`). Size raw
 // and compressed, then the store workloads of bench/store.js and the table
 // renders of bench/templates.js on each. Rounds alternate the builds; each
-// figure is the median round (ops/s, higher is better).
+// figure is the median round (ops/s, higher is better). Time is this
+// process's CPU time, not the wall clock, so that other work on a shared
+// machine slows both builds alike instead of whichever round it hits.
 //
 //   node bench/toolchains.js            (BENCH_N=100000 tasks, BENCH_ROUNDS=7)
 //   BENCH_WASMS='a=x.wasm,b=y.wasm' node bench/toolchains.js   other builds
@@ -11,7 +13,6 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createNitro } from '../dist/nitro.js';
-import { rate } from './harness.js';
 import { makeRows, TASK, ROW, TABLE } from './pages/table.js';
 
 const N = Number(process.env.BENCH_N || 100_000);
@@ -45,6 +46,23 @@ const STORE_TASK = {
   search: ['title'],
 };
 
+/** CPU milliseconds used by this process so far. */
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Calls of fn per CPU second, over `ms` of CPU time after a short warm-up. */
+function rate(fn, ms) {
+  const warm = cpuMs() + Math.min(30, ms / 4);
+  while (cpuMs() < warm) fn();
+  let n = 0;
+  const start = cpuMs();
+  let t = start;
+  while (t - start < ms) { fn(); n++; t = cpuMs(); }
+  return (n / (t - start)) * 1000;
+}
+
 function sizes(url) {
   const raw = fs.readFileSync(url);
   return {
@@ -70,23 +88,24 @@ async function load(wasm, tasks) {
 /** The operations, each returning ops/s for one round. */
 function operations(tasks) {
   const ids = tasks.map((t) => t.id);
-  let k = 0;
-  const pick = () => ids[(k++ * 7919) % N];
+  // a counter per build, so that every build reads and writes the same records
+  const next = (b) => (b.k = (b.k ?? 0) + 1);
+  const pick = (b) => ids[(next(b) * 7919) % N];
   return [
     ['insertMany, 100k tasks (fresh store)', async (b) => {
       const nitro = await createNitro({ wasm: b.wasm });
       const T = nitro.entity('Task', STORE_TASK);
-      const t0 = performance.now();
+      const t0 = cpuMs();
       T.insertMany(tasks);
-      const ms = performance.now() - t0;
+      const ms = cpuMs() - t0;
       nitro.close();
       return (N / ms) * 1000;
     }],
-    ['get by id', (b) => rate(() => b.Task.get(pick()), 150)],
+    ['get by id', (b) => rate(() => b.Task.get(pick(b)), 150)],
     ['query where/orderBy/limit 50', (b) => rate(() => b.Task.where({ status: 'open', priority: { gte: 3 } }).orderBy('-priority', 'id').limit(50).all(), 200)],
-    ['count by status', (b) => rate(() => b.Task.count({ status: STATUSES[k++ % 3] }), 150)],
-    ['full-text search, 20 results', (b) => rate(() => b.Task.search(['rev', 'alpha rep', 'café de'][k++ % 3], { limit: 20 }), 200)],
-    ['update one field', (b) => rate(() => b.Task.update(pick(), { priority: 1 + (k % 5) }), 150)],
+    ['count by status', (b) => rate(() => b.Task.count({ status: STATUSES[next(b) % 3] }), 150)],
+    ['full-text search, 20 results', (b) => rate(() => b.Task.search(['rev', 'alpha rep', 'café de'][next(b) % 3], { limit: 20 }), 200)],
+    ['update one field', (b) => rate(() => b.Task.update(pick(b), { priority: 1 + (b.k % 5) }), 150)],
     ['render 1,000 rows -> string', (b) => rate(() => b.table.render({ rows: b.Row.where({}).orderBy('due').limit(1000) }), 200)],
     ['render 10,000 rows -> bytes', (b) => rate(() => b.table.renderBytes({ rows: b.Row.where({}).orderBy('due').limit(10_000) }), 300)],
   ];
@@ -120,6 +139,14 @@ export async function run(say = console.log) {
   ops.forEach(([name], o) => {
     const m = builds.map((_, b) => median(results[o][b]));
     say(`  ${name.padEnd(38)} ${m.map((x) => fmt(x).padStart(18)).join(' ')}  ${(m[1] / m[0]).toFixed(2)}x`);
+  });
+  say('\nspread of the rounds (slowest..fastest round / median), a gauge of the noise');
+  ops.forEach(([name], o) => {
+    const spread = builds.map((_, b) => {
+      const r = results[o][b], m = median(r);
+      return `${(Math.min(...r) / m).toFixed(2)}..${(Math.max(...r) / m).toFixed(2)}`.padStart(18);
+    });
+    say(`  ${name.padEnd(38)} ${spread.join(' ')}`);
   });
   for (const b of builds) { b.store.close(); b.pages.close(); }
 }

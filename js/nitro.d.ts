@@ -237,7 +237,9 @@ export interface Nitro {
 }
 
 export interface CreateOptions {
-  /** Where to find nitro.wasm: URL, path or URL string, bytes, a compiled module or a Response. */
+  /** Where to find nitro.wasm: URL, path or URL string, bytes, a compiled module or a Response.
+   * Default: nitro.wasm next to the module; in Node, the path in env NITRO_WASM when set
+   * (another build of the same exports, such as the Emscripten one: docs/toolchains.md). */
   wasm?: URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response;
   /** false: do not record writes in the outbox (a store that never syncs). */
   outbox?: boolean;
