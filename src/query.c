@@ -913,39 +913,59 @@ void nw_record_view(nv *out, const nw_table *t, const uint8_t *row) {
 }
 
 /* A template asks one row for several fields and every row for the same
- * names, so rec_get keeps the field pointers of the last row it read and
- * the field number of each name it was asked (a small cache keyed by the
- * name's address, always checked against the schema, so a stale entry is
- * only a miss). Rows may be freed and their memory reused between calls:
- * nw_record_views_reset() forgets the row at every API call. */
-static struct { const uint8_t *row; const nw_entity_def *def; const uint8_t *f[NW_MAX_FIELDS]; } rowc;
+ * names, so rec_get keeps, per table (nw_table_reader_cache), the field
+ * pointers of the last row it read and the field number of each name it was
+ * asked (a small cache keyed by the name's address, always checked against
+ * the schema, so a stale entry is only a miss). Rows may be freed and their
+ * memory reused between calls: nw_record_views_reset() forgets the row at
+ * every API call. */
 #define NAMEC 64
-static struct { const char *key; int fi; } namec[NAMEC];
+typedef struct view_cache {
+    const uint8_t *row;
+    const uint8_t *f[NW_MAX_FIELDS];
+    struct { const char *key; int fi; } names[NAMEC];
+} view_cache;
 
-void nw_record_views_reset(void) { rowc.row = NULL; }
+void nw_record_views_reset(const nw_store *s) {
+    for (uint32_t i = 0; i < nw_store_ntables(s); i++) {
+        view_cache *c = nw_table_reader_cache(nw_store_table(s, i), 0);
+        if (c) c->row = NULL;
+    }
+}
 
-static int cached_field(const nw_entity_def *def, const char *key, size_t klen) {
+static int cached_field(view_cache *c, const nw_entity_def *def, const char *key, size_t klen) {
+    if (!c) return nw_schema_field(def, key, klen);
     uint32_t h = (uint32_t)(((uintptr_t)key >> 2) ^ ((uintptr_t)def >> 4)) % NAMEC;
-    int fi = namec[h].fi;
-    if (namec[h].key == key && fi >= 0 && (uint32_t)fi < def->nfields &&
+    int fi = c->names[h].fi;
+    if (c->names[h].key == key && fi >= 0 && (uint32_t)fi < def->nfields &&
         def->fields[fi].name_len == klen && memcmp(def->fields[fi].name, key, klen) == 0) return fi;
     fi = nw_schema_field(def, key, klen);
-    namec[h].key = key;
-    namec[h].fi = fi;
+    c->names[h].key = key;
+    c->names[h].fi = fi;
     return fi;
+}
+
+/* The row's field `fi`, through the cache when there is one. */
+static const uint8_t *row_field_at(view_cache *c, const nw_entity_def *def, const uint8_t *row, int fi) {
+    if (!c) {
+        const uint8_t *f[NW_MAX_FIELDS];
+        field_ptrs(def, row, f);
+        return f[fi];
+    }
+    if (c->row != row) {
+        field_ptrs(def, row, c->f);
+        c->row = row;
+    }
+    return c->f[fi];
 }
 
 static bool rec_get(const nv *self, const char *key, size_t klen, nv *out) {
     const nw_table *t = self->c;
     const nw_entity_def *def = nw_table_def(t);
-    int fi = cached_field(def, key, klen);
+    view_cache *c = nw_table_reader_cache(t, sizeof(view_cache));
+    int fi = cached_field(c, def, key, klen);
     if (fi < 0) return false;
-    if (rowc.row != self->a || rowc.def != def) {
-        field_ptrs(def, self->a, rowc.f);
-        rowc.row = self->a;
-        rowc.def = def;
-    }
-    const uint8_t *f = rowc.f[fi];
+    const uint8_t *f = row_field_at(c, def, self->a, fi);
     const nw_field *fd = &def->fields[fi];
     memset(out, 0, sizeof *out);
     switch (f[0]) {

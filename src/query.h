@@ -50,7 +50,7 @@ int nw_query_cmp_slots(const nw_query *q, uint32_t a, uint32_t b);
 void nw_record_view(nv *out, const nw_table *t, const uint8_t *row);
 /* Forgets what record views cached about the rows they read; the API calls
  * it on entry to every export (rows may be freed between calls). */
-void nw_record_views_reset(void);
+void nw_record_views_reset(const nw_store *s);
 void nw_slots_view(nv *out, const nw_table *t, const uint32_t *slots, uint32_t n);
 /* For a record view made by nw_slots_view: its table, slot and id bytes.
  * False for any other value. */
