@@ -4,6 +4,7 @@
 #include "view.h"
 #include "alloc.h"
 #include "query.h"
+#include "record_view.h"
 #include "nval.h"
 #include <string.h>
 

@@ -315,6 +315,7 @@ NW_EXPORT int nw_stats(nw_instance *I) {
 
 /* ---- queries ---------------------------------------------------------------------- */
 #include "query.h"
+#include "record_view.h"
 
 enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE };
 

@@ -1,6 +1,7 @@
 /* view.c - the diffing walk of live views (view.h). */
 #include "view.h"
 #include "escape.h"
+#include "record_view.h"
 #include "nval.h"
 #include "lis.h"
 #include "alloc.h"

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "store.h"
 #include "query.h"
+#include "record_view.h"
 #include "alloc.h"
 #include "../../fuzz/fuzz_text.h"
 
