@@ -122,7 +122,7 @@ if [ $want_emcc = 1 ]; then
   lib_objs=()
   for o in build/emcc/obj/*.o; do case "$(basename "$o")" in api*.o) ;; *) lib_objs+=("$o") ;; esac; done
   emar rcs dist/c/libnitro.a "${lib_objs[@]}"
-  public_h="store.h query.h template.h nval.h alloc.h"
+  public_h="store.h query.h record_view.h template.h nval.h alloc.h"
   for h in $(printf '#include "%s"\n' $public_h | clang -MM -Isrc -x c - | tr -d '\\' | tr ' ' '\n' | grep '^src/.*\.h$'); do
     cp "$h" dist/c/include/
   done

@@ -12,7 +12,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "nitro.h"   /* store.h, query.h, template.h, nval.h, alloc.h */
+#include "nitro.h"   /* store.h, query.h, record_view.h, template.h, nval.h, alloc.h */
 
 static void put_key(nw_buf *b, const char *k) { nw_buf_u32(b, (uint32_t)strlen(k)); nw_buf_str(b, k); }
 static void put_str(nw_buf *b, const char *s) { nw_buf_byte(b, NVAL_STR); put_key(b, s); }
@@ -93,7 +93,7 @@ static nw_code render(nw_store *s, uint32_t table, nw_buf *html, nw_error *err) 
         page p = { .heading = "Tasks <from C>" };
         nw_slots_view(&p.tasks, nw_store_table(s, table), slots, n);
         nv root = { .kind = NV_MAP, .ops = &page_ops, .a = &p };
-        nw_record_views_reset();
+        nw_record_views_reset(s);
         rc = nw_tpl_render(tpl, &root, html, NULL, err);
     }
     nw_tpl_free(tpl);
