@@ -209,7 +209,7 @@ class Nitro {
     for (const t of AFTER_TYPES) if (bus.hasListeners(`${entity.name}.${t}`)) f |= F_EVENTS;
     if (bus.hasListeners(`${entity.name}.beforeSave`) || bus.hasListeners(`${entity.name}.beforeDelete`)) f |= F_EVENTS | F_BEFORE;
     // cascades write to other entities: capture when any entity is listened to
-    if (!f && this.entities.size > 1) {
+    if (!(f & F_BEFORE) && this.entities.size > 1) {
       for (const other of this.entities.values()) {
         if (other === entity) continue;
         for (const t of AFTER_TYPES) if (bus.hasListeners(`${other.name}.${t}`)) f |= F_EVENTS;
