@@ -1,10 +1,13 @@
-// run.js - `npm run bench`: every benchmark module, one process, one report.
+// run.js - `npm run bench`: every benchmark module, one process, one report,
+// then every goal marked met or missed. One suite: `npm run bench -- store`
+// or BENCH_SUITE=store,events npm run bench.
 import { makeReport } from './harness.js';
 
-const only = process.argv.slice(2);
+const only = [...process.argv.slice(2), ...(process.env.BENCH_SUITE || '').split(',')].filter(Boolean);
 const modules = ['jsfb', 'live', 'store', 'events', 'templates', 'html', 'datastar', 'sync'];
 const report = makeReport();
 console.log(`nitro-wasm bench, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.arch}`);
+console.log('(store and events tables: CPU time of this process, median and min of interleaved rounds)');
 for (const m of modules) {
   if (only.length && !only.includes(m)) continue;
   let mod;
@@ -15,4 +18,8 @@ for (const m of modules) {
     throw err;
   }
   await mod.run(report);
+}
+if (report.goals && report.goals.length) {
+  console.log('\ngoals (issue 16)');
+  for (const g of report.goals) console.log(`  ${g.verdict.padEnd(12)} ${g.text}${g.why ? ` (${g.why})` : ''}`);
 }
