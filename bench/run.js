@@ -6,6 +6,7 @@ import { makeReport } from './harness.js';
 const only = [...process.argv.slice(2), ...(process.env.BENCH_SUITE || '').split(',')].filter(Boolean);
 const modules = ['jsfb', 'live', 'store', 'events', 'templates', 'html', 'datastar', 'sync'];
 const report = makeReport();
+const failed = [];
 console.log(`nitro-wasm bench, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.arch}`);
 console.log('(store and events tables: CPU time of this process, median and min of interleaved rounds)');
 for (const m of modules) {
@@ -17,9 +18,19 @@ for (const m of modules) {
     if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`${m}.js`)) continue;
     throw err;
   }
-  await mod.run(report);
+  try {
+    await mod.run(report);
+  } catch (err) {
+    // one suite failing (a browser timing out on a loaded machine, say) does not hide the others
+    failed.push(m);
+    console.log(`\n${m}: FAILED: ${err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : err}`);
+  }
 }
 if (report.goals && report.goals.length) {
   console.log('\ngoals (issue 16)');
   for (const g of report.goals) console.log(`  ${g.verdict.padEnd(12)} ${g.text}${g.why ? ` (${g.why})` : ''}`);
+}
+if (failed.length) {
+  console.log(`\nsuites that failed: ${failed.join(', ')}`);
+  process.exitCode = 1;
 }
