@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServerProcess, tempDir, repoRoot, SECRET } from '../sync/server-process.js';
 import { tokenFor } from '../sync/clients.js';
-import { createToken, verifyToken } from '../../js/server/auth.js';
+import { createToken, verifyToken } from '../../server/auth.js';
 
 const servers = [];
 after(() => Promise.all(servers.map((s) => s.stop())));
@@ -49,7 +49,7 @@ test('a token for a reserved user id cannot be minted: CLI and createToken say w
   for (const user of ['*', ' padded', 'tab\tuser', 'a\u001fb', 'nul\u0000', '\ud800']) {
     assert.throws(() => createToken({ user, secret: SECRET }), /cannot mint a token for user .*: /, JSON.stringify(user));
   }
-  const r = await run(process.execPath, ['js/server/cli.js', 'token', '--user', '*'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET } })
+  const r = await run(process.execPath, ['server/cli.js', 'token', '--user', '*'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET } })
     .then(() => null, (err) => err);
   assert.ok(r, 'the CLI refuses');
   assert.equal(r.code, 2);
@@ -143,7 +143,7 @@ test('failed authentications are rate-limited per client address: 429 with Retry
 });
 
 test('the limiter refills over its window and tracks a bounded number of addresses', async () => {
-  const { createAuthLimiter } = await import('../../js/server/ratelimit.js');
+  const { createAuthLimiter } = await import('../../server/ratelimit.js');
   let t = 0;
   const lim = createAuthLimiter({ limit: 3, windowMs: 60_000, maxAddresses: 100, now: () => t });
   for (let i = 0; i < 3; i++) assert.equal(lim.retryAfter('a'), 0), lim.fail('a');

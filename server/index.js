@@ -13,7 +13,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createNitro } from '../nitro.js';
+import { createNitro } from '../js/nitro.js';
 import { Authority } from './authority.js';
 import { sqliteStorage } from './storage-sqlite.js';
 import { createToken, verifyToken, parseTtl, reservedUserReason } from './auth.js';
@@ -45,7 +45,7 @@ class HttpError extends Error {
 /** nitro.wasm next to the package's modules (dist/) or, in the source
  * tree, in ../dist/. */
 function wasmLocation() {
-  for (const rel of ['../nitro.wasm', '../../dist/nitro.wasm']) {
+  for (const rel of ['../nitro.wasm', '../dist/nitro.wasm']) {
     const u = new URL(rel, import.meta.url);
     if (fs.existsSync(fileURLToPath(u))) return u;
   }

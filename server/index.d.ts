@@ -1,5 +1,5 @@
-// Types for nitro-wasm/server (js/server/index.js); see docs/sync.md.
-import type { EntityDef } from '../nitro.js';
+// Types for nitro-wasm/server (server/index.js); see docs/sync.md.
+import type { EntityDef } from '../js/nitro.js';
 
 // node:http's IncomingMessage and ServerResponse, kept structural so these
 // types need no @types/node.

@@ -17,8 +17,8 @@
 // plain ids and global keys. User ids hold no control characters (auth.js),
 // so `owner SEP id` splits back unambiguously. Records leave this module in
 // the clients' form (outward): plain id and references, no OWNER.
-import { applyServerState } from '../sync.js';
-import { isReservedKey } from '../keys.js';
+import { applyServerState } from '../js/sync-protocol.js';
+import { isReservedKey } from '../js/keys.js';
 
 const STATUS = { applied: 'applied', rejected: 'rejected', conflict: 'conflict', stale: 'stale' };
 const SEP = '\u001f';
@@ -56,7 +56,7 @@ function restrictError(m, kind) {
 
 export class Authority {
   /**
-   * @param {() => Promise<import('../nitro.js').Nitro>} makeNitro a fresh
+   * @param {() => Promise<import('../js/nitro.js').Nitro>} makeNitro a fresh
    *   nitro instance (outbox off)
    * @param {Record<string, object>} schema entity name -> definition
    */
