@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNitro } from '../dist/nitro.js';
-import { sqliteStorage } from '../server/storage-sqlite.js';
+import { sqliteStorage } from '../server/storage/sqlite.js';
 import { createToken } from '../server/auth.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

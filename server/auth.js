@@ -1,14 +1,26 @@
-// auth.js - bearer tokens for the sync server: a user id and an expiry,
-// signed with HMAC-SHA256 under the server's secret.
+// auth.js - bearer tokens for the sync server: standard JWTs (RFC 7519).
 //
-//   token = base64url(JSON { sub: userId, exp: epochSeconds }) "." base64url(HMAC(secret, payload))
+// By default the server's own HS256 tokens, signed with its secret
+// (NITRO_SECRET): `sub` is the user id, `exp` the expiry, `iat` when it was
+// minted. Any server holding the secret can check a token; no token table.
+// With a JWKS URL (NITRO_JWKS_URL, option `jwksUrl`) the server accepts an
+// identity provider's tokens instead: signed with one of the provider's
+// public keys (RS*, PS*, ES*, EdDSA), optionally for an issuer and audience.
 //
-// No token table to keep: any server holding the secret can check a token.
-// Both parts are strict base64url (alphabet A-Z a-z 0-9 - _, no padding,
-// canonical): a token has exactly one spelling, anything else is refused.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Verification is jose's (jwtVerify): the algorithm is allow-listed (HS256
+// for a secret, asymmetric ones for a JWKS: never `none`, never HS256 with a
+// public key), `exp` is required and checked, and so is `sub`. Before jose
+// sees it, each of the three parts must be strict base64url (alphabet
+// A-Z a-z 0-9 - _, no padding, canonical): a token has exactly one spelling.
+// Minting stays synchronous (server.token(), the CLI): an HS256 JWT is the
+// HMAC of its first two parts, made here with node:crypto.
+import { createHmac } from 'node:crypto';
+import { jwtVerify, createRemoteJWKSet, decodeJwt, errors } from 'jose';
 
 const UNITS = { s: 1, m: 60, h: 3600, d: 86400 };
+const HS = ['HS256'];
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
 /** Seconds from `3600`, '45s', '30m', '1h', '7d'. */
 export function parseTtl(ttl) {
@@ -16,10 +28,6 @@ export function parseTtl(ttl) {
   const m = typeof ttl === 'string' ? /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(ttl.trim()) : null;
   if (!m || !(Number(m[1]) > 0)) throw new Error(`invalid ttl ${JSON.stringify(ttl)}: use seconds or 45s, 30m, 1h, 7d`);
   return Number(m[1]) * UNITS[m[2] || 's'];
-}
-
-function sign(payload, secret) {
-  return createHmac('sha256', secret).update(payload).digest('base64url');
 }
 
 /** The one spelling of base64url: the alphabet, no padding, and the unused
@@ -52,14 +60,16 @@ function checkSecret(secret) {
   }
 }
 
-/** A token for `user`, valid for `ttl` (default 1 hour). */
+/** An HS256 JWT for `user`, valid for `ttl` (default 1 hour). */
 export function createToken({ user, secret, ttl = '1h', now = Date.now() }) {
   checkSecret(secret);
   if (typeof user !== 'string' || user === '' || user.length > 200) throw new Error('a token needs a user id (1 to 200 characters)');
   const reserved = reservedUserReason(user);
   if (reserved) throw new Error(`cannot mint a token for user ${JSON.stringify(user)}: ${reserved}`);
-  const payload = Buffer.from(JSON.stringify({ sub: user, exp: Math.floor(now / 1000 + parseTtl(ttl)) })).toString('base64url');
-  return `${payload}.${sign(payload, secret)}`;
+  const iat = Math.floor(now / 1000);
+  const claims = Buffer.from(JSON.stringify({ sub: user, iat, exp: Math.floor(now / 1000 + parseTtl(ttl)) })).toString('base64url');
+  const input = `${HEADER}.${claims}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
 /** A refused token: `message` says why; `user` is the user id the token
@@ -72,33 +82,78 @@ export class TokenError extends Error {
   }
 }
 
-/** The claims of a payload, or null when it is not a claims object. */
-function readClaims(payload) {
+/** The `sub` a token claims, unverified (for logs), or null. */
+function claimedUser(token) {
   try {
-    const c = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return c && typeof c === 'object' ? c : null;
+    const { sub } = decodeJwt(token);
+    return typeof sub === 'string' ? sub : null;
   } catch {
     return null;
   }
 }
 
-/** The user id of a valid token; throws a TokenError whose message says why not. */
-export function verifyToken(token, secret, now = Date.now()) {
-  checkSecret(secret);
-  if (typeof token !== 'string' || token === '' || token.length > 4096) throw new TokenError('missing token');
-  const dot = token.indexOf('.');
-  if (dot <= 0 || dot !== token.lastIndexOf('.')) throw new TokenError('malformed token');
-  const payload = token.slice(0, dot);
-  const sig = token.slice(dot + 1);
-  if (!isStrictBase64url(payload) || !isStrictBase64url(sig)) throw new TokenError('malformed token (base64url without padding expected)');
-  const claims = readClaims(payload);
-  const claimed = claims && typeof claims.sub === 'string' ? claims.sub : null;
-  const given = Buffer.from(sig, 'base64url');
-  const want = Buffer.from(sign(payload, secret), 'base64url');
-  if (given.length !== want.length || !timingSafeEqual(given, want)) throw new TokenError('invalid token signature', claimed);
-  if (!claims || claimed === null || claimed === '' || typeof claims.exp !== 'number') throw new TokenError('malformed token');
-  if (claims.exp * 1000 <= now) throw new TokenError('token expired', claimed);
-  const reserved = reservedUserReason(claimed);
-  if (reserved) throw new TokenError(`reserved user id: ${reserved}`, claimed);
-  return claimed;
+/** jose's refusal in the server's words. */
+function reason(err, allowed) {
+  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JOSEAlgNotAllowed) return `token algorithm not allowed (expected ${allowed.join(', ')})`;
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'invalid token signature';
+  if (err instanceof errors.JWTClaimValidationFailed) return `token claim ${err.claim} ${err.reason === 'missing' ? 'missing' : `invalid (${err.message})`}`;
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the identity provider matches the token';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return `identity provider keys unavailable (${err.message})`;
+  if (err instanceof errors.JOSEError) return 'malformed token';
+  return `token refused (${err && err.message})`;
+}
+
+/**
+ * A token verifier: `verify(token)` resolves with the user id of a valid
+ * token or rejects with a TokenError saying why not.
+ * @param {object} o
+ * @param {string} [o.secret] HS256 secret (the default)
+ * @param {string} [o.jwksUrl] the identity provider's JWKS URL (instead of the secret)
+ * @param {string} [o.issuer] required `iss`
+ * @param {string | string[]} [o.audience] required `aud`
+ * @param {string[]} [o.algorithms] allow-list (default HS256, or the asymmetric ones for a JWKS)
+ * @param {() => number} [o.now] ms clock (tests)
+ */
+export function createVerifier({ secret, jwksUrl, issuer, audience, algorithms, now } = {}) {
+  let key;
+  if (jwksUrl) {
+    let url;
+    try { url = new URL(jwksUrl); } catch { throw new Error(`nitro-wasm server: jwksUrl ${JSON.stringify(jwksUrl)} is not a URL`); }
+    key = createRemoteJWKSet(url);
+  } else {
+    checkSecret(secret);
+    key = new TextEncoder().encode(secret);
+  }
+  const allowed = algorithms || (jwksUrl ? ASYMMETRIC : HS);
+  const options = { algorithms: allowed, requiredClaims: ['exp', 'sub'], issuer, audience };
+  return async function verify(token) {
+    if (typeof token !== 'string' || token === '' || token.length > 8192) throw new TokenError('missing token');
+    const parts = token.split('.');
+    if (parts.length !== 3) throw new TokenError('malformed token');
+    if (!parts.every(isStrictBase64url)) throw new TokenError('malformed token (base64url without padding expected)');
+    const claimed = claimedUser(token);
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, key, now ? { ...options, currentDate: new Date(now()) } : options));
+    } catch (err) {
+      throw new TokenError(reason(err, allowed), claimed);
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw new TokenError('malformed token', claimed);
+    const reserved = reservedUserReason(payload.sub);
+    if (reserved) throw new TokenError(`reserved user id: ${reserved}`, payload.sub);
+    return payload.sub;
+  };
+}
+
+/** The user id of a valid HS256 token; rejects with a TokenError whose
+ * message says why not. */
+export function verifyToken(token, secret, now) {
+  let verify;
+  try {
+    verify = createVerifier({ secret, now: now === undefined ? undefined : () => now });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return verify(token);
 }

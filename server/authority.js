@@ -389,25 +389,4 @@ export class Authority {
     }
     return null;
   }
-
-  /**
-   * Changes visible to `user` since `since`, at most `limit`, read from
-   * storage: { rows, checkpoint, more }.
-   */
-  async changes(storage, user, since, limit, committed) {
-    const [own, shared] = await Promise.all([
-      storage.changesSince({ scope: user, since, limit }),
-      user === '*' ? [] : storage.changesSince({ scope: '*', since, limit }),
-    ]);
-    // merge two version-ordered lists and keep the first `limit`
-    const rows = [];
-    let i = 0, j = 0;
-    while (rows.length < limit && (i < own.length || j < shared.length)) {
-      if (j >= shared.length || (i < own.length && own[i].version < shared[j].version)) rows.push(own[i++]);
-      else rows.push(shared[j++]);
-    }
-    const cut = rows.length === limit && (i < own.length || j < shared.length || own.length === limit || shared.length === limit);
-    const last = rows.length ? rows[rows.length - 1].version : since;
-    return { rows, checkpoint: cut ? last : Math.max(last, committed), more: cut };
-  }
 }

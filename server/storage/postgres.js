@@ -1,7 +1,7 @@
-// storage-postgres.js - the sync server's storage in PostgreSQL (`--db
+// storage/postgres.js - the sync server's storage in PostgreSQL (`--db
 // postgres://...` or DATABASE_URL), for running several server instances on
 // one database. It implements the storage interface documented at the top of
-// storage-sqlite.js, plus what several instances need:
+// storage/index.js, plus what several instances need:
 //
 //   beginPush(knownHead) -> { head, rows }
 //       Opens the push transaction and takes the write lock (below). `rows`
@@ -392,6 +392,7 @@ export function postgresStorage(url, options = {}) {
 
   return {
     kind: 'postgres',
+    groupCommit: true,
     instance,
 
     async open() {
