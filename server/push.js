@@ -32,38 +32,57 @@ function checkMutation(m, at, bad) {
   if (m.base !== undefined && m.base !== null && !(typeof m.base === 'number' && m.base >= 0)) bad(`${at}.base must be a version number`);
 }
 
-/**
- * @param {object} o
- * @param {object} o.storage storage with defaults (storage/index.js)
- * @param {import('./authority.js').Authority} o.authority
- * @param {number} o.groupMutations most mutations committed together
- * @param {(msg: string, err?: unknown) => void} o.log
- * @param {(head: number, rows: object[]) => void} o.onCommit after each commit
- */
-export function createPusher({ storage, authority, groupMutations, log, onCommit }) {
-  const queued = [];
-  let chain = Promise.resolve();
-  let groupWaiting = false;
-  let closed = false;
-  // Set when the in-memory state could not be rebuilt from storage after a
-  // failed push: pushes are then refused (503, retried by clients) until a
-  // reload succeeds, so no push is ever decided on a stale or closed state.
-  let stale = false;
-
-  function scheduleGroup() {
-    if (groupWaiting) return;
-    groupWaiting = true;
-    const p = chain.then(async () => {
-      groupWaiting = false;
-      const group = takeGroup();
-      if (queued.length) scheduleGroup();
-      if (group.length) await runGroup(group);
-    });
-    chain = p.catch(() => {});
+/** The pushes of one server: a queue, decided and committed a group at a time. */
+class Pusher {
+  /**
+   * @param {object} o
+   * @param {object} o.storage storage with defaults (storage/index.js)
+   * @param {import('./authority.js').Authority} o.authority
+   * @param {number} o.groupMutations most mutations committed together
+   * @param {(msg: string, err?: unknown) => void} o.log
+   * @param {(head: number, rows: object[]) => void} o.onCommit after each commit
+   */
+  constructor({ storage, authority, groupMutations, log, onCommit }) {
+    Object.assign(this, { storage, authority, groupMutations, log, onCommit });
+    this.queued = [];
+    this.chain = Promise.resolve();
+    this.groupWaiting = false;
+    this.closed = false;
+    // Set when the in-memory state could not be rebuilt from storage after
+    // a failed push: pushes are then refused (503, retried by clients) until
+    // a reload succeeds, so no push is ever decided on a stale or closed state.
+    this.stale = false;
   }
 
-  function takeGroup() {
-    const limit = storage.groupCommit ? groupMutations : 0;
+  /** Decides and commits a checked push: resolves with { results, head }. */
+  push(user, body, done) {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ user, body, done, resolve, reject });
+      this.#scheduleGroup();
+    });
+  }
+
+  /** Waits for the group under way; later ones are refused. */
+  async close() {
+    this.closed = true;
+    await this.chain;
+  }
+
+  #scheduleGroup() {
+    if (this.groupWaiting) return;
+    this.groupWaiting = true;
+    const p = this.chain.then(async () => {
+      this.groupWaiting = false;
+      const group = this.#takeGroup();
+      if (this.queued.length) this.#scheduleGroup();
+      if (group.length) await this.#runGroup(group);
+    });
+    this.chain = p.catch(() => {});
+  }
+
+  #takeGroup() {
+    const limit = this.storage.groupCommit ? this.groupMutations : 0;
+    const { queued } = this;
     const group = [];
     const clients = new Set();
     let n = 0;
@@ -80,22 +99,23 @@ export function createPusher({ storage, authority, groupMutations, log, onCommit
   }
 
   /** False (after refusing the group) when the server cannot decide now. */
-  async function usable(group) {
+  async #usable(group) {
     const refuse = (msg) => { for (const it of group) it.reject(new HttpError(503, msg, { retryAfter: 1 })); return false; };
-    if (closed) return refuse('server is shutting down');
-    if (!stale) return true;
+    if (this.closed) return refuse('server is shutting down');
+    if (!this.stale) return true;
     try {
-      await authority.load(storage);
-      stale = false;
+      await this.authority.load(this.storage);
+      this.stale = false;
       return true;
     } catch (e) {
-      log('nitro-wasm server: reload failed again:', e);
+      this.log('nitro-wasm server: reload failed again:', e);
       return refuse('storage unavailable; try again');
     }
   }
 
-  /** Decides the group on the mirror and commits it: { plans, records, caught }. */
-  async function decideAndCommit(group) {
+  /** Decides the group on the mirror and commits it: { plans, head, rows }. */
+  async #decideAndCommit(group) {
+    const { storage, authority } = this;
     // Several instances on one database: take the database's write lock and
     // first take in what the others committed (none for a single instance).
     const { head: known, rows: caught } = await storage.beginPush(authority.head);
@@ -116,34 +136,29 @@ export function createPusher({ storage, authority, groupMutations, log, onCommit
     return { plans, head, rows: caught.length ? [...caught, ...records.values()] : [...records.values()] };
   }
 
-  async function runGroup(group) {
-    if (!await usable(group)) return;
+  async #runGroup(group) {
+    if (!await this.#usable(group)) return;
     let done;
     try {
-      done = await decideAndCommit(group);
+      done = await this.#decideAndCommit(group);
     } catch (err) {
-      log('nitro-wasm server: push failed in storage, reloading state from it:', err);
-      await storage.abortPush().catch(() => {});
-      try { await authority.load(storage); } catch (e) { stale = true; log('nitro-wasm server: reload failed:', e); }
+      this.log('nitro-wasm server: push failed in storage, reloading state from it:', err);
+      await this.storage.abortPush().catch(() => {});
+      try {
+        await this.authority.load(this.storage);
+      } catch (e) {
+        this.stale = true;
+        this.log('nitro-wasm server: reload failed:', e);
+      }
       for (const it of group) it.reject(new HttpError(503, 'storage failed; try again', { retryAfter: 1 }));
       return;
     }
-    onCommit(done.head, done.rows);
+    this.onCommit(done.head, done.rows);
     group.forEach((it, i) => it.resolve(done.plans[i]));
   }
+}
 
-  return {
-    /** Decides and commits a checked push: resolves with { results, head }. */
-    push(user, body, done) {
-      return new Promise((resolve, reject) => {
-        queued.push({ user, body, done, resolve, reject });
-        scheduleGroup();
-      });
-    },
-    /** Waits for the group under way; later ones are refused. */
-    async close() {
-      closed = true;
-      await chain;
-    },
-  };
+/** A Pusher (above): push(user, body, done) and close(). */
+export function createPusher(options) {
+  return new Pusher(options);
 }

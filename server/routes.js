@@ -31,12 +31,9 @@ function asHttpError(err, maxBody) {
   return null;
 }
 
-/**
- * The Fastify app of a sync server: `ctx` holds the options (`o`), the
- * server's parts (storage, pusher, live, identify) and `committed()`.
- * `serve(req, res)` hands it a node request.
- */
-export async function createApp(ctx) {
+/** Fastify with the body limit, one JSON parser for every content type,
+ * CORS, and the error and not-found answers. `serve` is its router. */
+async function makeFastify(ctx) {
   const { o, log } = ctx;
   let serve;
   const app = Fastify({
@@ -61,44 +58,58 @@ export async function createApp(ctx) {
       exposedHeaders: ['x-nitro-checkpoint', 'x-nitro-more'],
     });
   }
-  // failed authentications per client address, in token buckets
-  await app.register(rateLimit, { global: false, store: BucketStore });
-  const authLimit = app.createRateLimit({
-    max: Math.max(1, o.authLimit),
-    timeWindow: o.authWindow,
-    keyGenerator: (request) => String(ctx.addressOf(request.raw)),
-  });
   app.setErrorHandler((err, request, reply) => {
     const known = asHttpError(err, o.maxBody);
     if (!known) log('nitro-wasm server: unexpected error:', err);
     const e = errorResponse(known || err);
     return sendJson(reply, e.status, e.body, e.headers);
   });
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler((request) => {
     const path = request.url.split('?')[0];
     const want = ROUTES[path.slice(ctx.base.length)];
     if (want) throw new HttpError(405, `${path.slice(ctx.base.length)} takes ${want}`);
     throw new HttpError(404, `no route ${path}`);
   });
+  return { app, serve: (req, res) => serve(req, res) };
+}
 
-  /** The user of a request; refusals are 401 and counted per address. */
-  async function authenticate(request) {
+/** An onRequest hook that sets request.user: refusals are 401, and an
+ * address that failed too often is 429 before its token is even checked
+ * (@fastify/rate-limit on token buckets). */
+async function authenticator(app, ctx) {
+  const { o } = ctx;
+  await app.register(rateLimit, { global: false, store: BucketStore });
+  const limit = app.createRateLimit({
+    max: Math.max(1, o.authLimit),
+    timeWindow: o.authWindow,
+    keyGenerator: (request) => String(ctx.addressOf(request.raw)),
+  });
+  return async function authenticate(request) {
     const address = String(ctx.addressOf(request.raw));
     if (o.authLimit > 0) {
-      const status = await authLimit(request, { increment: false });
+      const status = await limit(request, { increment: false });
       if (status.isExceeded) throw new HttpError(429, 'too many failed authentications from this address; retry later', { rule: 'rate', retryAfter: Math.max(1, status.ttlInSeconds) });
     }
     try {
       request.user = await ctx.identify(request.raw, request.query);
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 401) throw err;
-      const blocked = o.authLimit > 0 && (await authLimit(request)).isExceeded;
+      const blocked = o.authLimit > 0 && (await limit(request)).isExceeded;
       ctx.authLog('authentication refused', { status: 401, user: err.extra.user ?? null, reason: err.message, address, path: request.url.split('?')[0], ...(blocked ? { blocked: true } : {}) });
       throw err;
     }
-  }
-  const onRequest = (request) => authenticate(request);
+  };
+}
 
+/**
+ * The Fastify app of a sync server: `ctx` holds the options (`o`), the
+ * server's parts (storage, pusher, live, identify, handler) and
+ * `committed()`. Resolves with { app, serve(req, res), server }.
+ */
+export async function createApp(ctx) {
+  const { o } = ctx;
+  const { app, serve } = await makeFastify(ctx);
+  const onRequest = await authenticator(app, ctx);
   app.post(`${ctx.base}/push`, { onRequest }, async (request, reply) => {
     const done = checkPush(request.body, o.maxBatch);
     const plan = await ctx.pusher.push(request.user, request.body, done);
