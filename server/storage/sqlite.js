@@ -99,6 +99,33 @@ async function loadDriver() {
   }
 }
 
+/** Opens `file` in WAL mode and runs the pending migrations. */
+async function openDatabase(file, sync) {
+  const Database = await loadDriver();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync}`);
+  db.pragma('foreign_keys = OFF');
+  const at = db.pragma('user_version', { simple: true });
+  if (at > MIGRATIONS.length) throw new Error(`nitro-wasm server: ${file} was written by a newer version (schema ${at})`);
+  for (let v = at; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
+
+/** The statements of SQL, prepared. */
+function prepare(db) {
+  const st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
+  // rows as arrays: pulls read many, and arrays are cheaper to make
+  st.since.raw(true);
+  st.pullJson.raw(true);
+  return st;
+}
+
 /**
  * @param {string} file database path (':memory:' for a throwaway store)
  * @param {{ synchronous?: 'NORMAL' | 'FULL' }} [options] FULL also survives
@@ -112,23 +139,8 @@ export function sqliteStorage(file, options = {}) {
   return {
     kind: 'sqlite',
     async open() {
-      const Database = await loadDriver();
-      db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${sync}`);
-      db.pragma('foreign_keys = OFF');
-      const at = db.pragma('user_version', { simple: true });
-      if (at > MIGRATIONS.length) throw new Error(`nitro-wasm server: ${file} was written by a newer version (schema ${at})`);
-      for (let v = at; v < MIGRATIONS.length; v++) {
-        db.transaction(() => {
-          db.exec(MIGRATIONS[v]);
-          db.pragma(`user_version = ${v + 1}`);
-        })();
-      }
-      st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
-      // rows as arrays: pulls read many, and arrays are cheaper to make
-      st.since.raw(true);
-      st.pullJson.raw(true);
+      db = await openDatabase(file, sync);
+      st = prepare(db);
     },
 
     async close() {
