@@ -24,6 +24,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild esbuild
 COPY src ./src
 COPY js ./js
+COPY server ./server
 RUN bash build.sh && npm pack --ignore-scripts --pack-destination /out
 
 FROM node:20-bookworm-slim

@@ -82,11 +82,14 @@ fi
 # js/ is grouped by layer (js/dom/, js/datastar/, ...): dist/ keeps the tree.
 rm -rf dist/*.js dist/*.d.ts dist/dom dist/datastar
 cp -r js/. dist/
-# the reference sync server (nitro-wasm/server, npx nitro-wasm serve)
-if [ -d js/server ]; then
+# the reference sync server (nitro-wasm/server, npx nitro-wasm serve): server/
+# beside js/ in the tree, dist/server/ beside the client modules in the
+# package, so its imports of shared client modules ('../js/x.js') lose the js/.
+if [ -d server ]; then
   rm -rf dist/server
   mkdir -p dist/server
-  cp -r js/server/. dist/server/
+  cp -r server/. dist/server/
+  find dist/server -name '*.js' -o -name '*.d.ts' | xargs sed -i -E "s#(['\"](\.\./)+)js/#\1#g"
 fi
 # The demo's stylesheet, built by the Tailwind CLI from npm (no CDN). It is
 # served from dist/ but kept out of the npm package (package.json "files").

@@ -26,7 +26,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeReport } from './harness.js';
 import { startPostgres, PostgresUnavailable } from '../tests/support/postgres.js';
-import { createToken } from '../js/server/auth.js';
+import { createToken } from '../server/auth.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCHEMA = path.join(repoRoot, 'tests', 'sync', 'entities.mjs');
@@ -52,7 +52,7 @@ function options(argv) {
 
 /** One `nitro-wasm serve` process on 127.0.0.1:0; resolves once it listens. */
 function startServer(db) {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'js/server/cli.js'), 'serve', '--port', '0', '--db', db, '--schema', SCHEMA, '--exit-with-stdin'],
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'server/cli.js'), 'serve', '--port', '0', '--db', db, '--schema', SCHEMA, '--exit-with-stdin'],
     { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise((resolve) => proc.once('exit', resolve));

@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNitro } from '../dist/nitro.js';
-import { sqliteStorage } from '../js/server/storage-sqlite.js';
-import { createToken } from '../js/server/auth.js';
+import { sqliteStorage } from '../server/storage/sqlite.js';
+import { createToken } from '../server/auth.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'bench-secret-0123';
@@ -44,7 +44,7 @@ const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.mi
 async function startServer(dir, db) {
   const schemaFile = path.join(dir, 'schema.mjs');
   fs.writeFileSync(schemaFile, `export default ${JSON.stringify(schema)};\n`);
-  const proc = spawn(process.execPath, ['js/server/cli.js', 'serve', '--port', '0', '--db', db, '--schema', schemaFile, '--exit-with-stdin'],
+  const proc = spawn(process.execPath, ['server/cli.js', 'serve', '--port', '0', '--db', db, '--schema', schemaFile, '--exit-with-stdin'],
     { cwd: root, env: { ...process.env, NITRO_SECRET: SECRET }, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((r) => proc.once('exit', r));
   const url = await new Promise((resolve, reject) => {

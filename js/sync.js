@@ -11,6 +11,9 @@ import { NitroError, errorMessage } from './errors.js';
 import { T } from './nval.js';
 import { Reader, iso } from './record.js';
 import { utf8 } from './core.js';
+import { applyServerState } from './sync-protocol.js';
+
+export { applyServerState };
 
 const OP_NAMES = [null, 'create', 'update', 'delete'];
 const CONFLICTED = 1;           // outbox entry flag (src/changelog.h)
@@ -951,60 +954,6 @@ export class Sync {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-/**
- * Writes server state into a store: `states` are { entity, id, version,
- * record | null } (null deletes); not logged in the outbox, no reference
- * checks (src/store.h nw_store_put). Events are delivered with source
- * 'sync' when `flags` asks for them. A change the store refuses is passed to
- * onSkip(error, state) and left out; the others apply together.
- */
-export function applyServerState(nitro, states, flags = 0, onSkip = null) {
-  if (!states.length) return;
-  const core = nitro.core;
-  for (;;) {
-    try {
-      core.call0('nw_sync_apply', encodeStates(core, states), flags);
-      break;
-    } catch (err) {
-      // A change this store cannot hold (its schema is older or stricter
-      // than the server's) is reported and skipped; the rest apply.
-      if (!onSkip || !(err instanceof NitroError) || err.index === undefined || err.index >= states.length) throw err;
-      const [bad] = states.splice(err.index, 1);
-      onSkip(err, bad);
-      if (!states.length) return;
-    }
-  }
-  if (!flags) { nitro._committed(); return; }
-  const r = new Reader().reset(core.u8, core.dv, core.outView().byteOffset);
-  r.u32();
-  r.u32();
-  const events = nitro._readEvents(r);
-  if (events) {
-    for (const e of events) e.source = 'sync';
-    nitro._deliver(events);
-  }
-  nitro._committed();
-}
-
-function encodeStates(core, states) {
-  const enc = core.enc.reset();
-  enc.byte(T.ARR);
-  enc.u32(states.length);
-  for (const s of states) {
-    enc.byte(T.ARR);
-    enc.u32(4);
-    enc.byte(T.NUM);
-    enc.f64(s.entity.table);
-    enc.byte(T.STR);
-    enc.str(s.id);
-    enc.byte(T.NUM);
-    enc.f64(s.version);
-    if (s.record === null) enc.byte(T.NULL);
-    else encodeRecord(s.entity, s.record, s.id, enc);
-  }
-  return core.send();
-}
-
 function positive(v, dflt) {
   const n = Number(v);
   return v === undefined || v === null || !(n > 0) ? dflt : n;
@@ -1041,25 +990,6 @@ function readField(field, r) {
   if (tag === 0x0c) { const v = field.values[r.u8[r.at + 1]]; r.at += 2; return v; }
   if (field.type === 'datetime' && tag === T.NUM) { const v = iso(r.dv.getFloat64(r.at + 1, true)); r.at += 9; return v; }
   return r.value();
-}
-
-/** A record as a FIELDS map; fields the schema does not know are ignored
- * (a server ahead of this client), missing ones take their defaults. */
-function encodeRecord(entity, rec, id, enc) {
-  const fields = entity.fields;
-  enc.byte(T.FIELDS);
-  const at = enc.len;
-  enc.u32(0);
-  let n = 0;
-  for (let i = 0; i < fields.length; i++) {
-    const v = i === 0 ? id : rec[fields[i].name];
-    if (v === undefined) continue;
-    enc.byte(T.FIELD);
-    enc.u32(i);
-    enc.value(v);
-    n++;
-  }
-  enc.dv.setUint32(at, n, true);
 }
 
 /** The server's state of a record with pending local mutations re-applied. */

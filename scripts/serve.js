@@ -3,7 +3,7 @@
 // at /, the build (dist/) at /dist/, the Datastar client that `npm install`
 // brought (1.0.0-beta.11) at /datastar-npm.js, the Datastar 1.0.2 copy at
 // /datastar.js when ../shared/ holds it (the test fixtures load that one), and the reference sync server
-// (js/server, schema web/schema.js) at /sync, so the demo board syncs.
+// (server/, schema web/schema.js) at /sync, so the demo board syncs.
 //
 //   node scripts/serve.js [--port 8787] [--host 127.0.0.1] [--db ./nitro-demo.db]
 //                         [--datastar npm|1.0.2|cdn|URL] [--no-sync]
@@ -247,7 +247,7 @@ export async function startServer({
 
 async function startSync(root, db) {
   // Imported lazily: the static part works without the server's dependencies.
-  const { createSyncServer } = await import(pathToFileURL(path.join(root, 'js', 'server', 'index.js')).href);
+  const { createSyncServer } = await import(pathToFileURL(path.join(root, 'server', 'index.js')).href);
   const schema = await import(pathToFileURL(path.join(root, 'web', 'schema.js')).href);
   return createSyncServer({
     schema,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServerProcess, tempDir, repoRoot, SECRET } from '../sync/server-process.js';
 import { tokenFor } from '../sync/clients.js';
-import { createToken, verifyToken } from '../../js/server/auth.js';
+import { createToken, verifyToken } from '../../server/auth.js';
 
 const servers = [];
 after(() => Promise.all(servers.map((s) => s.stop())));
@@ -38,8 +38,8 @@ function pull(srv, token, localAddress = '127.0.0.1') {
 /** A token signed with the server's secret for any claims (what a holder of
  * the secret, or a bug elsewhere, could make). */
 function signed(claims) {
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${payload}.${createHmac('sha256', SECRET).update(payload).digest('base64url')}`;
+  const input = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
 }
 
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -49,7 +49,7 @@ test('a token for a reserved user id cannot be minted: CLI and createToken say w
   for (const user of ['*', ' padded', 'tab\tuser', 'a\u001fb', 'nul\u0000', '\ud800']) {
     assert.throws(() => createToken({ user, secret: SECRET }), /cannot mint a token for user .*: /, JSON.stringify(user));
   }
-  const r = await run(process.execPath, ['js/server/cli.js', 'token', '--user', '*'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET } })
+  const r = await run(process.execPath, ['server/cli.js', 'token', '--user', '*'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET } })
     .then(() => null, (err) => err);
   assert.ok(r, 'the CLI refuses');
   assert.equal(r.code, 2);
@@ -62,7 +62,7 @@ test('a validly signed token for a reserved user id is 401 on every route', asyn
   const exp = Math.floor(Date.now() / 1000) + 3600;
   for (const sub of ['*', 'a\u001fb', 'line\nbreak', ' x', '\ud800']) {
     const token = signed({ sub, exp });
-    assert.throws(() => verifyToken(token, SECRET), /reserved user id/);
+    await assert.rejects(verifyToken(token, SECRET), /reserved user id/);
     const r = await pull(srv, token);
     assert.equal(r.status, 401, JSON.stringify(sub));
     assert.equal(r.json.error.rule, 'auth');
@@ -82,10 +82,12 @@ test('a token has one spelling: padding, the base64 alphabet and non-canonical b
   let token;
   for (let i = 0; ; i++) {
     token = tokenFor(`spell-${i}`);
-    const sig = token.split('.')[1];
+    const sig = token.split('.').at(-1);
     if (sig.includes('-') && sig.includes('_')) break;
   }
-  const [payload, sig] = token.split('.');
+  // a JWT: header.claims (signed together), then the signature
+  const payload = token.slice(0, token.lastIndexOf('.'));
+  const sig = token.split('.').at(-1);
   assert.equal((await pull(srv, token)).status, 200);
   const last = B64URL.indexOf(sig.at(-1));
   const variants = {
@@ -95,11 +97,11 @@ test('a token has one spelling: padding, the base64 alphabet and non-canonical b
     'padded payload': `${payload}${'='.repeat((4 - (payload.length % 4)) % 4 || 2)}.${sig}`,
   };
   for (const [what, t] of Object.entries(variants)) {
-    assert.deepEqual(Buffer.from(t.split('.')[1].replace(/=+$/, ''), 'base64'), Buffer.from(sig, 'base64url'), `${what}: the same signature bytes`);
+    assert.deepEqual(Buffer.from(t.split('.').at(-1).replace(/=+$/, ''), 'base64'), Buffer.from(sig, 'base64url'), `${what}: the same signature bytes`);
     const r = await pull(srv, t);
     assert.equal(r.status, 401, what);
     assert.equal(r.json.error.rule, 'auth', what);
-    assert.throws(() => verifyToken(t, SECRET), /malformed token/, what);
+    await assert.rejects(verifyToken(t, SECRET), /malformed token/, what);
   }
 });
 
@@ -143,7 +145,7 @@ test('failed authentications are rate-limited per client address: 429 with Retry
 });
 
 test('the limiter refills over its window and tracks a bounded number of addresses', async () => {
-  const { createAuthLimiter } = await import('../../js/server/ratelimit.js');
+  const { createAuthLimiter } = await import('../../server/ratelimit.js');
   let t = 0;
   const lim = createAuthLimiter({ limit: 3, windowMs: 60_000, maxAddresses: 100, now: () => t });
   for (let i = 0; i < 3; i++) assert.equal(lim.retryAfter('a'), 0), lim.fail('a');

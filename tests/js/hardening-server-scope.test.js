@@ -176,7 +176,7 @@ test('PostgreSQL, two instances: each user\'s namespace holds across instances',
 });
 
 test('a schema whose shared entity references a private one, or that uses the reserved $owner, is refused at start', async () => {
-  const { createSyncServer } = await import('../../js/server/index.js');
+  const { createSyncServer } = await import('../../server/index.js');
   const make = (schema) => createSyncServer({ schema, db: ':memory:', secret: 'scope-test-secret', log: false });
   await assert.rejects(make({
     Doc: { fields: { id: { type: 'id' }, title: { type: 'string' } } },

@@ -7,8 +7,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseConfig, ConfigError, redactConfig, usage, OPTIONS, backendOf } from '../../js/server/config.js';
-import { createLogger, createHealth, createShutdown, logRequests } from '../../js/server/ops.js';
+import { parseConfig, ConfigError, redactConfig, usage, OPTIONS, backendOf } from '../../server/config.js';
+import { createLogger, createHealth, createShutdown, logRequests } from '../../server/ops.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -321,7 +321,7 @@ describe('graceful shutdown', () => {
   });
 
   test('SIGTERM: a real process closes its SSE stream with a retry hint, logs JSON and exits 0', async () => {
-    const ops = pathToFileURL(path.join(repoRoot, 'js/server/ops.js')).href;
+    const ops = pathToFileURL(path.join(repoRoot, 'server/ops.js')).href;
     const script = `
       import http from 'node:http';
       import { createLogger, createShutdown, createHealth } from ${JSON.stringify(ops)};

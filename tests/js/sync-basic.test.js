@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNitro, NitroError } from '../../dist/nitro.js';
-import { createSyncServer } from '../../js/server/index.js';
+import { createSyncServer } from '../../server/index.js';
 import { makeClient, schema, SECRET, tokenFor, dump } from '../sync/clients.js';
 
 let server, url;

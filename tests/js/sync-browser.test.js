@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { staticHandler } from '../../scripts/serve.js';
-import { createSyncServer } from '../../js/server/index.js';
+import { createSyncServer } from '../../server/index.js';
 import { repoRoot } from '../sync/server-process.js';
 import { makeClient, schema, SECRET, tokenFor } from '../sync/clients.js';
 

@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { postgresOrSkip } from '../support/postgres.js';
-import { postgresStorage, StaleHeadError, MIGRATIONS } from '../../js/server/storage-postgres.js';
+import { postgresStorage, StaleHeadError, MIGRATIONS } from '../../server/storage/postgres.js';
 import { startServerProcess } from '../sync/server-process.js';
 import { makeClient, tokenFor } from '../sync/clients.js';
 import { seededRandom } from '../sync/fault-proxy.js';

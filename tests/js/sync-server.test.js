@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { NitroError } from '../../dist/nitro.js';
 import { startServerProcess, tempDir, repoRoot, SECRET } from '../sync/server-process.js';
 import { makeClient, tokenFor } from '../sync/clients.js';
-import { createToken, verifyToken } from '../../js/server/auth.js';
+import { createToken, verifyToken } from '../../server/auth.js';
 
 let srv;
 before(async () => { srv = await startServerProcess({ db: path.join(tempDir(), 'server.db') }); });
@@ -50,8 +50,8 @@ test('missing, malformed, forged and expired tokens are refused with 401 JSON', 
       assert.equal(r.headers.get('www-authenticate'), 'Bearer');
     }
   }
-  assert.throws(() => verifyToken(expired, SECRET), /expired/);
-  assert.equal(verifyToken(tokenFor('carol'), SECRET), 'carol');
+  await assert.rejects(verifyToken(expired, SECRET), /expired/);
+  assert.equal(await verifyToken(tokenFor('carol'), SECRET), 'carol');
   // a failed sync call surfaces as SYNC
   const c = await makeClient(srv.url, { user: 'alice', token: forged });
   c.E.Task.create({ title: 'x' });
@@ -144,10 +144,10 @@ test('bad input gets 4xx JSON and the server keeps serving', async () => {
 
 test('`nitro-wasm token` prints a token the server accepts', async () => {
   const run = promisify(execFile);
-  const { stdout } = await run(process.execPath, ['js/server/cli.js', 'token', '--user', 'cli-user', '--ttl', '5m'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET } });
+  const { stdout } = await run(process.execPath, ['server/cli.js', 'token', '--user', 'cli-user', '--ttl', '5m'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: SECRET } });
   const token = stdout.trim();
-  assert.equal(verifyToken(token, SECRET), 'cli-user');
+  assert.equal(await verifyToken(token, SECRET), 'cli-user');
   const r = await call('/pull', { token });
   assert.equal(r.status, 200);
-  await assert.rejects(run(process.execPath, ['js/server/cli.js', 'token', '--user', 'x'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: '' } }), /secret/);
+  await assert.rejects(run(process.execPath, ['server/cli.js', 'token', '--user', 'x'], { cwd: repoRoot, env: { ...process.env, NITRO_SECRET: '' } }), /secret/);
 });

@@ -1,7 +1,7 @@
 // clients.js - sync test clients: a nitro instance with the shared schema
 // (tests/sync/entities.mjs) and a sync to `url` as `user`.
 import { createNitro } from '../../dist/nitro.js';
-import { createToken } from '../../js/server/auth.js';
+import { createToken } from '../../server/auth.js';
 import schema from './entities.mjs';
 import { SECRET } from './server-process.js';
 

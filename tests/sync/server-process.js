@@ -1,5 +1,5 @@
 // server-process.js - runs the reference sync server as a real process
-// (`node js/server/cli.js serve --port 0 ...`) and reads the URL it prints.
+// (`node server/cli.js serve --port 0 ...`) and reads the URL it prints.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -26,7 +26,7 @@ export function tempDir(prefix = 'nitro-sync-') {
  *   output: () => string, kill: (signal?: string) => Promise<void>, stop: () => Promise<void> }>}
  */
 export async function startServerProcess({ db, secret = SECRET, extra = [] } = {}) {
-  const args = ['js/server/cli.js', 'serve', '--port', '0', '--db', db, '--schema', schemaPath, '--exit-with-stdin', ...extra];
+  const args = ['server/cli.js', 'serve', '--port', '0', '--db', db, '--schema', schemaPath, '--exit-with-stdin', ...extra];
   const env = { ...process.env, NITRO_SECRET: secret };
   const proc = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(proc);

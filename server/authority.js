@@ -17,8 +17,8 @@
 // plain ids and global keys. User ids hold no control characters (auth.js),
 // so `owner SEP id` splits back unambiguously. Records leave this module in
 // the clients' form (outward): plain id and references, no OWNER.
-import { applyServerState } from '../sync.js';
-import { isReservedKey } from '../keys.js';
+import { applyServerState } from '../js/sync-protocol.js';
+import { isReservedKey } from '../js/keys.js';
 
 const STATUS = { applied: 'applied', rejected: 'rejected', conflict: 'conflict', stale: 'stale' };
 const SEP = '\u001f';
@@ -56,7 +56,7 @@ function restrictError(m, kind) {
 
 export class Authority {
   /**
-   * @param {() => Promise<import('../nitro.js').Nitro>} makeNitro a fresh
+   * @param {() => Promise<import('../js/nitro.js').Nitro>} makeNitro a fresh
    *   nitro instance (outbox off)
    * @param {Record<string, object>} schema entity name -> definition
    */
@@ -388,26 +388,5 @@ export class Authority {
       }
     }
     return null;
-  }
-
-  /**
-   * Changes visible to `user` since `since`, at most `limit`, read from
-   * storage: { rows, checkpoint, more }.
-   */
-  async changes(storage, user, since, limit, committed) {
-    const [own, shared] = await Promise.all([
-      storage.changesSince({ scope: user, since, limit }),
-      user === '*' ? [] : storage.changesSince({ scope: '*', since, limit }),
-    ]);
-    // merge two version-ordered lists and keep the first `limit`
-    const rows = [];
-    let i = 0, j = 0;
-    while (rows.length < limit && (i < own.length || j < shared.length)) {
-      if (j >= shared.length || (i < own.length && own[i].version < shared[j].version)) rows.push(own[i++]);
-      else rows.push(shared[j++]);
-    }
-    const cut = rows.length === limit && (i < own.length || j < shared.length || own.length === limit || shared.length === limit);
-    const last = rows.length ? rows[rows.length - 1].version : since;
-    return { rows, checkpoint: cut ? last : Math.max(last, committed), more: cut };
   }
 }

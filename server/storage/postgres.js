@@ -1,7 +1,7 @@
-// storage-postgres.js - the sync server's storage in PostgreSQL (`--db
+// storage/postgres.js - the sync server's storage in PostgreSQL (`--db
 // postgres://...` or DATABASE_URL), for running several server instances on
 // one database. It implements the storage interface documented at the top of
-// storage-sqlite.js, plus what several instances need:
+// storage/index.js, plus what several instances need:
 //
 //   beginPush(knownHead) -> { head, rows }
 //       Opens the push transaction and takes the write lock (below). `rows`
@@ -159,34 +159,45 @@ function recordRow(r) {
  * @param {string} [options.channel='nitro_changes'] LISTEN/NOTIFY channel
  * @param {{ warn(msg: string, f?: object): void }} [options.logger]
  */
-export function postgresStorage(url, options = {}) {
-  const poolSize = options.poolSize || 10;
-  const channel = options.channel || 'nitro_changes';
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`nitro-wasm server: bad channel name ${channel}`);
-  const logger = options.logger || { warn: (msg, f) => console.error(`nitro-wasm server: ${msg}`, f && f.err ? f.err.message : '') };
-  const instance = randomUUID();
+export class PostgresStorage {
+  kind = 'postgres';
+  groupCommit = true;
+  instance = randomUUID();
+  #url = null;
+  #poolSize = null;
+  #channel = null;
+  #logger = null;
+  #pg = null;
+  #pool = null;
+  #listener = null;
+  #listening = false;
+  #reconnectTimer = null;
+  #reconnectDelay = 100;
+  #closed = false;
+  #knownHead = 0;       // the head the server's mirror is at
+  #snapshotHead = null; // head read in loadRecords' snapshot, for head()
+  #tx = null;           // client holding the open push transaction
+  #subscribers = new Set();
+  #pendingPulls = null; // changesSince calls of this tick, one statement
+  #joint = null;
 
-  let pg = null;
-  let pool = null;
-  let listener = null;
-  let listening = false;
-  let reconnectTimer = null;
-  let reconnectDelay = 100;
-  let closed = false;
-  let knownHead = 0;       // the head the server's mirror is at
-  let snapshotHead = null; // head read in loadRecords' snapshot, for head()
-  let tx = null;           // client holding the open push transaction
-  const subscribers = new Set();
-  let pendingPulls = null; // changesSince calls of this tick, one statement
+  constructor(url, options = {}) {
+    this.#url = url;
+    this.#poolSize = options.poolSize || 10;
+    this.#channel = options.channel || 'nitro_changes';
+    if (!/^[a-z_][a-z0-9_]*$/.test(this.#channel)) throw new Error(`nitro-wasm server: bad channel name ${this.#channel}`);
+    this.#logger = options.logger || { warn: (msg, f) => console.error(`nitro-wasm server: ${msg}`, f && f.err ? f.err.message : '') };
+  }
 
-  function emit(head, scopes) {
-    for (const fn of subscribers) {
-      try { fn({ head, scopes }); } catch (err) { logger.warn('change subscriber failed', { err }); }
+
+  #emit(head, scopes) {
+    for (const fn of this.#subscribers) {
+      try { fn({ head, scopes }); } catch (err) { this.#logger.warn('change subscriber failed', { err }); }
     }
   }
 
-  async function migrate() {
-    const client = await checkout();
+  async #migrate() {
+    const client = await this.#checkout();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
@@ -209,65 +220,65 @@ export function postgresStorage(url, options = {}) {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
       }
     } finally {
-      giveBack(client);
+      this.#giveBack(client);
     }
   }
 
-  function onNotification(msg) {
-    if (msg.channel !== channel) return;
+  #onNotification(msg) {
+    if (msg.channel !== this.#channel) return;
     let p;
     try { p = JSON.parse(msg.payload); } catch { return; }
     // Our own commits: the server has told its streams already.
-    if (!p || p.i === instance) return;
-    emit(Number(p.h), new Set(Array.isArray(p.s) ? p.s : ['*']));
+    if (!p || p.i === this.instance) return;
+    this.#emit(Number(p.h), new Set(Array.isArray(p.s) ? p.s : ['*']));
   }
 
-  async function listen() {
-    const c = new pg.Client({ connectionString: url, application_name: 'nitro-wasm listen' });
-    c.on('notification', onNotification);
+  async #listen() {
+    const c = new this.#pg.Client({ connectionString: this.#url, application_name: 'nitro-wasm listen' });
+    c.on('notification', (m) => this.#onNotification(m));
     const lost = (err) => {
-      if (listener !== c) return;
-      listener = null;
-      listening = false;
+      if (this.#listener !== c) return;
+      this.#listener = null;
+      this.#listening = false;
       c.removeAllListeners('notification');
       c.end().catch(() => {});
-      if (closed) return;
-      logger.warn('change listener lost; reconnecting', { err });
-      scheduleListen();
+      if (this.#closed) return;
+      this.#logger.warn('change listener lost; reconnecting', { err });
+      this.#scheduleListen();
     };
     c.on('error', lost);
     c.on('end', () => lost(new Error('connection ended')));
     try {
       await c.connect();
-      await c.query(`LISTEN ${channel}`);
+      await c.query(`LISTEN ${this.#channel}`);
     } catch (err) {
       c.end().catch(() => {});
       throw err;
     }
-    listener = c;
-    listening = true;
-    reconnectDelay = 100;
+    this.#listener = c;
+    this.#listening = true;
+    this.#reconnectDelay = 100;
   }
 
-  function scheduleListen() {
-    if (closed || reconnectTimer) return;
-    reconnectTimer = setTimeout(async () => {
-      reconnectTimer = null;
+  #scheduleListen() {
+    if (this.#closed || this.#reconnectTimer) return;
+    this.#reconnectTimer = setTimeout(async () => {
+      this.#reconnectTimer = null;
       try {
-        await listen();
+        await this.#listen();
       } catch (err) {
-        reconnectDelay = Math.min(reconnectDelay * 2, 5000);
-        logger.warn('change listener reconnect failed', { err });
-        scheduleListen();
+        this.#reconnectDelay = Math.min(this.#reconnectDelay * 2, 5000);
+        this.#logger.warn('change listener reconnect failed', { err });
+        this.#scheduleListen();
         return;
       }
       // Notifications sent while we were away are gone: tell every stream
       // to pull; clients compare with their checkpoints.
-      let h = knownHead;
-      try { h = Number((await pool.query(SQL.head)).rows[0].value); } catch { /* the hint still helps */ }
-      emit(h, new Set(['*']));
-    }, reconnectDelay);
-    reconnectTimer.unref?.();
+      let h = this.#knownHead;
+      try { h = Number((await this.#pool.query(SQL.head)).rows[0].value); } catch { /* the hint still helps */ }
+      this.#emit(h, new Set(['*']));
+    }, this.#reconnectDelay);
+    this.#reconnectTimer.unref?.();
   }
 
   // A client checked out of the pool has no 'error' listener (the pool
@@ -278,29 +289,29 @@ export function postgresStorage(url, options = {}) {
   // form it would come a microtask late, and an error message parsed from
   // the same network read as the connection's last setup message would
   // find no listener (seen when connections are killed under load).
-  const onCheckedOutError = (err) => logger.warn('database connection lost during a transaction', { err });
-  function checkout() {
+  #onCheckedOutError = (err) => this.#logger.warn('database connection lost during a transaction', { err });
+  #checkout() {
     return new Promise((resolve, reject) => {
-      pool.connect((err, client) => {
+      this.#pool.connect((err, client) => {
         if (err) { reject(err); return; }
-        client.on('error', onCheckedOutError);
+        client.on('error', this.#onCheckedOutError);
         resolve(client);
       });
     });
   }
-  function giveBack(client, err) {
-    client.removeListener('error', onCheckedOutError);
+  #giveBack(client, err) {
+    client.removeListener('error', this.#onCheckedOutError);
     client.release(err); // with an error, a broken connection leaves the pool
   }
 
   /** Ends a transaction and returns the client to the pool; throws `err`
    * (after a ROLLBACK) or the failure of `sql` itself (a failed COMMIT). */
-  async function finishTx(client, sql, err) {
+  async #finishTx(client, sql, err) {
     try {
       await client.query(sql);
-      giveBack(client);
+      this.#giveBack(client);
     } catch (e) {
-      giveBack(client, e);
+      this.#giveBack(client, e);
       if (!err) throw e;
     }
     if (err) throw err;
@@ -309,15 +320,14 @@ export function postgresStorage(url, options = {}) {
   // The server asks for a client's receipts and watermark together
   // (Promise.all) at the start of each push: answer both with one statement
   // when they arrive in the same tick for the same client.
-  let joint = null;
-  function jointRead(user, client, from, to) {
-    if (!tx) return null;
-    if (joint && (joint.user !== user || joint.client !== client || (from !== undefined && joint.from !== undefined))) return null;
-    if (!joint) {
-      const j = { user, client, from, to, conn: tx };
+  #jointRead(user, client, from, to) {
+    if (!this.#tx) return null;
+    if (this.#joint && (this.#joint.user !== user || this.#joint.client !== client || (from !== undefined && this.#joint.from !== undefined))) return null;
+    if (!this.#joint) {
+      const j = { user, client, from, to, conn: this.#tx };
       j.promise = new Promise((resolve, reject) => {
         queueMicrotask(() => {
-          joint = null;
+          this.#joint = null;
           if (j.from === undefined) {
             // only the watermark was asked for
             j.conn.query(named('watermark', SQL.watermark, [user, client]))
@@ -336,17 +346,17 @@ export function postgresStorage(url, options = {}) {
           }, reject);
         });
       });
-      joint = j;
+      this.#joint = j;
     } else if (from !== undefined) {
-      joint.from = from;
-      joint.to = to;
+      this.#joint.from = from;
+      this.#joint.to = to;
     }
-    return joint;
+    return this.#joint;
   }
 
   /** Reads every record in one REPEATABLE READ snapshot; returns its head. */
-  async function loadSnapshot(onRecord) {
-    const client = await checkout();
+  async #loadSnapshot(onRecord) {
+    const client = await this.#checkout();
     let h;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -360,23 +370,23 @@ export function postgresStorage(url, options = {}) {
         last = [end.entity, end.scope, end.id];
       }
     } catch (err) {
-      return finishTx(client, 'ROLLBACK', err);
+      return this.#finishTx(client, 'ROLLBACK', err);
     }
     // Read-only: what was read is a consistent snapshot even if the
     // connection dies before COMMIT.
-    await finishTx(client, 'COMMIT').catch(() => {});
+    await this.#finishTx(client, 'COMMIT').catch(() => {});
     return h;
   }
 
-  function flushPulls() {
-    const batch = pendingPulls;
-    pendingPulls = null;
+  #flushPulls() {
+    const batch = this.#pendingPulls;
+    this.#pendingPulls = null;
     for (const [, group] of batch) {
       const scopes = [...group.waiters.keys()];
       const parts = scopes.map((_, i) =>
         `(SELECT entity, id, version, deleted, data, ${i}::int AS k FROM nitro_records
           WHERE scope = $${i + 3} AND version > $1 ORDER BY version LIMIT $2)`);
-      pool.query(parts.join(' UNION ALL '), [group.since, group.limit, ...scopes]).then((res) => {
+      this.#pool.query(parts.join(' UNION ALL '), [group.since, group.limit, ...scopes]).then((res) => {
         const lists = scopes.map(() => []);
         for (const r of res.rows) lists[r.k].push({ entity: r.entity, id: r.id, version: Number(r.version), deleted: r.deleted, data: r.data });
         // UNION ALL keeps each branch's order in practice; do not rely on it.
@@ -390,207 +400,211 @@ export function postgresStorage(url, options = {}) {
     }
   }
 
-  return {
-    kind: 'postgres',
-    instance,
 
-    async open() {
-      pg = await loadDriver();
-      pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'nitro-wasm' });
-      // An idle client losing its connection must not crash the process.
-      pool.on('error', (err) => logger.warn('idle database connection failed', { err }));
+  async open() {
+    this.#pg = await loadDriver();
+    this.#pool = new this.#pg.Pool({ connectionString: this.#url, max: this.#poolSize, application_name: 'nitro-wasm' });
+    // An idle client losing its connection must not crash the process.
+    this.#pool.on('error', (err) => this.#logger.warn('idle database connection failed', { err }));
+    try {
+      await this.#migrate();
+      await this.#listen();
+    } catch (err) {
+      await this.#pool.end().catch(() => {});
+      this.#pool = null;
+      throw err;
+    }
+  }
+
+  async close() {
+    this.#closed = true;
+    clearTimeout(this.#reconnectTimer);
+    if (this.#tx) await this.abortPush().catch(() => {});
+    if (this.#listener) {
+      const c = this.#listener;
+      this.#listener = null;
+      this.#listening = false;
+      await c.end().catch(() => {});
+    }
+    if (this.#pool) await this.#pool.end().catch(() => {});
+    this.#pool = null;
+  }
+
+  async ping() {
+    await this.#pool.query('SELECT 1');
+    if (!this.#listening) throw new Error('change listener is reconnecting');
+  }
+
+  /** The head the last loadRecords() saw (so the mirror and its head
+   * come from one snapshot), else the committed head now. */
+  async head() {
+    let h = this.#snapshotHead;
+    this.#snapshotHead = null;
+    if (h === null) h = Number((await this.#pool.query(SQL.head)).rows[0].value);
+    this.#knownHead = h;
+    return h;
+  }
+
+  /** Every record, from one snapshot. A connection lost on the way
+   * restarts the read (at most 3 times), so onRecord may see rows again:
+   * the server's mirror puts records, which makes that harmless. */
+  async loadRecords(onRecord) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await migrate();
-        await listen();
+        this.#snapshotHead = await this.#loadSnapshot(onRecord);
+        return;
       } catch (err) {
-        await pool.end().catch(() => {});
-        pool = null;
-        throw err;
+        this.#snapshotHead = null;
+        if (attempt >= 3 || !isConnectionError(err)) throw err;
+        this.#logger.warn('connection lost while loading records; reading again', { err });
       }
-    },
+    }
+  }
 
-    async close() {
-      closed = true;
-      clearTimeout(reconnectTimer);
-      if (tx) await this.abortPush().catch(() => {});
-      if (listener) {
-        const c = listener;
-        listener = null;
-        listening = false;
-        await c.end().catch(() => {});
-      }
-      if (pool) await pool.end().catch(() => {});
-      pool = null;
-    },
+  async beginPush(known = this.#knownHead) {
+    if (this.#tx) throw new Error('nitro-wasm server: a push transaction is already open');
+    if (!Number.isSafeInteger(known) || known < 0) throw new Error(`nitro-wasm server: bad known head ${known}`);
+    const client = await this.#checkout();
+    try {
+      const res = await client.query(lockSql(known));
+      const head = Number(res[1].rows[0].value);
+      const rows = res[2].rows.map(recordRow);
+      this.#tx = client;
+      this.#knownHead = head;
+      return { head, rows };
+    } catch (err) {
+      return this.#finishTx(client, 'ROLLBACK', err);
+    }
+  }
 
-    async ping() {
-      await pool.query('SELECT 1');
-      if (!listening) throw new Error('change listener is reconnecting');
-    },
+  async abortPush() {
+    const client = this.#tx;
+    this.#tx = null;
+    if (client) await this.#finishTx(client, 'ROLLBACK');
+  }
 
-    /** The head the last loadRecords() saw (so the mirror and its head
-     * come from one snapshot), else the committed head now. */
-    async head() {
-      let h = snapshotHead;
-      snapshotHead = null;
-      if (h === null) h = Number((await pool.query(SQL.head)).rows[0].value);
-      knownHead = h;
-      return h;
-    },
+  async watermark(user, client) {
+    const j = this.#jointRead(user, client);
+    if (j) return (await j.promise).done;
+    const { rows } = await (this.#tx || this.#pool).query(named('watermark', SQL.watermark, [user, client]));
+    return rows.length ? Number(rows[0].done) : 0;
+  }
 
-    /** Every record, from one snapshot. A connection lost on the way
-     * restarts the read (at most 3 times), so onRecord may see rows again:
-     * the server's mirror puts records, which makes that harmless. */
-    async loadRecords(onRecord) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          snapshotHead = await loadSnapshot(onRecord);
-          return;
-        } catch (err) {
-          snapshotHead = null;
-          if (attempt >= 3 || !isConnectionError(err)) throw err;
-          logger.warn('connection lost while loading records; reading again', { err });
-        }
-      }
-    },
+  async receipts(user, client, from, to) {
+    const j = this.#jointRead(user, client, from, to);
+    if (j) return (await j.promise).receipts;
+    const { rows } = await (this.#tx || this.#pool).query(named('receipts', SQL.receipts, [user, client, from, to]));
+    const out = new Map();
+    for (const r of rows) out.set(Number(r.seq), r.result);
+    return out;
+  }
 
-    async beginPush(known = knownHead) {
-      if (tx) throw new Error('nitro-wasm server: a push transaction is already open');
-      if (!Number.isSafeInteger(known) || known < 0) throw new Error(`nitro-wasm server: bad known head ${known}`);
-      const client = await checkout();
+  async commitPush({ user, client, done, head, records, receipts }) {
+    return this.commitPushes({ head, records, clients: [{ user, client, done, receipts }] });
+  }
+
+  /**
+   * Group commit: the pushes of several clients decided one after the
+   * other on the mirror, committed in ONE transaction (one WAL flush, one
+   * turn of the write lock). `records` hold each record's last row;
+   * `clients` = [{ user, client, done, receipts }].
+   */
+  async commitPushes({ head, records, clients }) {
+    let conn = this.#tx;
+    this.#tx = null;
+    if (!conn) {
+      conn = await this.#checkout();
+      let actual;
       try {
-        const res = await client.query(lockSql(known));
-        const head = Number(res[1].rows[0].value);
-        const rows = res[2].rows.map(recordRow);
-        tx = client;
-        knownHead = head;
-        return { head, rows };
+        actual = Number((await conn.query(SQL.lock))[1].rows[0].value);
       } catch (err) {
-        return finishTx(client, 'ROLLBACK', err);
+        return this.#finishTx(conn, 'ROLLBACK', err);
       }
-    },
-
-    async abortPush() {
-      const client = tx;
-      tx = null;
-      if (client) await finishTx(client, 'ROLLBACK');
-    },
-
-    async watermark(user, client) {
-      const joint = jointRead(user, client);
-      if (joint) return (await joint.promise).done;
-      const { rows } = await (tx || pool).query(named('watermark', SQL.watermark, [user, client]));
-      return rows.length ? Number(rows[0].done) : 0;
-    },
-
-    async receipts(user, client, from, to) {
-      const joint = jointRead(user, client, from, to);
-      if (joint) return (await joint.promise).receipts;
-      const { rows } = await (tx || pool).query(named('receipts', SQL.receipts, [user, client, from, to]));
-      const out = new Map();
-      for (const r of rows) out.set(Number(r.seq), r.result);
-      return out;
-    },
-
-    async commitPush({ user, client, done, head, records, receipts }) {
-      return this.commitPushes({ head, records, clients: [{ user, client, done, receipts }] });
-    },
-
-    /**
-     * Group commit: the pushes of several clients decided one after the
-     * other on the mirror, committed in ONE transaction (one WAL flush, one
-     * turn of the write lock). `records` hold each record's last row;
-     * `clients` = [{ user, client, done, receipts }].
-     */
-    async commitPushes({ head, records, clients }) {
-      let conn = tx;
-      tx = null;
-      if (!conn) {
-        conn = await checkout();
-        let actual;
-        try {
-          actual = Number((await conn.query(SQL.lock))[1].rows[0].value);
-        } catch (err) {
-          return finishTx(conn, 'ROLLBACK', err);
-        }
-        if (actual !== knownHead) return finishTx(conn, 'ROLLBACK', new StaleHeadError(knownHead, actual));
+      if (actual !== this.#knownHead) return this.#finishTx(conn, 'ROLLBACK', new StaleHeadError(this.#knownHead, actual));
+    }
+    const cols = [[], [], [], [], [], [], [], []];
+    const scopes = new Set();
+    for (const r of records) {
+      cols[0].push(r.entity); cols[1].push(r.id); cols[2].push(r.owner); cols[3].push(r.scope);
+      cols[4].push(r.version); cols[5].push(r.writer || ''); cols[6].push(!!r.deleted); cols[7].push(r.data ?? null);
+      scopes.add(r.scope);
+    }
+    // One row per client and per receipt, or ON CONFLICT would meet a row twice.
+    const byClient = new Map();
+    for (const c of clients) {
+      const k = `${c.user}\u0000${c.client}`;
+      const m = byClient.get(k);
+      if (!m) byClient.set(k, { user: c.user, client: c.client, done: c.done, receipts: new Map(c.receipts.map((r) => [r.seq, r.result])) });
+      else {
+        m.done = Math.max(m.done, c.done);
+        for (const r of c.receipts) m.receipts.set(r.seq, r.result);
       }
-      const cols = [[], [], [], [], [], [], [], []];
-      const scopes = new Set();
-      for (const r of records) {
-        cols[0].push(r.entity); cols[1].push(r.id); cols[2].push(r.owner); cols[3].push(r.scope);
-        cols[4].push(r.version); cols[5].push(r.writer || ''); cols[6].push(!!r.deleted); cols[7].push(r.data ?? null);
-        scopes.add(r.scope);
+    }
+    const rc = [[], [], [], []];
+    const wm = [[], [], []];
+    for (const c of byClient.values()) {
+      wm[0].push(c.user); wm[1].push(c.client); wm[2].push(c.done);
+      for (const [seq, result] of c.receipts) {
+        if (seq > c.done) { rc[0].push(c.user); rc[1].push(c.client); rc[2].push(seq); rc[3].push(result); }
       }
-      // One row per client and per receipt, or ON CONFLICT would meet a row twice.
-      const byClient = new Map();
-      for (const c of clients) {
-        const k = `${c.user}\u0000${c.client}`;
-        const m = byClient.get(k);
-        if (!m) byClient.set(k, { user: c.user, client: c.client, done: c.done, receipts: new Map(c.receipts.map((r) => [r.seq, r.result])) });
-        else {
-          m.done = Math.max(m.done, c.done);
-          for (const r of c.receipts) m.receipts.set(r.seq, r.result);
-        }
-      }
-      const rc = [[], [], [], []];
-      const wm = [[], [], []];
-      for (const c of byClient.values()) {
-        wm[0].push(c.user); wm[1].push(c.client); wm[2].push(c.done);
-        for (const [seq, result] of c.receipts) {
-          if (seq > c.done) { rc[0].push(c.user); rc[1].push(c.client); rc[2].push(seq); rc[3].push(result); }
-        }
-      }
-      let payload = null;
-      if (records.length) {
-        payload = JSON.stringify({ i: instance, h: head, s: [...scopes] });
-        if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ i: instance, h: head, s: null });
-      }
-      try {
-        await conn.query(named('commit', SQL.commit, [...cols, ...rc, ...wm, String(head), payload, channel]));
-      } catch (err) {
-        return finishTx(conn, 'ROLLBACK', err);
-      }
-      await finishTx(conn, 'COMMIT');
-      knownHead = head;
-    },
+    }
+    let payload = null;
+    if (records.length) {
+      payload = JSON.stringify({ i: this.instance, h: head, s: [...scopes] });
+      if (payload.length > MAX_PAYLOAD) payload = JSON.stringify({ i: this.instance, h: head, s: null });
+    }
+    try {
+      await conn.query(named('commit', SQL.commit, [...cols, ...rc, ...wm, String(head), payload, this.#channel]));
+    } catch (err) {
+      return this.#finishTx(conn, 'ROLLBACK', err);
+    }
+    await this.#finishTx(conn, 'COMMIT');
+    this.#knownHead = head;
+  }
 
-    /** Watermark and receipts of several clients in one round trip:
-     * queries [{ user, client, from, to }] -> [{ done, receipts: Map }]. */
-    async clientStates(queries) {
-      const cols = [[], [], [], []];
-      for (const q of queries) { cols[0].push(q.user); cols[1].push(q.client); cols[2].push(q.from); cols[3].push(q.to); }
-      const { rows } = await (tx || pool).query(named('client_states', SQL.clientStates, cols));
-      const out = queries.map(() => ({ done: 0, receipts: new Map() }));
-      for (const r of rows) {
-        const o = out[Number(r.i) - 1];
-        const seq = Number(r.seq);
-        if (seq === -1) o.done = Number(r.result);
-        else o.receipts.set(seq, r.result);
+  /** Watermark and receipts of several clients in one round trip:
+   * queries [{ user, client, from, to }] -> [{ done, receipts: Map }]. */
+  async clientStates(queries) {
+    const cols = [[], [], [], []];
+    for (const q of queries) { cols[0].push(q.user); cols[1].push(q.client); cols[2].push(q.from); cols[3].push(q.to); }
+    const { rows } = await (this.#tx || this.#pool).query(named('client_states', SQL.clientStates, cols));
+    const out = queries.map(() => ({ done: 0, receipts: new Map() }));
+    for (const r of rows) {
+      const o = out[Number(r.i) - 1];
+      const seq = Number(r.seq);
+      if (seq === -1) o.done = Number(r.result);
+      else o.receipts.set(seq, r.result);
+    }
+    return out;
+  }
+
+  changesSince({ scope, since, limit }) {
+    return new Promise((resolve, reject) => {
+      if (!this.#pendingPulls) {
+        this.#pendingPulls = new Map();
+        queueMicrotask(() => this.#flushPulls());
       }
-      return out;
-    },
+      const k = `${since}\u0000${limit}`;
+      let group = this.#pendingPulls.get(k);
+      if (!group) { group = { since, limit, waiters: new Map() }; this.#pendingPulls.set(k, group); }
+      if (!group.waiters.has(scope)) group.waiters.set(scope, []);
+      group.waiters.get(scope).push({ resolve, reject });
+    });
+  }
 
-    changesSince({ scope, since, limit }) {
-      return new Promise((resolve, reject) => {
-        if (!pendingPulls) {
-          pendingPulls = new Map();
-          queueMicrotask(flushPulls);
-        }
-        const k = `${since}\u0000${limit}`;
-        let group = pendingPulls.get(k);
-        if (!group) { group = { since, limit, waiters: new Map() }; pendingPulls.set(k, group); }
-        if (!group.waiters.has(scope)) group.waiters.set(scope, []);
-        group.waiters.get(scope).push({ resolve, reject });
-      });
-    },
+  subscribe(fn) {
+    this.#subscribers.add(fn);
+    return () => this.#subscribers.delete(fn);
+  }
 
-    subscribe(fn) {
-      subscribers.add(fn);
-      return () => subscribers.delete(fn);
-    },
+  /** The pool (tests and tools). */
+  get pool() { return this.#pool; }
+}
 
-    /** The pool (tests and tools). */
-    get pool() { return pool; },
-  };
+/**
+ * @param {string} url postgres://user:pass@host:port/db
+ * @param {object} [options] see PostgresStorage
+ */
+export function postgresStorage(url, options = {}) {
+  return new PostgresStorage(url, options);
 }

@@ -154,137 +154,152 @@ export function createHealth({ check = () => true, isDraining = () => false, tim
  * @param {number} [opts.retryMs=1000]
  * @param {Array<() => any>} [opts.onClose]
  */
-export function createShutdown({ server = null, logger, timeoutMs = 10_000, retryMs = 1000, onClose = [] }) {
-  const hooks = [...onClose];
-  const inFlight = new Set();
-  const streams = new Set();
-  let draining = false;
-  let result = null;
-  let idle = null; // resolves when inFlight empties during shutdown
-  let attached = false;
+class Shutdown {
+  #server; #logger; #timeoutMs; #retryMs;
+  #hooks;
+  #inFlight = new Set();
+  #streams = new Set();
+  #draining = false;
+  #result = null;
+  #idle = null; // resolves when inFlight empties during shutdown
+  #attached = false;
 
-  function settle(res) {
-    if (inFlight.delete(res) && draining && inFlight.size === 0 && idle) idle();
+  constructor({ server = null, logger, timeoutMs = 10_000, retryMs = 1000, onClose = [] }) {
+    this.#server = server;
+    this.#logger = logger;
+    this.#timeoutMs = timeoutMs;
+    this.#retryMs = retryMs;
+    this.#hooks = [...onClose];
+    if (server) this.attach(server);
   }
 
-  function endStream(res) {
+  #settle(res) {
+    if (this.#inFlight.delete(res) && this.#draining && this.#inFlight.size === 0 && this.#idle) this.#idle();
+  }
+
+  #endStream(res) {
     if (res.writableEnded || res.destroyed) return;
     try {
-      res.write(`retry: ${retryMs}\n\n`);
+      res.write(`retry: ${this.#retryMs}\n\n`);
       res.end();
     } catch { /* socket already gone */ }
   }
 
   // prepend: the app's handler (registered first) may call trackStream or
   // rejectIfDraining synchronously, and must find the request counted.
-  function track(req, res) {
+  #track = (req, res) => {
     // EventSource always sends this Accept header; others call trackStream.
     if (String(req.headers.accept || '').includes('text/event-stream')) {
-      streams.add(res);
-      res.on('close', () => streams.delete(res));
+      this.#streams.add(res);
+      res.on('close', () => this.#streams.delete(res));
       return;
     }
-    inFlight.add(res);
-    if (draining) res.setHeader('connection', 'close');
-    res.on('close', () => settle(res));
+    this.#inFlight.add(res);
+    if (this.#draining) res.setHeader('connection', 'close');
+    res.on('close', () => this.#settle(res));
+  };
+
+  /** Watches `srv` (an http.Server); once. */
+  attach(srv) {
+    if (this.#attached) {
+      if (srv !== this.#server) throw new Error('createShutdown: already attached to another server');
+      return this;
+    }
+    this.#attached = true;
+    this.#server = srv;
+    srv.prependListener('request', this.#track);
+    return this;
   }
 
-  const api = {
-    /** Watches `srv` (an http.Server); once. */
-    attach(srv) {
-      if (attached) {
-        if (srv !== server) throw new Error('createShutdown: already attached to another server');
-        return api;
+  /** Runs `fn` during shutdown, after in-flight requests, in order added. */
+  addCloseHook(fn) {
+    this.#hooks.push(fn);
+    return this;
+  }
+
+  get draining() { return this.#draining; }
+  get inFlight() { return this.#inFlight.size; }
+  get streams() { return this.#streams.size; }
+
+  /** Marks a response as a long-lived stream: it does not hold shutdown up
+   * and gets a retry hint when shutdown begins. */
+  trackStream(res) {
+    this.#settle(res);
+    if (this.#draining) { this.#endStream(res); return; }
+    this.#streams.add(res);
+    res.on('close', () => this.#streams.delete(res));
+  }
+
+  /** During shutdown, answers 503 + Retry-After and returns true. */
+  rejectIfDraining(req, res) {
+    if (!this.#draining) return false;
+    sendJson(res, 503, { error: { code: 'UNAVAILABLE', message: 'server is shutting down; retry' } },
+      { 'retry-after': String(Math.max(1, Math.ceil(this.#retryMs / 1000))), connection: 'close' });
+    return true;
+  }
+
+  /** Runs the shutdown once; later calls get the same promise. */
+  shutdown(reason = 'shutdown') {
+    if (this.#result) return this.#result;
+    this.#draining = true;
+    if (this.#logger) this.#logger.info('shutting down', { reason, inFlight: this.#inFlight.size, streams: this.#streams.size });
+    this.#result = this.#run(Date.now());
+    return this.#result;
+  }
+
+  /** Waits for the in-flight requests (at most timeoutMs); false on timeout. */
+  async #drain() {
+    if (this.#inFlight.size === 0) return true;
+    let timer;
+    const drained = new Promise((resolve) => { this.#idle = resolve; });
+    const expired = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), this.#timeoutMs); });
+    const timedOut = (await Promise.race([drained, expired])) === 'timeout';
+    clearTimeout(timer);
+    if (timedOut && this.#logger) this.#logger.warn('shutdown timeout: cutting connections', { inFlight: this.#inFlight.size, timeoutMs: this.#timeoutMs });
+    return !timedOut;
+  }
+
+  async #run(started) {
+    const server = this.#server;
+    const closed = server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
+    // Answers still being computed tell their clients not to reuse the connection.
+    for (const res of this.#inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    for (const res of this.#streams) this.#endStream(res);
+    let clean = await this.#drain();
+    // Idle keep-alive connections would hold server.close() open.
+    if (clean) server?.closeIdleConnections?.();
+    else server?.closeAllConnections?.();
+    for (const res of this.#streams) res.destroy();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    server?.closeAllConnections?.();
+    for (const hook of this.#hooks) {
+      try { await hook(); } catch (err) {
+        clean = false;
+        if (this.#logger) this.#logger.error('shutdown hook failed', { err });
       }
-      attached = true;
-      server = srv;
-      srv.prependListener('request', track);
-      return api;
-    },
+    }
+    if (this.#logger) this.#logger.info('shut down', { clean, ms: Date.now() - started });
+    return { clean };
+  }
 
-    /** Runs `fn` during shutdown, after in-flight requests, in order added. */
-    addCloseHook(fn) {
-      hooks.push(fn);
-      return api;
-    },
-
-    get draining() { return draining; },
-    get inFlight() { return inFlight.size; },
-    get streams() { return streams.size; },
-
-    /** Marks a response as a long-lived stream: it does not hold shutdown up
-     * and gets a retry hint when shutdown begins. */
-    trackStream(res) {
-      settle(res);
-      if (draining) { endStream(res); return; }
-      streams.add(res);
-      res.on('close', () => streams.delete(res));
-    },
-
-    /** During shutdown, answers 503 + Retry-After and returns true. */
-    rejectIfDraining(req, res) {
-      if (!draining) return false;
-      sendJson(res, 503, { error: { code: 'UNAVAILABLE', message: 'server is shutting down; retry' } },
-        { 'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))), connection: 'close' });
-      return true;
-    },
-
-    /** Runs the shutdown once; later calls get the same promise. */
-    shutdown(reason = 'shutdown') {
-      if (result) return result;
-      draining = true;
-      const started = Date.now();
-      if (logger) logger.info('shutting down', { reason, inFlight: inFlight.size, streams: streams.size });
-      result = (async () => {
-        const closed = server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
-        // Answers still being computed tell their clients not to reuse the connection.
-        for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
-        for (const res of streams) endStream(res);
-        let clean = true;
-        if (inFlight.size > 0) {
-          let timer;
-          const drained = new Promise((resolve) => { idle = resolve; });
-          const expired = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
-          if ((await Promise.race([drained, expired])) === 'timeout') {
-            clean = false;
-            if (logger) logger.warn('shutdown timeout: cutting connections', { inFlight: inFlight.size, timeoutMs });
-          }
-          clearTimeout(timer);
+  /** Shuts down on the given signals and exits (0 when clean); a second
+   * signal exits at once with 1. */
+  install({ signals = ['SIGTERM', 'SIGINT'], exit = (code) => process.exit(code) } = {}) {
+    for (const sig of signals) {
+      process.on(sig, () => {
+        if (this.#result) {
+          if (this.#logger) this.#logger.warn('second signal: exiting now', { signal: sig });
+          exit(1);
+          return;
         }
-        // Idle keep-alive connections would hold server.close() open.
-        if (clean) server?.closeIdleConnections?.();
-        else server?.closeAllConnections?.();
-        for (const res of streams) res.destroy();
-        await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
-        server?.closeAllConnections?.();
-        for (const hook of hooks) {
-          try { await hook(); } catch (err) {
-            clean = false;
-            if (logger) logger.error('shutdown hook failed', { err });
-          }
-        }
-        if (logger) logger.info('shut down', { clean, ms: Date.now() - started });
-        return { clean };
-      })();
-      return result;
-    },
+        this.shutdown(sig).then((r) => exit(r.clean ? 0 : 1), () => exit(1));
+      });
+    }
+    return this;
+  }
+}
 
-    /** Shuts down on the given signals and exits (0 when clean); a second
-     * signal exits at once with 1. */
-    install({ signals = ['SIGTERM', 'SIGINT'], exit = (code) => process.exit(code) } = {}) {
-      for (const sig of signals) {
-        process.on(sig, () => {
-          if (result) {
-            if (logger) logger.warn('second signal: exiting now', { signal: sig });
-            exit(1);
-            return;
-          }
-          api.shutdown(sig).then((r) => exit(r.clean ? 0 : 1), () => exit(1));
-        });
-      }
-      return api;
-    },
-  };
-  if (server) api.attach(server);
-  return api;
+/** A Shutdown (above) for `server` (or attach(server) later). */
+export function createShutdown(options) {
+  return new Shutdown(options);
 }

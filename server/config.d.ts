@@ -3,10 +3,16 @@ export class ConfigError extends Error {}
 export interface ServerConfig {
   port: number;
   host: string;
-  /** SQLite file path or postgres:// URL. */
+  /** Storage URL: a SQLite file path, sqlite:, memory: or postgres:// (storage/index.js). */
   db: string;
-  backend: 'sqlite' | 'postgres';
+  backend: 'sqlite' | 'postgres' | 'memory';
   secret: string | null;
+  /** An identity provider's JWKS URL: its tokens are accepted instead of the secret's. */
+  jwksUrl: string | null;
+  /** Required `iss` of tokens. */
+  issuer: string | null;
+  /** Required `aud` of tokens. */
+  audience: string | null;
   schema: string | null;
   /** path prefix of the routes, default '/sync' */
   base: string;

@@ -6,6 +6,8 @@
 //                    [--exit-with-stdin]
 //   nitro-wasm token --user <id> [--secret S] [--ttl 1h]
 //
+// `token` prints an HS256 JWT (auth.js) the server accepts while it checks
+// tokens with the same secret (not with --jwks-url).
 // The secret defaults to the NITRO_SECRET environment variable. `serve`
 // prints one line once it listens, with the URL (port 0 picks a free port):
 //   nitro-wasm sync server listening on http://127.0.0.1:8787/sync
@@ -62,6 +64,7 @@ async function serve(argv) {
   try {
     server = await createSyncServer({
       schema, db: config.db, secret: config.secret, base: config.base, cors: config.cors,
+      jwksUrl: config.jwksUrl ?? undefined, issuer: config.issuer ?? undefined, audience: config.audience ?? undefined,
       maxBody: config.maxBody, maxBatch: config.maxBatch, poolSize: config.poolSize,
       authLimit: config.authLimit, authWindow: config.authWindow, logger: log,
       log: (msg, err) => log.error(String(msg).replace(/^nitro-wasm server: /, '').replace(/:$/, ''), err ? { err } : undefined),

@@ -1,4 +1,4 @@
-import type { RecordRow } from './index.js';
+import type { RecordRow } from '../index.js';
 export type { RecordRow };
 
 export interface ClientCommit {

@@ -1,10 +1,10 @@
 // migrations/postgres.js - the PostgreSQL schema of the sync server, as
 // versioned migrations: entry i takes the database from version i to i + 1.
-// storage-postgres.js runs the pending ones on start, each in its own
+// storage/postgres.js runs the pending ones on start, each in its own
 // transaction, and records them in nitro_migrations; starting instances take
 // an advisory lock so only one of them migrates.
 //
-// The tables mirror storage-sqlite.js (records, clients, receipts, meta),
+// The tables mirror storage/sqlite.js (records, clients, receipts, meta),
 // prefixed because they share a database with the application's own tables.
 // Never edit a shipped entry: add a new one.
 
@@ -38,7 +38,7 @@ export const MIGRATIONS = [
      PRIMARY KEY (user_id, client, seq)
    );
    CREATE TABLE nitro_meta (key text PRIMARY KEY, value text NOT NULL);
-   -- the row every push locks: it orders all writers (storage-postgres.js)
+   -- the row every push locks: it orders all writers (storage/postgres.js)
    INSERT INTO nitro_meta (key, value) VALUES ('head', '0');`,
   // 2: records are keyed in their scope's namespace (each user has their own
   // ids of private entities; docs/sync.md)

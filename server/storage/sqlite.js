@@ -1,46 +1,8 @@
-// storage-sqlite.js - the sync server's durable storage in SQLite
+// storage/sqlite.js - the sync server's durable storage in SQLite
 // (better-sqlite3, WAL mode): the embedded default behind `--db ./nitro.db`.
 //
-// ---- The storage interface ----------------------------------------------------------
-// Every backend (this one; PostgreSQL next) implements the same methods. All
-// return promises, so a backend may be asynchronous; the server never runs
-// two pushes at once (it awaits commitPush before starting the next), so a
-// backend needs no locking of its own beyond one transaction per commitPush.
-//
-//   open()                      connect and run pending migrations
-//   close()
-//   head()                      -> number: the highest committed version (0 if none)
-//   loadRecords(onRecord)       calls onRecord(row) for every record, deleted ones
-//                               included (the server's memory mirrors them), where
-//                               row = { entity, id, owner, scope, version, writer,
-//                               deleted: boolean, data: JSON text | null }
-//   watermark(user, client)     -> number: the client's `done` (0 if unknown)
-//   receipts(user, client, from, to)
-//                               -> Map(seq -> result JSON text) for seqs in [from, to]
-//   commitPush({ user, client, done, head, records, receipts })
-//                               ONE transaction: upsert every record row (shape as
-//                               above), insert receipts [{ seq, result }], raise the
-//                               client's watermark to `done` and delete its receipts
-//                               with seq <= done, store `head`. All or nothing.
-//   changesSince({ scope, since, limit })
-//                               -> rows { entity, id, version, deleted, data } of one
-//                               scope with version > since, by version, at most limit
-//   pullJson({ scope, since, limit })            (optional; a fast path)
-//                               -> { count, last, json }: the changes of `scope` and
-//                               '*' together with version > since, by version, at most
-//                               limit, as the pull response's change objects (docs/
-//                               sync.md) joined by commas; `last` is the highest
-//                               version among them (0 if none)
-//
-// Semantics the server relies on: versions are the global change sequence
-// (each record row carries the version of its last change); `scope` is the
-// owner's user id, or '*' for records of shared entities, and a record is
-// keyed by (entity, scope, id): each user has their own namespace of ids of
-// private entities; a deleted record
-// stays as a tombstone row (deleted = true, data = null) so pulls can report
-// it. Migrations are versioned and run in order; a backend records the
-// schema version it is at.
-// ----------------------------------------------------------------------------------------
+// It implements the storage interface of storage/index.js, group commit
+// (commitPushes) included.
 
 /** Versioned migrations: entry i takes the database from version i to i + 1. */
 export const MIGRATIONS = [
@@ -89,6 +51,9 @@ export const MIGRATIONS = [
    CREATE INDEX records_scope_version ON records (scope, version);`,
 ];
 
+// the entities a pull asks for (a JSON array), or all when null
+const ONLY = '(@entities IS NULL OR entity IN (SELECT value FROM json_each(@entities)))';
+
 const SQL = {
   head: `SELECT value FROM meta WHERE key = 'head'`,
   setHead: `INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -107,9 +72,9 @@ const SQL = {
   // The pull page built inside SQLite: two index range scans merged by
   // version (MERGE (UNION ALL)), each row formatted as its change object.
   pullJson: `SELECT count(*), max(version), group_concat(j, ',' ORDER BY version) FROM (
-      SELECT ${changeJson()} AS j, version FROM records WHERE scope = @scope AND version > @since
+      SELECT ${changeJson()} AS j, version FROM records WHERE scope = @scope AND version > @since AND ${ONLY}
       UNION ALL
-      SELECT ${changeJson()} AS j, version FROM records WHERE scope = '*' AND version > @since AND @scope <> '*'
+      SELECT ${changeJson()} AS j, version FROM records WHERE scope = '*' AND version > @since AND @scope <> '*' AND ${ONLY}
       ORDER BY version LIMIT @limit)`,
 };
 
@@ -134,6 +99,33 @@ async function loadDriver() {
   }
 }
 
+/** Opens `file` in WAL mode and runs the pending migrations. */
+async function openDatabase(file, sync) {
+  const Database = await loadDriver();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync}`);
+  db.pragma('foreign_keys = OFF');
+  const at = db.pragma('user_version', { simple: true });
+  if (at > MIGRATIONS.length) throw new Error(`nitro-wasm server: ${file} was written by a newer version (schema ${at})`);
+  for (let v = at; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
+
+/** The statements of SQL, prepared. */
+function prepare(db) {
+  const st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
+  // rows as arrays: pulls read many, and arrays are cheaper to make
+  st.since.raw(true);
+  st.pullJson.raw(true);
+  return st;
+}
+
 /**
  * @param {string} file database path (':memory:' for a throwaway store)
  * @param {{ synchronous?: 'NORMAL' | 'FULL' }} [options] FULL also survives
@@ -147,23 +139,8 @@ export function sqliteStorage(file, options = {}) {
   return {
     kind: 'sqlite',
     async open() {
-      const Database = await loadDriver();
-      db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${sync}`);
-      db.pragma('foreign_keys = OFF');
-      const at = db.pragma('user_version', { simple: true });
-      if (at > MIGRATIONS.length) throw new Error(`nitro-wasm server: ${file} was written by a newer version (schema ${at})`);
-      for (let v = at; v < MIGRATIONS.length; v++) {
-        db.transaction(() => {
-          db.exec(MIGRATIONS[v]);
-          db.pragma(`user_version = ${v + 1}`);
-        })();
-      }
-      st = Object.fromEntries(Object.entries(SQL).map(([k, sql]) => [k, db.prepare(sql)]));
-      // rows as arrays: pulls read many, and arrays are cheaper to make
-      st.since.raw(true);
-      st.pullJson.raw(true);
+      db = await openDatabase(file, sync);
+      st = prepare(db);
     },
 
     async close() {
@@ -194,11 +171,20 @@ export function sqliteStorage(file, options = {}) {
     },
 
     async commitPush({ user, client, done, head, records, receipts }) {
+      return this.commitPushes({ head, records, clients: [{ user, client, done, receipts }] });
+    },
+
+    /** Group commit: several clients' pushes in ONE transaction (one WAL
+     * write for all of them). */
+    groupCommit: true,
+    async commitPushes({ head, records, clients }) {
       db.transaction(() => {
         for (const r of records) st.upsert.run({ ...r, deleted: r.deleted ? 1 : 0 });
-        for (const r of receipts) st.addReceipt.run(user, client, r.seq, r.result);
-        st.setWatermark.run(user, client, done);
-        if (done > 0) st.prune.run(user, client, done);
+        for (const { user, client, done, receipts } of clients) {
+          for (const r of receipts) st.addReceipt.run(user, client, r.seq, r.result);
+          st.setWatermark.run(user, client, done);
+          if (done > 0) st.prune.run(user, client, done);
+        }
         st.setHead.run(String(head));
       })();
     },
@@ -207,8 +193,8 @@ export function sqliteStorage(file, options = {}) {
       return st.since.all(scope, since, limit).map((r) => ({ entity: r[0], id: r[1], version: r[2], deleted: r[3] === 1, data: r[4] }));
     },
 
-    async pullJson({ scope, since, limit }) {
-      const [count, last, json] = st.pullJson.get({ scope, since, limit });
+    async pullJson({ scope, since, limit, entities = null }) {
+      const [count, last, json] = st.pullJson.get({ scope, since, limit, entities: entities ? JSON.stringify(entities) : null });
       return { count, last: last ?? 0, json: json ?? '' };
     },
 

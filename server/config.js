@@ -19,6 +19,9 @@ export const OPTIONS = [
   { key: 'host', flag: '--host', env: ['HOST', 'NITRO_HOST'], type: 'string', default: '127.0.0.1', help: 'interface to listen on (0.0.0.0 in containers)' },
   { key: 'db', flag: '--db', env: ['DATABASE_URL', 'NITRO_DB'], type: 'string', default: './nitro.db', help: 'SQLite file path, or postgres://user:pass@host:5432/db' },
   { key: 'secret', flag: '--secret', env: ['NITRO_SECRET'], type: 'string', default: null, secret: true, help: 'token signing secret (prefer the variable: flags show in `ps`)' },
+  { key: 'jwksUrl', flag: '--jwks-url', env: ['NITRO_JWKS_URL'], type: 'string', default: null, help: "accept an identity provider's JWTs: its JWKS URL (instead of the secret)" },
+  { key: 'issuer', flag: '--jwt-issuer', env: ['NITRO_JWT_ISSUER'], type: 'string', default: null, help: 'required `iss` of tokens' },
+  { key: 'audience', flag: '--jwt-audience', env: ['NITRO_JWT_AUDIENCE'], type: 'string', default: null, help: 'required `aud` of tokens' },
   { key: 'schema', flag: '--schema', env: ['NITRO_SCHEMA'], type: 'string', default: null, help: 'module whose default export maps entity names to definitions' },
   { key: 'base', flag: '--base', env: ['NITRO_BASE'], type: 'string', default: '/sync', help: 'path prefix of the sync routes' },
   { key: 'cors', flag: '--cors', env: ['NITRO_CORS'], type: 'string', bare: '*', default: null, help: 'allowed browser origin (`--cors` alone: any)' },
@@ -117,9 +120,12 @@ export function parseConfig(argv = process.argv.slice(2), env = process.env) {
   return { config, rest, help };
 }
 
-/** 'postgres' for postgres:// and postgresql:// URLs, else 'sqlite'. */
+/** 'postgres' for postgres:// and postgresql:// URLs, 'memory' for memory:,
+ * else 'sqlite' (storage/index.js opens them by scheme). */
 export function backendOf(db) {
-  return /^postgres(ql)?:\/\//i.test(String(db || '')) ? 'postgres' : 'sqlite';
+  const s = String(db || '');
+  if (/^postgres(ql)?:\/\//i.test(s)) return 'postgres';
+  return /^memory:/i.test(s) ? 'memory' : 'sqlite';
 }
 
 /** The config with secrets and database passwords masked, for logs. */
