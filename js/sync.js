@@ -9,13 +9,14 @@
 // persistence is IndexedDB in browsers, a file in Node.
 import { NitroError, errorMessage } from './errors.js';
 import { T } from './nval.js';
-import { Reader, iso } from './record.js';
+import { Reader } from './record.js';
 import { utf8 } from './core.js';
+
+const utf8enc = new TextEncoder();
 
 const OP_NAMES = [null, 'create', 'update', 'delete'];
 const CONFLICTED = 1;           // outbox entry flag (src/changelog.h)
 const F_EVENTS = 1;             // event capture flag of writes (js/entity.js)
-const KEEP = Symbol('keep');    // overlay result: leave the local record alone
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 export class Sync {
@@ -189,7 +190,7 @@ export class Sync {
    * with `conflict: 'reject'`): kept, not sent again until resolved. */
   conflicts() {
     const out = [];
-    for (const m of this.#outbox(Infinity, true, this.allTables)) {
+    for (const m of this.#outbox(Infinity, true, this.allTables).list) {
       if (!m.conflicted) continue;
       const info = this.conflictInfo.get(key(m.entity, m.id));
       out.push({ entity: m.entity.name, id: m.id, seq: m.seq, op: m.op, fields: m.fields, local: m.entity.get(m.id), server: info ? info.server : undefined, version: info ? info.version : undefined });
@@ -209,7 +210,7 @@ export class Sync {
       throw new NitroError('SYNC', "resolve(): choose 'server', 'local' or a record", { rule: 'resolve' });
     }
     return this.#serial(() => {
-      const list = this.#outbox(Infinity, true, this.allTables).filter((m) => m.conflicted && m.entity === ent && m.id === id);
+      const list = this.#outbox(Infinity, true, this.allTables).list.filter((m) => m.conflicted && m.entity === ent && m.id === id);
       if (!list.length) return false;
       const k = key(ent, id);
       const info = this.conflictInfo.get(k);
@@ -236,7 +237,7 @@ export class Sync {
     const totals = { applied: 0, rejected: 0, conflicts: 0 };
     let sent = false;
     for (;;) {
-      const batch = this.#outbox(this.batchSize, false, this.syncedTables);
+      const { body, list: batch } = this.#outbox(this.batchSize, false, this.syncedTables);
       if (batch.length === 0) break;
       // From now on later writes never merge into these (src/changelog.h).
       this.core.x.nw_sync_sent(batch[batch.length - 1].seq);
@@ -249,8 +250,6 @@ export class Sync {
           await this.#persistNow();
         }
       }
-      const { client, firstUnsent } = this.#state();
-      const body = { client, done: firstUnsent - 1, mutations: batch.map(wire) };
       let res;
       try {
         res = await this.#request('POST', '/push', body);
@@ -286,7 +285,7 @@ export class Sync {
       switch (r.status) {
         case 'applied':
           acks.push(m.seq);
-          if (r.version) this.#setVersion(m.entity, m.id, r.version);
+          if (r.version && m.entity.def.conflict === 'reject') this.#setVersion(m.entity, m.id, r.version);
           totals.applied++;
           break;
         case 'stale':       // answered before, in a session whose state was not saved
@@ -370,17 +369,8 @@ export class Sync {
       const hinted = res.headers.get('x-nitro-checkpoint');
       const early = hinted !== null && res.headers.get('x-nitro-more') === '1' && hinted !== checkpoint;
       if (early) next = page(hinted);
-      let got;
-      if (this.core.x.nw_sync_pending() === 0) {
-        got = this.#applyPullJson(bytes, what);   // nothing to re-apply on top: straight into C
-      } else {
-        let msg = null;
-        try { msg = JSON.parse(utf8.decode(bytes)); } catch { /* reported below */ }
-        if (!msg || !Array.isArray(msg.changes) || (typeof msg.checkpoint !== 'string' && typeof msg.checkpoint !== 'number')) {
-          throw new NitroError('SYNC', `${what}: malformed response from the server`, { rule: 'protocol' });
-        }
-        got = { count: this.#applyChanges(msg.changes), checkpoint: String(msg.checkpoint), more: !!msg.more && msg.changes.length > 0 };
-      }
+      // straight into C, which re-applies pending local changes on top
+      const got = this.#applyPullJson(bytes, what);
       count += got.count;
       const advanced = got.checkpoint !== checkpoint;
       checkpoint = got.checkpoint;
@@ -426,8 +416,9 @@ export class Sync {
       r.u32();
       const code = core.codes[r.u32()] ?? 'SYNC';
       const entity = r.value0Str(), field = r.value0Str(), rule = r.value0Str(), message = r.value0Str();
+      const id = r.value0Str();
       const d = { entity, field, rule };
-      skips.push(new NitroError(code === 'ARG' ? 'QUERY' : code, errorMessage({ ...d, message }), d));
+      skips.push({ error: new NitroError(code === 'ARG' ? 'QUERY' : code, errorMessage({ ...d, message }), d), id });
     }
     const events = this.nitro._readEvents(r);
     if (events) {
@@ -435,88 +426,46 @@ export class Sync {
       this.nitro._deliver(events);
     }
     this.nitro._committed();
-    for (const error of skips) this.nitro.emit('sync.error', { error, entity: error.entity });
+    for (const { error, id } of skips) this.nitro.emit('sync.error', { error, entity: error.entity, id });
     return { count, checkpoint, more };
   }
 
   /** Applies server changes ({ entity, id, version, record | deleted }) with
-   * the pending local mutations of each record re-applied on top; returns
-   * how many records were written. */
+   * the pending local mutations of each record re-applied on top (in C, as
+   * a pull page); returns how many records were written. */
   #applyChanges(changes) {
-    const pending = this.core.x.nw_sync_pending() > 0 ? this.#pendingIndex() : null;
-    const states = [];
+    const list = [];
     for (const c of changes) {
-      const entity = c && this.byName.get(c.entity);
-      if (!entity || typeof c.id !== 'string' || c.id === '') continue;
-      let record = c.deleted ? null : (c.record && typeof c.record === 'object' ? c.record : null);
-      if (pending) {
-        const mine = pending.get(key(entity, c.id));
-        if (mine) {
-          record = overlay(record, mine);
-          if (record === KEEP) continue;
-        }
-      }
-      states.push({ entity, id: c.id, version: Number(c.version) || 0, record });
+      if (!c || typeof c.id !== 'string' || c.id === '' || !this.byName.has(c.entity)) continue;
+      const record = c.deleted ? null : (c.record && typeof c.record === 'object' ? c.record : null);
+      list.push(record ? { entity: c.entity, id: c.id, version: Number(c.version) || 0, record }
+        : { entity: c.entity, id: c.id, version: Number(c.version) || 0, deleted: true });
     }
-    this.#applyStates(states);
-    return states.length;
-  }
-
-  #applyStates(states) {
-    let flags = 0;
-    for (const e of this.entities) if (this.nitro._eventFlags(e) & F_EVENTS) { flags = F_EVENTS; break; }
-    applyServerState(this.nitro, states, flags, (err, bad) => {
-      this.nitro.emit('sync.error', { error: err, entity: bad.entity.name, id: bad.id });
-    });
-  }
-
-  /** Pending mutations by record, in seq order (conflicted ones included:
-   * their local change stays visible until resolved). */
-  #pendingIndex() {
-    const idx = new Map();
-    for (const m of this.#outbox(Infinity, true, this.syncedTables)) {
-      const k = key(m.entity, m.id);
-      const list = idx.get(k);
-      if (list) list.push(m); else idx.set(k, [m]);
-    }
-    return idx;
+    if (!list.length) return 0;
+    const bytes = utf8enc.encode(JSON.stringify({ changes: list, checkpoint: '' }));
+    return this.#applyPullJson(bytes, 'apply').count;
   }
 
   // ---- the outbox and sync state in C -------------------------------------------------------
 
-  /** Decoded outbox entries (src/api_sync.c layout) of the tables in `mask`. */
+  /** Outbox entries of the tables in `mask` as C writes them for the push
+   * (src/sync_json.h): { body, list }, the JSON body and per mutation
+   * { seq, op, conflicted, entity } with id, fields and base read from the
+   * body on first use. */
   #outbox(max, includeConflicted, mask) {
     const core = this.core;
     core.sendBytes(mask);
-    core.call0('nw_sync_outbox', Number.isFinite(max) ? max : 0xFFFFFFFF, mask.length, includeConflicted ? 1 : 0);
-    const r = this.reader.reset(core.u8, core.dv, core.outView().byteOffset);
-    const n = r.u32();
-    const out = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const start = r.at;
-      const size = r.u32();
-      const op = r.u8[r.at], flags = r.u8[r.at + 1];
-      r.at += 4;
-      const table = r.u32();
-      const seq = r.dv.getFloat64(r.at, true), base = r.dv.getFloat64(r.at + 8, true);
-      r.at += 16;
-      const lo = r.u32(), hi = r.u32();
-      const id = r.value0Str();
-      r.at += 4;                                  // fields length: the mask says what follows
-      const entity = this.nitro.byTable[table];
-      let fields = null;
-      if (op !== 3) {
-        fields = {};
-        const defs = entity.fields;
-        for (let fi = 0; fi < defs.length; fi++) {
-          const bit = fi < 32 ? (lo >>> fi) & 1 : (hi >>> (fi - 32)) & 1;
-          if (bit) fields[defs[fi].name] = readField(defs[fi], r);
-        }
-      }
-      r.at = start + size;
-      out[i] = { seq, base, op: OP_NAMES[op], conflicted: (flags & CONFLICTED) !== 0, entity, id, fields };
+    core.call0('nw_sync_push', Number.isFinite(max) ? max : 0xFFFFFFFF, mask.length, includeConflicted ? 1 : 0);
+    const view = core.outView();
+    const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
+    const n = dv.getUint32(0, true), blen = dv.getUint32(4, true);
+    const body = view.slice(8, 8 + blen);
+    const list = new Array(n);
+    for (let i = 0, at = 8 + blen; i < n; i++, at += 24) {
+      list[i] = new Mutation(body, dv.getFloat64(at, true), this.nitro.byTable[dv.getUint32(at + 8, true)],
+        view[at + 12], view[at + 13], dv.getUint32(at + 16, true), dv.getUint32(at + 20, true));
     }
-    return out;
+    return { body, list };
   }
 
   #state() {
@@ -559,11 +508,13 @@ export class Sync {
   async #exchange(method, path, body) {
     const headers = await this.#headers({ accept: 'application/json' });
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // a push body arrives as the JSON bytes C wrote; fetch gets text
+    const payload = body === undefined ? undefined : body instanceof Uint8Array ? utf8.decode(body) : JSON.stringify(body);
     const what = `${method} ${path.split('?')[0]}`;
     let res;
     try {
       res = await this.fetch(`${this.base}${path}`, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.timeout),
+        method, headers, body: payload, signal: AbortSignal.timeout(this.timeout),
       });
     } catch (err) {
       throw networkError(what, err);
@@ -796,7 +747,8 @@ export class Sync {
     const log = stored && stored.log && stored.log.length ? stored.log : null;
     if ((!bytes || !bytes.length) && !log) { await this.#loaded(); return; }
     // Writes made before the stored state arrived are made again on top of it.
-    const before = this.core.x.nw_sync_pending() > 0 ? this.#outbox(Infinity, true, this.allTables) : [];
+    const before = this.core.x.nw_sync_pending() > 0 ? this.#outbox(Infinity, true, this.allTables).list : [];
+    for (const m of before) m.json;      // read now: the restore replaces the outbox
     try {
       if (bytes && bytes.length) this.nitro.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
       if (log) this.#replay(log);
@@ -817,7 +769,7 @@ export class Sync {
     }
     // The answer to a conflicted mutation lived in the last session's memory:
     // send those again (new seqs, same base) to have the conflict reported anew.
-    for (const m of this.#outbox(Infinity, true, this.allTables)) {
+    for (const m of this.#outbox(Infinity, true, this.allTables).list) {
       if (m.conflicted) this.core.call0('nw_sync_requeue', m.seq, m.base);
     }
     await this.#loaded();
@@ -1035,14 +987,6 @@ function resolveEntities(nitro, list) {
   });
 }
 
-/** One stored field at r (record.h) as JSON-ready JS (the form toJSON gives). */
-function readField(field, r) {
-  const tag = r.u8[r.at];
-  if (tag === 0x0c) { const v = field.values[r.u8[r.at + 1]]; r.at += 2; return v; }
-  if (field.type === 'datetime' && tag === T.NUM) { const v = iso(r.dv.getFloat64(r.at + 1, true)); r.at += 9; return v; }
-  return r.value();
-}
-
 /** A record as a FIELDS map; fields the schema does not know are ignored
  * (a server ahead of this client), missing ones take their defaults. */
 function encodeRecord(entity, rec, id, enc) {
@@ -1062,23 +1006,24 @@ function encodeRecord(entity, rec, id, enc) {
   enc.dv.setUint32(at, n, true);
 }
 
-/** The server's state of a record with pending local mutations re-applied. */
-function overlay(server, pending) {
-  let state = server ? { ...server } : null;
-  for (const m of pending) {
-    if (m.op === 'delete') state = null;
-    else if (m.op === 'create') state = { ...(state || {}), ...m.fields };
-    else if (state === null) return KEEP;   // the server decides about an update to a record it deleted
-    else Object.assign(state, m.fields);
+/** An outbox entry of a push body; id, fields and base come from its JSON
+ * (enums by name, datetimes as ISO text: the form toJSON gives). */
+class Mutation {
+  constructor(body, seq, entity, op, flags, start, end) {
+    this.body = body;
+    this.seq = seq;
+    this.entity = entity;
+    this.op = OP_NAMES[op];
+    this.conflicted = (flags & CONFLICTED) !== 0;
+    this.start = start;
+    this.end = end;
+    this._json = null;
   }
-  return state;
-}
 
-function wire(m) {
-  const w = { seq: m.seq, entity: m.entity.name, id: m.id, op: m.op };
-  if (m.fields) w.fields = m.fields;
-  if (m.entity.def.conflict === 'reject') w.base = m.base;
-  return w;
+  get json() { return this._json ??= JSON.parse(utf8.decode(this.body.subarray(this.start, this.end))); }
+  get id() { return this.json.id; }
+  get fields() { return this.json.fields ?? null; }
+  get base() { return this.json.base ?? 0; }
 }
 
 function remoteError(m, e) {
