@@ -61,6 +61,24 @@ const LOG_MAGIC = [0x4e, 0x57, 0x4c, 0x31];   // "NWL1"
  * continues the snapshot on disk and every later one: a crash at any point
  * leaves a snapshot and the logs that follow it.
  */
+/** The numbers n of the `path.log.<n>` files, ascending. */
+async function logNumbers(path, fs) {
+  const { dirname, basename } = await import('node:path');
+  const prefix = `${basename(path)}.log.`;
+  let names = [];
+  try { names = await fs.readdir(dirname(path) || '.'); } catch (err) { if (err.code !== 'ENOENT') throw err; }
+  return names.filter((f) => f.startsWith(prefix) && /^\d+$/.test(f.slice(prefix.length)))
+    .map((f) => Number(f.slice(prefix.length))).sort((a, b) => a - b);
+}
+
+/** A new or renamed file survives a power loss once its directory is synced
+ * too (not possible everywhere: then best effort). */
+async function syncDirOf(path, fs) {
+  const { dirname } = await import('node:path');
+  let d = null;
+  try { d = await fs.open(dirname(path) || '.', 'r'); await d.sync(); } catch { /* not supported here */ } finally { await d?.close().catch(() => {}); }
+}
+
 export function fileStorage(path) {
   let gen = 0, fh = null, fhGen = -1, n = 0;
   const bases = new Map();      // log number -> CRC of the snapshot it continues
@@ -68,21 +86,8 @@ export function fileStorage(path) {
   const fsp = () => import('node:fs/promises');
   const logName = (g) => `${path}.log.${g}`;
   const crcOf = (b) => (b && b.length >= 4 ? new DataView(b.buffer, b.byteOffset + b.length - 4).getUint32(0, true) : 0);
-  const logs = async (fs) => {
-    const { dirname, basename } = await import('node:path');
-    const prefix = `${basename(path)}.log.`;
-    let names = [];
-    try { names = await fs.readdir(dirname(path) || '.'); } catch (err) { if (err.code !== 'ENOENT') throw err; }
-    return names.filter((f) => f.startsWith(prefix) && /^\d+$/.test(f.slice(prefix.length)))
-      .map((f) => Number(f.slice(prefix.length))).sort((a, b) => a - b);
-  };
-  // A new or renamed file survives a power loss once its directory is synced
-  // too (not possible everywhere: then best effort).
-  const syncDir = async (fs) => {
-    const { dirname } = await import('node:path');
-    let d = null;
-    try { d = await fs.open(dirname(path) || '.', 'r'); await d.sync(); } catch { /* not supported here */ } finally { await d?.close().catch(() => {}); }
-  };
+  const logs = (fs) => logNumbers(path, fs);
+  const syncDir = (fs) => syncDirOf(path, fs);
   const handle = async (g) => {
     if (fh && fhGen === g) return fh;
     const fs = await fsp();
