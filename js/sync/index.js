@@ -86,7 +86,7 @@ export class Sync {
 
   /** { pending, lastPulledAt, online, error } */
   get status() {
-    const pending = this.core.closed ? 0 : this.core.x.nw_sync_pending();
+    const pending = this.core.closed ? 0 : this.core.x.nw_sync_pending(this.core.I);
     return { pending, lastPulledAt: this._lastPulledAt, online: this._online, error: this._error };
   }
 
@@ -234,7 +234,7 @@ export class Sync {
       const { body, list: batch } = readOutbox(this.nitro, this.batchSize, false, this.syncedTables);
       if (batch.length === 0) break;
       // From now on later writes never merge into these (src/changelog.h).
-      this.core.x.nw_sync_sent(batch[batch.length - 1].seq);
+      this.core.x.nw_sync_sent(this.core.I, batch[batch.length - 1].seq);
       // A pushed seq must be on disk first: a restarted client would
       // otherwise number a new write with a seq the server already answered.
       if (this.storage && batch[batch.length - 1].seq >= this.savedNextSeq) {
@@ -552,7 +552,7 @@ export class Sync {
     const log = stored && stored.log && stored.log.length ? stored.log : null;
     if ((!bytes || !bytes.length) && !log) { await this.#loaded(); return; }
     // Writes made before the stored state arrived are made again on top of it.
-    const before = this.core.x.nw_sync_pending() > 0 ? readOutbox(this.nitro, Infinity, true, this.allTables).list : [];
+    const before = this.core.x.nw_sync_pending(this.core.I) > 0 ? readOutbox(this.nitro, Infinity, true, this.allTables).list : [];
     for (const m of before) m.json;      // read now: the restore replaces the outbox
     try {
       if (bytes && bytes.length) this.nitro.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));

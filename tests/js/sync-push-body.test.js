@@ -71,13 +71,13 @@ test('the push body C writes equals the one JavaScript built, for a mixed outbox
   const n = E.Note.create({ text: 'versioned', rev: 2 });
   E.Note.update(n.id, { rev: 3 });
   E.Task.create({ title: 'old date', due: new Date(Date.UTC(200, 0, 1)) });
-  nitro.core.x.nw_sync_sent(nitro.core.x.nw_sync_pending() + 10);   // nothing folds from here on
+  nitro.core.x.nw_sync_sent(nitro.core.I, nitro.core.x.nw_sync_pending(nitro.core.I) + 10);   // nothing folds from here on
   E.Task.update(t.id, { title: 'after send', status: 'done', done: true });
   E.Task.delete(gone.id);
   E.Note.update(n.id, { rev: 4 });
 
   const expected = oldBody(nitro, sync.clientId, 0);
-  assert.equal(nitro.core.x.nw_sync_pending(), 8);
+  assert.equal(nitro.core.x.nw_sync_pending(nitro.core.I), 8);
   await sync.push().catch(() => {});             // the fake server answers nothing: the body is what counts
   assert.ok(bodies.length >= 1);
   assert.equal(bodies[0], expected);
