@@ -2,7 +2,9 @@
  * applying server state (nw_store_put), for js/sync.js and the reference
  * server. Calling convention: api.h.
  *
- * Outbox entries are returned in the arena layout of changelog.c:
+ * The sync client reads the outbox only as nw_sync_push writes it (the push
+ * body in JSON plus an index of its mutations, sync_json.h). nw_sync_outbox
+ * returns entries in the arena layout of changelog.c, for C tests and tools:
  *   u32 size, u8 op, u8 flags, u16 0, u32 table, f64 seq, f64 base,
  *   u32 mask low, u32 mask high, u32 id length, id, u32 fields length,
  *   stored field bytes (record.h) of the fields in the mask, in order. */
