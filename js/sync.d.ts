@@ -1,2 +1,2 @@
-// Types of the sync client's stable entry (js/sync.js): see js/sync/index.d.ts.
-export * from './sync/index.js';
+// Types of the sync client's stable entry (js/sync.js): see js/sync-client/index.d.ts.
+export * from './sync-client/index.js';

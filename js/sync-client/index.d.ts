@@ -1,4 +1,4 @@
-// Types for the sync client (js/sync/index.js); see docs/sync.md.
+// Types for the sync client (js/sync-client/index.js); see docs/sync.md.
 import type { NitroError, Entity, Rec } from '../nitro.js';
 
 /** Where store and outbox are saved: a file path (Node), an IndexedDB key

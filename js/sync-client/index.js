@@ -1,4 +1,4 @@
-// sync/index.js - the client behind nitro.sync(): pushes the outbox the C
+// sync-client/index.js - the client behind nitro.sync(): pushes the outbox the C
 // store records with every write (src/changelog.h) as the body C writes
 // (outbox.js), pulls server changes and applies them in C under the
 // still-pending local ones, follows the server's live stream (live.js),
