@@ -80,7 +80,7 @@ fi
 
 # --- JavaScript -------------------------------------------------------------------
 # js/ is grouped by layer (js/dom/, js/datastar/, ...): dist/ keeps the tree.
-rm -rf dist/*.js dist/*.d.ts dist/dom dist/datastar
+rm -rf dist/*.js dist/*.d.ts dist/dom dist/datastar dist/sync dist/sync-client
 cp -r js/. dist/
 # the reference sync server (nitro-wasm/server, npx nitro-wasm serve): server/
 # beside js/ in the tree, dist/server/ beside the client modules in the

@@ -1,8 +1,8 @@
 // Types for nitro-wasm (the ESM entry and window.Nitro).
 import type { Template, TemplateOptions } from './template.js';
 export { Template } from './template.js';
-import type { Sync, SyncOptions } from './sync.js';
-export type { Sync, SyncOptions, SyncStatus, SyncStorage, SyncConflict, SyncEvents, PushResult } from './sync.js';
+import type { Sync, SyncOptions } from './sync-client/index.js';
+export type { Sync, SyncOptions, SyncStatus, SyncStorage, SyncConflict, SyncEvents, PushResult } from './sync-client/index.js';
 export type { TemplateOptions, TemplateData } from './template.js';
 
 export type ErrorCode =

@@ -6,7 +6,7 @@ import { Entity, EV_NAMES, F_EVENTS, F_BEFORE } from './entity.js';
 import { EventBus } from './events.js';
 import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
-import { Sync } from './sync.js';
+import { Sync } from './sync-client/index.js';
 import { Reader, readStr } from './record.js';
 import { LiveRegistry } from './dom/live.js';
 

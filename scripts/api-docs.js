@@ -15,7 +15,7 @@ const read = (f) => fs.readFileSync(path.join(root, f), 'utf8');
 
 /** Entry points (package.json "exports") and the .d.ts files behind each. */
 const ENTRIES = [
-  ['nitro-wasm', ['js/nitro.d.ts', 'js/events.d.ts', 'js/template.d.ts', 'js/sync.d.ts']],
+  ['nitro-wasm', ['js/nitro.d.ts', 'js/events.d.ts', 'js/template.d.ts', 'js/sync-client/index.d.ts']],
   ['nitro-wasm/html', ['js/html.d.ts']],
   ['nitro-wasm/datastar', ['js/datastar/index.d.ts', 'js/datastar/client.d.ts', 'js/datastar/sse.d.ts']],
   ['nitro-wasm/server', ['server/index.d.ts', 'server/config.d.ts', 'server/ops.d.ts', 'server/storage/postgres.d.ts']],

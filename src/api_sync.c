@@ -2,7 +2,9 @@
  * applying server state (nw_store_put), for js/sync.js and the reference
  * server. Calling convention: api.h.
  *
- * Outbox entries are returned in the arena layout of changelog.c:
+ * The sync client reads the outbox only as nw_sync_push writes it (the push
+ * body in JSON plus an index of its mutations, sync_json.h). nw_sync_outbox
+ * returns entries in the arena layout of changelog.c, for C tests and tools:
  *   u32 size, u8 op, u8 flags, u16 0, u32 table, f64 seq, f64 base,
  *   u32 mask low, u32 mask high, u32 id length, id, u32 fields length,
  *   stored field bytes (record.h) of the fields in the mask, in order. */
@@ -106,6 +108,36 @@ NW_EXPORT int nw_sync_outbox(nw_instance *I, uint32_t max, uint32_t ntables, uin
     }
     nw_buf_patch_u32(o, count_at, k);
     return nw_api_end(I, NW_OK);
+}
+
+/* The push body of up to `max` entries (sync_json.h nw_sync_json_push):
+ * the outbox as its readers see it, written by C. Input: one byte per table
+ * (1 = include that table's entries). flags: NW_PUSH_CONFLICTED (1)
+ * includes entries marked conflicted, marked "conflicted": true. Output:
+ * u32 count, u32 body length, the body (JSON), then per mutation f64 seq,
+ * u32 table, u8 op, u8 flags, u16 0, u32 start, u32 end of its object in
+ * the body. */
+NW_EXPORT int nw_sync_push(nw_instance *I, uint32_t max, uint32_t ntables, uint32_t flags) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
+    nw_buf body, index;
+    nw_buf_init(&body);
+    nw_buf_init(&index);
+    uint32_t count = 0;
+    nw_code rc = nw_sync_json_push(s, nw_api_in(I), ntables, max, flags, &body, &index, &count, err);
+    if (!rc) {
+        nw_buf *o = nw_api_out(I);
+        nw_buf_u32(o, count);
+        nw_buf_u32(o, (uint32_t)body.len);
+        nw_buf_append(o, body.p, body.len);
+        nw_buf_append(o, index.p, index.len);
+        if (o->oom) rc = nw_error_nomem(err);
+    }
+    nw_buf_free(&body);
+    nw_buf_free(&index);
+    return nw_api_end(I, rc);
 }
 
 /* Entries up to `seq` are being sent: they are never coalesced into again. */
@@ -232,13 +264,14 @@ NW_EXPORT int nw_sync_set_version(nw_instance *I, uint32_t table, uint32_t len, 
     return nw_api_end(I, nw_changelog_set_version(c, table, nw_api_in(I), len, version > 0 ? version : 0, err));
 }
 
-/* Applies a pull response straight from its JSON text (sync_json.h): the
- * client's path when no local mutation is pending. Input: u32 table count
+/* Applies a pull response straight from its JSON text (sync_json.h), with
+ * the pending local entries of each record re-applied on top: the client's
+ * one path for server state (pull pages, live events, push answers). Input: u32 table count
  * n, n mask bytes (1 = apply that table's changes), then the JSON. All or
  * nothing for malformed JSON; a change the store refuses is skipped alone.
  * Output: u32 1, u32 applied, u32 more (0/1), u32 checkpoint length,
  * checkpoint, u32 skipped, the skips (u32 index, u32 code, then entity,
- * field, rule, message as u32 length + bytes), then the captured events. */
+ * field, rule, message, id as u32 length + bytes), then the captured events. */
 NW_EXPORT int nw_sync_apply_json(nw_instance *I, uint32_t len, uint32_t flags) {
     nw_api_begin(I);
     nw_error *err = nw_api_err(I);

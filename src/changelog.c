@@ -742,3 +742,87 @@ nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_
     *used = at;
     return NW_OK;
 }
+
+/* ---- the pending index (applying server state under local changes) -------------- */
+
+/* cells: open addressing, hash and first entry + 1 (0 = empty); chains in
+ * `next` link a record's entries in seq order. */
+typedef struct icell { uint32_t hash, head1, tail; } icell;
+
+struct nw_cl_index {
+    const nw_changelog *c;
+    uint32_t *pos;          /* order positions of the indexed entries, in seq order */
+    uint32_t *next;         /* next entry of the same record + 1, 0 = last */
+    icell *cells;
+    uint32_t n, cap;
+};
+
+void nw_cl_index_free(nw_cl_index *ix) {
+    if (!ix) return;
+    nw_free(ix->pos);
+    nw_free(ix->next);
+    nw_free(ix->cells);
+    nw_free(ix);
+}
+
+static uint32_t ix_cell(const nw_cl_index *ix, uint32_t h, uint32_t table, const uint8_t *id, uint32_t idlen) {
+    uint32_t m = ix->cap - 1, k = h & m;
+    while (ix->cells[k].head1) {
+        const icell *cl = &ix->cells[k];
+        if (cl->hash == h && same_record(entry_at(ix->c, ix->pos[cl->head1 - 1]), table, id, idlen)) return k;
+        k = (k + 1) & m;
+    }
+    return k;
+}
+
+static void ix_add(nw_cl_index *ix, uint32_t order_pos) {
+    const uint8_t *p = entry_at(ix->c, order_pos);
+    uint32_t table = nw_rd_u32(p + 8), idlen = nw_rd_u32(p + 36);
+    uint32_t h = key_hash(table, p + HDR, idlen), i = ix->n++;
+    ix->pos[i] = order_pos;
+    ix->next[i] = 0;
+    icell *cl = &ix->cells[ix_cell(ix, h, table, p + HDR, idlen)];
+    if (!cl->head1) *cl = (icell){ h, i + 1, i };
+    else { ix->next[cl->tail] = i + 1; cl->tail = i; }
+}
+
+nw_code nw_changelog_index(const nw_changelog *c, const uint8_t *want, uint32_t nwant, nw_cl_index **out, nw_error *err) {
+    *out = NULL;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->norder; i++) {
+        const uint8_t *p = entry_at(c, i);
+        uint32_t t = nw_rd_u32(p + 8);
+        if (!(p[5] & F_REMOVED) && t < nwant && want[t]) n++;
+    }
+    if (!n) return NW_OK;
+    if (n > (1u << 29)) return nw_error_nomem(err);
+    nw_cl_index *ix = nw_calloc(1, sizeof *ix);
+    uint32_t cap = 16;
+    while (cap < n * 2) cap *= 2;
+    if (ix) {
+        ix->c = c;
+        ix->cap = cap;
+        ix->pos = nw_malloc((size_t)n * sizeof *ix->pos);
+        ix->next = nw_malloc((size_t)n * sizeof *ix->next);
+        ix->cells = nw_calloc(cap, sizeof *ix->cells);
+    }
+    if (!ix || !ix->pos || !ix->next || !ix->cells) { nw_cl_index_free(ix); return nw_error_nomem(err); }
+    for (uint32_t i = 0; i < c->norder; i++) {
+        const uint8_t *p = entry_at(c, i);
+        uint32_t t = nw_rd_u32(p + 8);
+        if (!(p[5] & F_REMOVED) && t < nwant && want[t]) ix_add(ix, i);
+    }
+    *out = ix;
+    return NW_OK;
+}
+
+uint32_t nw_cl_index_find(const nw_cl_index *ix, uint32_t table, const uint8_t *id, uint32_t idlen) {
+    if (!ix) return 0;
+    const icell *cl = &ix->cells[ix_cell(ix, key_hash(table, id, idlen), table, id, idlen)];
+    return cl->head1;
+}
+
+uint32_t nw_cl_index_entry(const nw_cl_index *ix, uint32_t it, nw_cl_entry *e) {
+    read_entry(entry_at(ix->c, ix->pos[it - 1]), e);
+    return ix->next[it - 1];
+}

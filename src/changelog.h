@@ -182,6 +182,21 @@ nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_
 /* Copies the configuration (enabled, table flags) of `from` into `to`. */
 nw_code nw_changelog_copy_config(nw_changelog *to, const nw_changelog *from, nw_error *err);
 
+/* A read-only index of the live entries by record, for applying server
+ * state under the local changes still pending (sync_json.c). It covers the
+ * entries of tables t with t < nwant and want[t] != 0, conflicted ones
+ * included, and borrows the log: valid until the log changes. *out is NULL
+ * when no entry qualifies (the lookups below accept NULL); LIMIT on OOM.
+ * The caller owns *out (nw_cl_index_free). */
+typedef struct nw_cl_index nw_cl_index;
+nw_code nw_changelog_index(const nw_changelog *c, const uint8_t *want, uint32_t nwant, nw_cl_index **out, nw_error *err);
+void nw_cl_index_free(nw_cl_index *ix);   /* ix may be NULL */
+/* The first entry (seq order) of record (table, id) as an iterator, 0 if
+ * none; nw_cl_index_entry fills *e with the entry of `it` (non-zero) and
+ * returns the iterator of the record's next entry (0 after the last). */
+uint32_t nw_cl_index_find(const nw_cl_index *ix, uint32_t table, const uint8_t *id, uint32_t idlen);
+uint32_t nw_cl_index_entry(const nw_cl_index *ix, uint32_t it, nw_cl_entry *e);
+
 /* Bytes held (arena and version map). */
 size_t nw_changelog_bytes(const nw_changelog *c);
 

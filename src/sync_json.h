@@ -32,8 +32,33 @@ typedef struct nw_pull_result {
 
 /* `mask[t]` (t < nmask) = 1 to apply changes of table t. Skipped changes
  * are appended to `skips` as: u32 index, u32 code, then entity, field, rule,
- * message as u32 length + bytes. */
+ * message and the record id as u32 length + bytes.
+ *
+ * Local changes still pending: a change of a record with live outbox
+ * entries (conflicted ones included) is applied with those entries
+ * re-applied on top, in seq order (the server's state under the local
+ * edits; none of it is logged): a create sets its fields over the state (or
+ * over nothing when the server deleted the record), an update sets its
+ * fields, a delete deletes; an update of a record the server deleted
+ * leaves the change out (not applied, not counted, version untouched: the
+ * server decides when the update arrives). A record left deleted has its
+ * version forgotten. */
 nw_code nw_sync_json_apply(nw_store *s, const uint8_t *json, size_t len, const uint8_t *mask, uint32_t nmask,
                            nw_pull_result *out, nw_buf *skips, nw_error *err);
+
+/* The push body (docs/sync.md) of up to `max` live entries of the tables
+ * t < nwant with want[t] != 0, in seq order, appended to `body`:
+ *   {"client":..., "done": lowest unconflicted seq - 1, "mutations":
+ *    [{"seq", "entity", "id", "op", "fields" (not for deletes; stored
+ *      values as JSON: enums by name, datetimes as ISO text), "base" (only
+ *      tables with NW_CLT_VERSIONS)}, ...]}
+ * byte for byte what JSON.stringify wrote for the same mutations. Entries
+ * marked conflicted are left out unless flags has NW_PUSH_CONFLICTED (then
+ * they carry "conflicted": true). `index` receives, per mutation, 24 bytes:
+ * f64 seq, u32 table, u8 op, u8 flags, u16 0, u32 start and u32 end of the
+ * mutation's object in `body`. *count = mutations written; LIMIT on OOM. */
+#define NW_PUSH_CONFLICTED 1u
+nw_code nw_sync_json_push(const nw_store *s, const uint8_t *want, uint32_t nwant, uint32_t max, uint32_t flags,
+                          nw_buf *body, nw_buf *index, uint32_t *count, nw_error *err);
 
 #endif
