@@ -1171,6 +1171,62 @@ nw_code nw_store_delete(nw_store *s, uint32_t table, const char *id, size_t idle
     return delete_slot(s, t, found, NW_EV_DELETED, err, 0);
 }
 
+/* ---- bulk writes ------------------------------------------------------------------------------- */
+
+nw_code nw_store_insert_many(nw_store *s, uint32_t table, const uint8_t *arr, double ttl_ms, bool upsert,
+                             nw_slot_fn each, void *ud, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    if (arr[0] != NVAL_ARR) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
+    const uint8_t *it;
+    uint32_t n = nval_arr(arr, &it);
+    for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
+        uint32_t slot;
+        nw_code rc = nw_store_create(s, table, it, ttl_ms, upsert, &slot, err);
+        if (rc) { err->index = (int32_t)i; return rc; }
+        if (each) each(ud, t, slot);
+    }
+    return NW_OK;
+}
+
+/* The ids of the rows in `slots`, each as u32 length + bytes (writes may
+ * free or move the rows, so bulk writes find each record again by id). */
+static nw_code collect_ids(const nw_table *t, const uint32_t *slots, uint32_t n, nw_buf *ids, nw_error *err) {
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *f = nw_table_row(t, slots[i]) + 4;
+        nw_buf_append(ids, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+    }
+    return ids->oom ? nw_error_nomem(err) : NW_OK;
+}
+
+nw_code nw_store_write_slots(nw_store *s, uint32_t table, const uint32_t *slots, uint32_t n, const uint8_t *patch,
+                             uint32_t *affected, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    nw_buf ids;
+    nw_buf_init(&ids);
+    nw_code rc = collect_ids(t, slots, n, &ids, err);
+    *affected = 0;
+    size_t at = 0;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint32_t il = nw_rd_u32(ids.p + at);
+        const char *id = (const char *)ids.p + at + 4;
+        at += 4 + il;
+        if (patch) {
+            uint32_t slot;
+            rc = nw_store_update(s, table, id, il, patch, -1, &slot, err);
+            if (!rc) (*affected)++;
+        } else {
+            bool existed = false;
+            rc = nw_store_delete(s, table, id, il, &existed, err);
+            if (!rc && existed) (*affected)++;
+        }
+        if (rc) err->index = (int32_t)i;
+    }
+    nw_buf_free(&ids);
+    return rc;
+}
+
 nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, nw_error *err) {
     double saved = s->now;
     s->now = now_ms;
@@ -1295,6 +1351,30 @@ nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint
     qsort(v, k, sizeof *v, cmp_pk);
     *out = v;
     *n = k;
+    return NW_OK;
+}
+
+nw_code nw_table_search(const nw_store *s, nw_table *t, const char *text, size_t len, double limit,
+                        nw_row_filter keep, void *ud, uint32_t **out, uint32_t *count, nw_error *err) {
+    *out = NULL;
+    *count = 0;
+    nw_fts *f = nw_table_fts(t);
+    if (!f) return nw_error_nomem(err);
+    nw_fts_hit *hits = NULL;
+    size_t n = 0;
+    if (nw_fts_query(f, text, len, &hits, &n) != 0) return nw_error_nomem(err);
+    uint32_t *slots = nw_malloc((n ? n : 1) * sizeof *slots);
+    if (!slots) { nw_free(hits); return nw_error_nomem(err); }
+    uint32_t k = 0;
+    for (size_t i = 0; i < n && (limit < 0 || k < limit); i++) {
+        uint32_t slot = hits[i].slot;
+        if (!nw_table_visible(s, t, slot)) continue;
+        if (keep && !keep(ud, t->rows[slot])) continue;
+        slots[k++] = slot;
+    }
+    nw_free(hits);
+    *out = slots;
+    *count = k;
     return NW_OK;
 }
 
