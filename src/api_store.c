@@ -112,10 +112,17 @@ NW_EXPORT int nw_create(nw_instance *I, uint32_t table, uint32_t len, double ttl
 }
 
 /* insertMany / upsertMany: input is an array of records; all or nothing.
- * Output: u32 count, then the records. */
+ * `mode` bit 0: upsert; bits 1-2 what comes back: 0 the records, 1 their
+ * ids, 2 nothing. Output: u32 count, then per record (u32 length + stored
+ * fields) or (u32 length + id bytes), then the events. */
+enum { RET_RECORDS = 0, RET_IDS = 1, RET_NONE = 2 };
 static void put_slot(void *ud, const nw_table *t, uint32_t slot) { put_row(ud, nw_table_row(t, slot)); }
+static void put_id(void *ud, const nw_table *t, uint32_t slot) {
+    const uint8_t *f = nw_table_row(t, slot) + 4;   /* field 0, the id: tag, u32 length, bytes */
+    nw_buf_append(ud, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+}
 
-NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert) {
+NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t mode) {
     nw_api_begin(I);
     nw_error *err = nw_api_err(I);
     nw_table *t;
@@ -128,7 +135,9 @@ NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, doubl
     size_t mark = nw_store_mark(I->store);
     nw_buf *o = nw_api_out(I);
     nw_buf_u32(o, nw_rd_u32(v + 1));   /* the array's length */
-    rc = nw_store_insert_many(I->store, table, v, ttl, upsert != 0, put_slot, o, err);
+    uint32_t ret = (mode >> 1) & 3;
+    nw_slot_fn each = ret == RET_RECORDS ? put_slot : ret == RET_IDS ? put_id : NULL;
+    rc = nw_store_insert_many(I->store, table, v, ttl, (mode & 1) != 0, each, o, err);
     return end_write(I, mark, rc);
 }
 
