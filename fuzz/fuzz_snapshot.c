@@ -5,35 +5,39 @@
  *   0  the rest is a whole snapshot without its CRC (appended here)
  *   1  a base snapshot with bytes changed: (u16 position, byte) triples
  *   2  a base snapshot with a range replaced: u16 position, u8 length, bytes
- * After a successful restore the store must pass nw_store_check and its own
- * snapshot must restore again (what restore accepts, it can hold).
+ * The target calls snapshot.h directly (no export in between): after a
+ * successful nw_snapshot_read the new store must pass nw_store_check and its
+ * own snapshot must read again (what restore accepts, it can hold).
  * Longer run:
  *   bash build.sh --fuzz && build/fuzz/fuzz_snapshot -max_total_time=600 -max_len=4096 */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "api.h"
+#include "store.h"
+#include "alloc.h"
 #include "nval.h"
 #include "snapshot.h"
 
-nw_instance *nw_instance_new(void);
-static nw_instance *I;
-int nw_entity_define(nw_instance *I, uint32_t len);
-int nw_create(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
-int nw_snapshot(nw_instance *I);
-int nw_restore(nw_instance *I, uint32_t len);
-int nw_all(nw_instance *I, uint32_t table);
-uint8_t *nw_input(nw_instance *I, uint32_t len);
-uint8_t *nw_out_ptr(nw_instance *I);
-uint32_t nw_out_len(nw_instance *I);
+static nw_store *base;
 
 static int ready;
 static uint8_t snap[1 << 14];
 static uint32_t snap_len;
 static uint8_t work[1 << 16];
 
-static void put(const uint8_t *p, size_t n) { memcpy(nw_input(I, (uint32_t)n), p, n); }
+static void define(const uint8_t *schema) {
+    nw_error e;
+    uint32_t index;
+    if (nw_store_define(base, schema, &index, &e) != NW_OK) abort();
+}
+
+static void create(uint32_t table, const uint8_t *rec, double ttl) {
+    nw_error e;
+    uint32_t slot;
+    if (nw_store_create(base, table, rec, ttl, false, &slot, &e) != NW_OK) abort();
+    nw_store_release(base, 0);
+}
 
 static void define_and_fill(void) {
     uint8_t b[1024];
@@ -50,8 +54,7 @@ static void define_and_fill(void) {
     KEY("fields"); OBJ(1);
       KEY("name"); OBJ(2); KEY("type"); STR("string"); KEY("required"); b[n++] = NVAL_TRUE;
     KEY("unique"); ARR(1); STR("name");
-    put(b, n);
-    nw_entity_define(I, (uint32_t)n);
+    define(b);
     /* Task { title string 1..20, status enum, priority int 1..5, due datetime,
      * project ref Project, tags list of string, meta json }, index on status */
     n = 0;
@@ -66,14 +69,12 @@ static void define_and_fill(void) {
       KEY("tags"); OBJ(2); KEY("type"); STR("list"); KEY("of"); STR("string");
       KEY("meta"); OBJ(1); KEY("type"); STR("json");
     KEY("indexes"); ARR(1); STR("status");
-    put(b, n);
-    nw_entity_define(I, (uint32_t)n);
+    define(b);
     for (int i = 0; i < 2; i++) {
         n = 0;
         OBJ(2); KEY("id"); b[n++] = NVAL_STR; U32(2); b[n++] = 'p'; b[n++] = (uint8_t)('0' + i);
         KEY("name"); b[n++] = NVAL_STR; U32(1); b[n++] = (uint8_t)('a' + i);
-        put(b, n);
-        nw_create(I, 0, (uint32_t)n, -1, 0, 0);
+        create(0, b, -1);
     }
     for (int i = 0; i < 3; i++) {
         n = 0;
@@ -83,38 +84,46 @@ static void define_and_fill(void) {
         KEY("project"); STR("p0");
         KEY("tags"); ARR(1); STR("x");
         KEY("meta"); OBJ(1); KEY("k"); F64(i);
-        put(b, n);
-        nw_create(I, 1, (uint32_t)n, i == 2 ? 60000 : -1, 0, 0);
+        create(1, b, i == 2 ? 60000 : -1);
     }
 }
 
 static void setup(void) {
-    I = nw_instance_new();
-    if (!I) abort();
+    base = nw_store_new();
+    if (!base) abort();
     define_and_fill();
-    nw_snapshot(I);
-    snap_len = nw_out_len(I) < sizeof snap ? nw_out_len(I) : 0;
-    memcpy(snap, nw_out_ptr(I), snap_len);
+    nw_buf out;
+    nw_buf_init(&out);
+    nw_error e;
+    if (nw_snapshot_write(base, &out, &e) != NW_OK || out.oom) abort();
+    snap_len = out.len < sizeof snap ? (uint32_t)out.len : 0;
+    memcpy(snap, out.p, snap_len);
+    nw_buf_free(&out);
 }
 
-/* Restores work[0..len) with its CRC recomputed into the last 4 bytes. */
+/* Reads work[0..len) with its CRC recomputed into the last 4 bytes. */
 static void restore_with_crc(size_t len) {
     if (len < 4) return;
     uint32_t crc = nw_crc32(work, len - 4);
     memcpy(work + len - 4, &crc, 4);
-    put(work, len);
-    if (nw_restore(I, (uint32_t)len) != 0) return;
     nw_error e;
-    nw_store *s = nw_api_store(I, &e);
+    nw_store *s = NULL;
+    if (nw_snapshot_read(base, work, len, &s, &e) != NW_OK) return;
     if (!s || nw_store_check(s) != 0) abort();
-    nw_all(I, 0);
-    nw_all(I, 1);
-    nw_snapshot(I);
-    uint32_t n = nw_out_len(I);
-    if (n > sizeof work) return;
-    memcpy(work, nw_out_ptr(I), n);
-    put(work, n);
-    if (nw_restore(I, n) != 0) abort();   /* a store restore accepted must round-trip */
+    for (uint32_t t = 0; t < nw_store_ntables(s); t++) {
+        uint32_t *slots = NULL, n = 0;
+        if (nw_table_scan(s, nw_store_table(s, t), &slots, &n, &e) != NW_OK) abort();
+        for (uint32_t i = 0; i < n; i++) if (!nw_table_row(nw_store_table(s, t), slots[i])) abort();
+        nw_free(slots);
+    }
+    nw_buf out;
+    nw_buf_init(&out);
+    if (nw_snapshot_write(s, &out, &e) != NW_OK || out.oom) abort();
+    nw_store *again = NULL;
+    if (nw_snapshot_read(base, out.p, out.len, &again, &e) != NW_OK) abort();   /* must round-trip */
+    nw_store_free(again);
+    nw_buf_free(&out);
+    nw_store_free(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -146,8 +155,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
     }
     }
-    /* back to the base state for the next input */
-    put(snap, snap_len);
-    nw_restore(I, snap_len);
     return 0;
 }

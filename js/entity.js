@@ -73,6 +73,15 @@ function normalizeFields(name, fields) {
   return [id || { name: 'id', type: 'id', spec: { type: 'id' } }, ...list];
 }
 
+// What insertMany returns (the mode bits of nw_insert_many, src/api_store.c).
+const RETURNING = { records: 0, ids: 1, count: 2 };
+function readIds(r) {
+  const n = r.u32();
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = r.value0Str();
+  return out;
+}
+
 export class Entity {
   constructor(nitro, name, def) {
     for (const k of Object.keys(def || {})) {
@@ -231,18 +240,22 @@ export class Entity {
     }, (r) => { r.u32(); return this.readRecord(r); });
   }
 
+  /** `options.returning`: 'records' (default), 'ids' or 'count'; the last
+   * two skip copying and decoding the records (src/api_store.c). */
   insertMany(array, options = {}) {
     if (!Array.isArray(array)) throw this.error('VALIDATION', null, 'type', 'insertMany takes an array');
     const core = this.core;
     const ttl = ttlArg(options, this);
+    const ret = RETURNING[options.returning ?? 'records'];
+    if (ret === undefined) throw this.error('VALIDATION', null, 'type', "insertMany's returning must be 'records', 'ids' or 'count'");
     return this.write((flags) => {
       const enc = core.enc.reset();
       enc.byte(T.ARR);
       enc.u32(array.length);
       for (let i = 0; i < array.length; i++) this.encodeData(array[i], enc, i);
       this.nitro._now();
-      core.call0('nw_insert_many', this.table, core.send(), ttl, flags, options.upsert ? 1 : 0);
-    }, (r) => this.readRecords(r), true);
+      core.call0('nw_insert_many', this.table, core.send(), ttl, flags, (options.upsert ? 1 : 0) | (ret << 1));
+    }, (r) => (ret === 0 ? this.readRecords(r) : ret === 1 ? readIds(r) : r.u32()), true);
   }
 
   update(id, patch, options = {}) {

@@ -111,8 +111,18 @@ NW_EXPORT int nw_create(nw_instance *I, uint32_t table, uint32_t len, double ttl
     return end_write(I, mark, rc);
 }
 
-/* insertMany / upsertMany: input is an array of records; all or nothing. */
-NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert) {
+/* insertMany / upsertMany: input is an array of records; all or nothing.
+ * `mode` bit 0: upsert; bits 1-2 what comes back: 0 the records, 1 their
+ * ids, 2 nothing. Output: u32 count, then per record (u32 length + stored
+ * fields) or (u32 length + id bytes), then the events. */
+enum { RET_RECORDS = 0, RET_IDS = 1, RET_NONE = 2 };
+static void put_slot(void *ud, const nw_table *t, uint32_t slot) { put_row(ud, nw_table_row(t, slot)); }
+static void put_id(void *ud, const nw_table *t, uint32_t slot) {
+    const uint8_t *f = nw_table_row(t, slot) + 4;   /* field 0, the id: tag, u32 length, bytes */
+    nw_buf_append(ud, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+}
+
+NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t mode) {
     nw_api_begin(I);
     nw_error *err = nw_api_err(I);
     nw_table *t;
@@ -123,16 +133,11 @@ NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, doubl
     if (rc) return nw_api_end(I, rc);
     begin_write(I, flags);
     size_t mark = nw_store_mark(I->store);
-    const uint8_t *it;
-    uint32_t n = nval_arr(v, &it);
     nw_buf *o = nw_api_out(I);
-    nw_buf_u32(o, n);
-    for (uint32_t i = 0; i < n && !rc; i++, it += nval_span(it)) {
-        uint32_t slot;
-        rc = nw_store_create(I->store, table, it, ttl, upsert != 0, &slot, err);
-        if (rc) err->index = (int32_t)i;
-        else put_row(o, nw_table_row(t, slot));
-    }
+    nw_buf_u32(o, nw_rd_u32(v + 1));   /* the array's length */
+    uint32_t ret = (mode >> 1) & 3;
+    nw_slot_fn each = ret == RET_RECORDS ? put_slot : ret == RET_IDS ? put_id : NULL;
+    rc = nw_store_insert_many(I->store, table, v, ttl, (mode & 1) != 0, each, o, err);
     return end_write(I, mark, rc);
 }
 
@@ -361,39 +366,13 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
     } else {
         const uint8_t *patch = nval_get(v, "patch");
         if (op == Q_UPDATE && !patch) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "update needs a patch");
-        /* collect ids first: writes move rows */
-        nw_buf ids;
-        nw_buf_init(&ids);
-        for (uint32_t i = 0; i < n && !rc; i++) {
-            const uint8_t *f = nw_table_row(t, slots[i]) + 4;
-            nw_buf_append(&ids, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
-        }
-        if (!rc && ids.oom) rc = nw_error_nomem(err);
-        nw_free(slots);
-        slots = NULL;
         nw_query_free(q);
-        q = NULL;
-        if (rc) { nw_buf_free(&ids); return nw_api_end(I, rc); }
+        if (rc) { nw_free(slots); return nw_api_end(I, rc); }
         begin_write(I, flags);
         size_t mark = nw_store_mark(I->store);
         uint32_t affected = 0;
-        size_t at = 0;
-        for (uint32_t i = 0; i < n && !rc; i++) {
-            uint32_t il = nw_rd_u32(ids.p + at);
-            const char *id = (const char *)ids.p + at + 4;
-            at += 4 + il;
-            if (op == Q_UPDATE) {
-                uint32_t slot;
-                rc = nw_store_update(I->store, table, id, il, patch, -1, &slot, err);
-                if (!rc) affected++;
-            } else {
-                bool existed = false;
-                rc = nw_store_delete(I->store, table, id, il, &existed, err);
-                if (!rc && existed) affected++;
-            }
-            if (rc) err->index = (int32_t)i;
-        }
-        nw_buf_free(&ids);
+        rc = nw_store_write_slots(I->store, table, slots, n, op == Q_UPDATE ? patch : NULL, &affected, err);
+        nw_free(slots);
         if (!rc) {
             nw_buf_u32(o, 1);
             nw_buf_u32(o, affected);
@@ -484,6 +463,8 @@ NW_EXPORT int nw_restore(nw_instance *I, uint32_t len) {
     return nw_api_end(I, NW_OK);
 }
 
+static bool matches(void *q, const uint8_t *row) { return nw_query_matches(q, row); }
+
 /* search: input { text, where?, limit? }; output u32 count + records, best
  * first (score, then insertion order). */
 NW_EXPORT int nw_search(nw_instance *I, uint32_t table, uint32_t len) {
@@ -504,24 +485,13 @@ NW_EXPORT int nw_search(nw_instance *I, uint32_t table, uint32_t len) {
     nw_query *q = NULL;
     const uint8_t *where = nval_get(v, "where");
     if (where && where[0] != NVAL_NULL && (rc = nw_query_parse(I->store, table, v, &q, err))) return nw_api_end(I, rc);
-    nw_fts *f = nw_table_fts(t);
-    if (!f) { nw_query_free(q); return nw_api_end(I, nw_error_nomem(err)); }
-    nw_fts_hit *hits = NULL;
-    size_t n = 0;
-    if (nw_fts_query(f, text, tl, &hits, &n) != 0) { nw_query_free(q); return nw_api_end(I, nw_error_nomem(err)); }
-    nw_buf *o = nw_api_out(I);
-    size_t count_at = o->len;
-    nw_buf_u32(o, 0);
-    uint32_t k = 0;
-    for (size_t i = 0; i < n && (limit < 0 || k < limit); i++) {
-        uint32_t slot = hits[i].slot;
-        if (!nw_table_visible(I->store, t, slot)) continue;
-        if (q && !nw_query_matches(q, nw_table_row(t, slot))) continue;
-        put_row(o, nw_table_row(t, slot));
-        k++;
-    }
-    nw_buf_patch_u32(o, count_at, k);
-    nw_free(hits);
+    uint32_t *slots = NULL, n = 0;
+    rc = nw_table_search(I->store, t, text, tl, limit, q ? matches : NULL, q, &slots, &n, err);
     nw_query_free(q);
+    if (rc) return nw_api_end(I, rc);
+    nw_buf *o = nw_api_out(I);
+    nw_buf_u32(o, n);
+    for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
+    nw_free(slots);
     return nw_api_end(I, NW_OK);
 }

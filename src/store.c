@@ -253,14 +253,28 @@ static int pk_cmp_rows(const uint8_t *ra, const uint8_t *rb) {
     return r ? r : (al < bl ? -1 : al > bl);
 }
 
+/* The key's fields of a row, found in one walk over the fields (an index
+ * comparison runs log n times per write: walking from the start once per
+ * key field and row was most of an indexed write). */
+static void key_fields(const nw_keydef *key, const uint8_t *row, const uint8_t **out) {
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < key->nfields; i++) if (key->fields[i] > last) last = key->fields[i];
+    const uint8_t *at[NW_MAX_FIELDS];
+    const uint8_t *f = row + 4;
+    for (uint32_t fi = 0; fi <= last; fi++) { at[fi] = f; if (fi < last) f += nw_field_span(f); }
+    for (uint32_t i = 0; i < key->nfields; i++) out[i] = at[key->fields[i]];
+}
+
 static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
     const sindex *x = ctx;
     const nw_table *t = x->t;
     const uint8_t *ra = t->rows[a], *rb = t->rows[b];
     if (x->key.nfields == 1 && x->key.fields[0] == 0) return pk_cmp_rows(ra, rb);
+    const uint8_t *fa[NW_MAX_KEY_FIELDS], *fb[NW_MAX_KEY_FIELDS];
+    key_fields(&x->key, ra, fa);
+    key_fields(&x->key, rb, fb);
     for (uint32_t i = 0; i < x->key.nfields; i++) {
-        uint32_t fi = x->key.fields[i];
-        int r = nw_field_cmp(&t->def.fields[fi], nw_row_field(ra, fi), nw_row_field(rb, fi));
+        int r = nw_field_cmp(&t->def.fields[x->key.fields[i]], fa[i], fb[i]);
         if (r) return r;
     }
     return pk_cmp_rows(ra, rb);
@@ -270,10 +284,10 @@ static int idx_keycmp(const void *ctx, const void *keyp, uint32_t slot) {
     const sindex *x = ctx;
     const nw_ikey *key = keyp;
     const nw_table *t = x->t;
-    const uint8_t *row = t->rows[slot];
+    const uint8_t *f[NW_MAX_KEY_FIELDS];
+    key_fields(&x->key, t->rows[slot], f);
     for (uint32_t i = 0; i < key->n; i++) {
-        uint32_t fi = x->key.fields[i];
-        int r = nw_field_cmp(&t->def.fields[fi], key->vals[i], nw_row_field(row, fi));
+        int r = nw_field_cmp(&t->def.fields[x->key.fields[i]], key->vals[i], f[i]);
         if (r) return r;
     }
     return 0;
@@ -517,9 +531,14 @@ static void set_coalesce_rules(nw_store *s) {
 }
 
 /* Makes room for one more slot; false on OOM (nothing changed). */
-static bool table_reserve_slot(nw_table *t) {
-    if (t->nfree || t->nslots < t->cap) return true;
-    uint32_t cap = t->cap ? t->cap * 2 : 64;
+/* Room for `extra` more slots: the capacity doubles, or grows to exactly
+ * what a bulk insert needs when that is more (no doubling's slack, no copy
+ * per doubling). */
+static bool table_reserve_slots(nw_table *t, uint32_t extra) {
+    if (t->nfree >= extra || (uint64_t)t->nslots + extra - t->nfree <= t->cap) return true;
+    uint64_t need = (uint64_t)t->nslots + extra - t->nfree, dbl = t->cap ? (uint64_t)t->cap * 2 : 64;
+    if (need > 0x7FFFFFFFu) return false;
+    uint32_t cap = (uint32_t)(need > dbl ? need : dbl);
     uint8_t **rows = nw_realloc(t->rows, cap * sizeof *rows);
     if (!rows) return false;
     t->rows = rows;
@@ -538,6 +557,8 @@ static bool table_reserve_slot(nw_table *t) {
     return true;
 }
 
+static bool table_reserve_slot(nw_table *t) { return table_reserve_slots(t, 1); }
+
 static bool table_need_expires(nw_table *t) {
     if (t->expires) return true;
     if (!t->cap) return true;   /* allocated with the first slot */
@@ -547,15 +568,19 @@ static bool table_need_expires(nw_table *t) {
 
 /* ---- undo log ------------------------------------------------------------------------ */
 
-static bool log_reserve(nw_store *s) {
-    if (s->nlog < s->logcap) return true;
-    size_t cap = s->logcap ? s->logcap * 2 : 64;
+static bool log_reserve_n(nw_store *s, size_t extra) {
+    if (s->nlog + extra <= s->logcap) return true;
+    size_t need = s->nlog + extra, dbl = s->logcap ? s->logcap * 2 : 64;
+    if (need > SIZE_MAX / sizeof(undo)) return false;
+    size_t cap = need > dbl ? need : dbl;
     undo *l = nw_realloc(s->log, cap * sizeof *l);
     if (!l) return false;
     s->log = l;
     s->logcap = cap;
     return true;
 }
+
+static bool log_reserve(nw_store *s) { return log_reserve_n(s, 1); }
 
 size_t nw_store_mark(nw_store *s) { return s->nlog; }
 bool nw_store_in_tx(const nw_store *s) { return s->tx_depth > 0; }
@@ -1171,6 +1196,66 @@ nw_code nw_store_delete(nw_store *s, uint32_t table, const char *id, size_t idle
     return delete_slot(s, t, found, NW_EV_DELETED, err, 0);
 }
 
+/* ---- bulk writes ------------------------------------------------------------------------------- */
+
+nw_code nw_store_insert_many(nw_store *s, uint32_t table, const uint8_t *arr, double ttl_ms, bool upsert,
+                             nw_slot_fn each, void *ud, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    if (arr[0] != NVAL_ARR) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
+    const uint8_t *it;
+    uint32_t n = nval_arr(arr, &it);
+    /* Room for the whole batch at once (an undo entry and an outbox entry
+     * per record); when it cannot be had, each write reserves its own. */
+    (void)(table_reserve_slots(t, n) && log_reserve_n(s, 2 * (size_t)n) &&
+           slotset_reserve(&t->pk, n, t, pk_hash, NULL));
+    for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
+        uint32_t slot;
+        nw_code rc = nw_store_create(s, table, it, ttl_ms, upsert, &slot, err);
+        if (rc) { err->index = (int32_t)i; return rc; }
+        if (each) each(ud, t, slot);
+    }
+    return NW_OK;
+}
+
+/* The ids of the rows in `slots`, each as u32 length + bytes (writes may
+ * free or move the rows, so bulk writes find each record again by id). */
+static nw_code collect_ids(const nw_table *t, const uint32_t *slots, uint32_t n, nw_buf *ids, nw_error *err) {
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *f = nw_table_row(t, slots[i]) + 4;
+        nw_buf_append(ids, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+    }
+    return ids->oom ? nw_error_nomem(err) : NW_OK;
+}
+
+nw_code nw_store_write_slots(nw_store *s, uint32_t table, const uint32_t *slots, uint32_t n, const uint8_t *patch,
+                             uint32_t *affected, nw_error *err) {
+    nw_table *t = nw_store_table(s, table);
+    if (!t) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity");
+    nw_buf ids;
+    nw_buf_init(&ids);
+    nw_code rc = collect_ids(t, slots, n, &ids, err);
+    *affected = 0;
+    size_t at = 0;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint32_t il = nw_rd_u32(ids.p + at);
+        const char *id = (const char *)ids.p + at + 4;
+        at += 4 + il;
+        if (patch) {
+            uint32_t slot;
+            rc = nw_store_update(s, table, id, il, patch, -1, &slot, err);
+            if (!rc) (*affected)++;
+        } else {
+            bool existed = false;
+            rc = nw_store_delete(s, table, id, il, &existed, err);
+            if (!rc && existed) (*affected)++;
+        }
+        if (rc) err->index = (int32_t)i;
+    }
+    nw_buf_free(&ids);
+    return rc;
+}
+
 nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, nw_error *err) {
     double saved = s->now;
     s->now = now_ms;
@@ -1295,6 +1380,30 @@ nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint
     qsort(v, k, sizeof *v, cmp_pk);
     *out = v;
     *n = k;
+    return NW_OK;
+}
+
+nw_code nw_table_search(const nw_store *s, nw_table *t, const char *text, size_t len, double limit,
+                        nw_row_filter keep, void *ud, uint32_t **out, uint32_t *count, nw_error *err) {
+    *out = NULL;
+    *count = 0;
+    nw_fts *f = nw_table_fts(t);
+    if (!f) return nw_error_nomem(err);
+    nw_fts_hit *hits = NULL;
+    size_t n = 0;
+    if (nw_fts_query(f, text, len, &hits, &n) != 0) return nw_error_nomem(err);
+    uint32_t *slots = nw_malloc((n ? n : 1) * sizeof *slots);
+    if (!slots) { nw_free(hits); return nw_error_nomem(err); }
+    uint32_t k = 0;
+    for (size_t i = 0; i < n && (limit < 0 || k < limit); i++) {
+        uint32_t slot = hits[i].slot;
+        if (!nw_table_visible(s, t, slot)) continue;
+        if (keep && !keep(ud, t->rows[slot])) continue;
+        slots[k++] = slot;
+    }
+    nw_free(hits);
+    *out = slots;
+    *count = k;
     return NW_OK;
 }
 

@@ -88,6 +88,19 @@ nw_code nw_store_delete(nw_store *s, uint32_t table, const char *id, size_t idle
  * the number removed in *count. */
 nw_code nw_store_expire(nw_store *s, int table, double now_ms, uint32_t *count, nw_error *err);
 
+/* Bulk writes; each stops at the first record that fails, with err->index
+ * naming it (the caller rolls back to its mark, as for any write).
+ * nw_store_insert_many creates (or upserts) every record of the NVAL array
+ * `arr` in order and calls `each` (when not NULL) with the slot written
+ * after each one. nw_store_write_slots updates with `patch` (deletes when
+ * patch is NULL) the records in `slots` (visible slots of the table, such as
+ * a query's result); *affected counts the records updated or deleted. */
+typedef void (*nw_slot_fn)(void *ud, const nw_table *t, uint32_t slot);
+nw_code nw_store_insert_many(nw_store *s, uint32_t table, const uint8_t *arr, double ttl_ms, bool upsert,
+                             nw_slot_fn each, void *ud, nw_error *err);
+nw_code nw_store_write_slots(nw_store *s, uint32_t table, const uint32_t *slots, uint32_t n, const uint8_t *patch,
+                             uint32_t *affected, nw_error *err);
+
 /* Slots of visible records in primary key order; *out is nw_malloc'd
  * (caller frees). */
 nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint32_t *n, nw_error *err);
@@ -115,6 +128,14 @@ nw_okeycmp nw_table_index_keycmp(void);
 /* The full-text index (rebuilt if stale), or NULL (no search fields, or out
  * of memory). */
 nw_fts *nw_table_fts(nw_table *t);
+
+/* Entity.search(): the visible slots matching `text` in the full-text
+ * index (fts.h), best first (score, then slot), that `keep` (when not NULL)
+ * accepts, at most `limit` of them (< 0: all). *out is nw_malloc'd (caller
+ * frees). LIMIT when out of memory. */
+typedef bool (*nw_row_filter)(void *ud, const uint8_t *row);
+nw_code nw_table_search(const nw_store *s, nw_table *t, const char *text, size_t len, double limit,
+                        nw_row_filter keep, void *ud, uint32_t **out, uint32_t *count, nw_error *err);
 
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);

@@ -23,7 +23,7 @@ void nw_set_now(nw_instance *I, double now);
 int nw_set_client(nw_instance *I, uint32_t len);
 int nw_entity_define(nw_instance *I, uint32_t len);
 int nw_create(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
-int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
+int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t mode);
 int nw_update(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags);
 int nw_delete(nw_instance *I, uint32_t table, uint32_t len, uint32_t flags);
 int nw_expire(nw_instance *I, int32_t table, double now, uint32_t flags);
