@@ -319,11 +319,12 @@ NW_EXPORT int nw_stats(void) {
 /* ---- queries ---------------------------------------------------------------------- */
 #include "query.h"
 
-enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE };
+enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE, Q_EXPLAIN };
 
 /* query: input is the NVAL spec of query.h (plus `patch` for updates).
  * Output: all/first: u32 count + records; count: u32; ids: u32 count + (u32
- * len + id bytes); update/delete: u32 1, u32 affected, then events. */
+ * len + id bytes); update/delete: u32 1, u32 affected, then events;
+ * explain: see nw_query_explain. */
 NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t flags) {
     nw_api_begin();
     nw_error *err = nw_api_err();
@@ -339,6 +340,11 @@ NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t 
         uint32_t n = 0;
         rc = nw_query_count(store, q, &n, err);
         nw_buf_u32(o, n);
+        nw_query_free(q);
+        return nw_api_end(rc);
+    }
+    if (op == Q_EXPLAIN) {
+        rc = nw_query_explain(store, q, o, err);
         nw_query_free(q);
         return nw_api_end(rc);
     }

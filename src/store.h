@@ -116,6 +116,13 @@ nw_okeycmp nw_table_index_keycmp(void);
  * of memory). */
 nw_fts *nw_table_fts(nw_table *t);
 
+/* The substring index of a string field listed in `search` (trigram.h),
+ * built from the rows on first use and kept up by every write and undo
+ * from then on; NULL for other fields or out of memory (the caller then
+ * scans). */
+#include "trigram.h"
+nw_trigram *nw_table_trigram(nw_table *t, uint32_t field);
+
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);
 
