@@ -6,7 +6,7 @@ import { utf8 } from './core.js';
 const NULL = 0x00, FALSE = 0x01, TRUE = 0x02, NUM = 0x03, STR = 0x04, ARR = 0x05, OBJ = 0x06, DATE = 0x07, ENUM = 0x0c;
 
 /** Reads short strings with a plain loop: for ASCII below ~32 bytes it is
- * several times cheaper than TextDecoder's fixed cost (TOOLCHAIN.md). */
+ * several times cheaper than TextDecoder's fixed cost (docs/boundary.md, What a crossing costs). */
 // Node's Buffer has a native UTF-8 slice that skips TextDecoder's per-call
 // overhead; browsers use TextDecoder.
 const nodeUtf8Slice = typeof Buffer === 'function' && typeof Buffer.prototype.utf8Slice === 'function' ? Buffer.prototype.utf8Slice : null;

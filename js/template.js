@@ -37,7 +37,7 @@
 import { NitroError } from './errors.js';
 import { Query } from './query.js';
 import { T, EncodeError } from './nval.js';
-import { mountView } from './view.js';
+import { mountView } from './dom/view.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const NodeBuffer = typeof globalThis.Buffer === 'function' && typeof globalThis.Buffer.prototype.latin1Slice === 'function'

@@ -1,7 +1,7 @@
 /* query.h - where trees, ordering and query execution over one table.
  *
  * A query arrives as NVAL:
- *   { where: {...API.md where object...}, order: [["priority", true], ...]
+ *   { where: {...where object, docs/contract.md Queries...}, order: [["priority", true], ...]
  *     (name, descending), limit: n, offset: n }
  * nw_query_parse resolves field names and converts values to stored form
  * (QUERY errors name the entity, field and operator). nw_query_run returns

@@ -6,8 +6,8 @@
 // of the subscriptions that changed, and schedules one view flush per
 // microtask for all mounted views (src/api_live.c).
 
-import { NitroError } from './errors.js';
-import { Reader } from './record.js';
+import { NitroError } from '../errors.js';
+import { Reader } from '../record.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 

@@ -7,9 +7,9 @@
 // loop in View.applyFrom: no HTML is parsed after the first paint except for
 // raw {{{values}}}, and nodes whose data did not change are never touched.
 
-import { NitroError } from './errors.js';
+import { NitroError } from '../errors.js';
 import { readEdits } from './live.js';
-import { Reader } from './record.js';
+import { Reader } from '../record.js';
 
 /** Decodes the DOM program of a template (src/tpl_dom.h encoding). */
 function readProgram(core) {
