@@ -309,7 +309,7 @@ class Nitro {
     this.bus.dispatchBatch(after);
   }
 
-  _now() { this.core.x.nw_set_now(Date.now()); }
+  _now() { this.core.x.nw_set_now(this.core.I, Date.now()); }
 
   _open() { if (this.core.closed) throw new NitroError('CLOSED', 'this nitro instance is closed'); }
 
@@ -331,7 +331,7 @@ class Nitro {
       }
     } catch (err) {
       this.txDepth--;
-      core.x.nw_tx_rollback(mark);
+      core.x.nw_tx_rollback(core.I, mark);
       this.pending.length = pendingAt;
       throw err;
     }

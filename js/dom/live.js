@@ -137,7 +137,7 @@ export class LiveRegistry {
 
   /** After every committed batch (a write, a transaction, a sync pull). */
   committed() {
-    if (this.subs.size && this.core.x.nw_live_pending()) this.report();
+    if (this.subs.size && this.core.x.nw_live_pending(this.core.I)) this.report();
     if (this.views.size && !this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushNow);
