@@ -50,6 +50,8 @@ const opArb = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('insertMany'), items: fc.array(fc.record({ id: idArb, data: dataArb }), { maxLength: 4 }) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('rollback'), id: idArb, data: dataArb, del: idArb }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('restore') }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('snap') }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('restoreSnap') }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('query'), q: queryArb }), weight: 6 },
 );
 
@@ -158,6 +160,7 @@ test('query plans (descending compound keys, early stops, trigram candidates) ma
     let nitro = await createNitro();
     let Task = nitro.entity('Task', def);
     let rows = new Map();
+    let saved = null;   // { bytes, rows }: restored into the same instance (its indexes already built)
     for (const o of ops) {
       if (o.op === 'query') {
         const query = runQuery(Task, o.q);
@@ -172,6 +175,10 @@ test('query plans (descending compound keys, early stops, trigram candidates) ma
           Task.delete(o.del);
           throw new Error('abort');
         }), /abort/);
+      } else if (o.op === 'snap') {
+        saved = { bytes: nitro.snapshot(), rows: new Map(rows) };
+      } else if (o.op === 'restoreSnap') {
+        if (saved) { nitro.restore(saved.bytes); rows = new Map(saved.rows); }
       } else if (o.op === 'restore') {
         const bytes = nitro.snapshot();
         nitro.close();
