@@ -871,13 +871,16 @@ static void make_plan(nw_store *s, const nw_query *q, bool ignore_window, plan *
     int tc = trigram_best(q, conds, n, &tcount, &tfields);
     if (tc >= 0 && (size_t)tcount < cand) cand = (size_t)tcount;
     else tc = -1;
-    /* a limited query: walking an index in the query's order, filtering,
-     * finds `want` matches after about want * total / matches records */
-    int dir = 0, w = -1;
+    /* walking an index in the query's order, filtering: instead of a scan
+     * and a sort, or under a limit when it expects to find `want` matches
+     * (after about want * total / candidates records) before the plan has
+     * tested its candidates */
+    int dir = 0;
     uint32_t group = 0;
-    if (want >= 0) w = walk_index(q, conds, n, &dir, &group);
+    int w = walk_index(q, conds, n, &dir, &group);
     nw_oindex *wix = w >= 0 ? nw_table_index(t, (uint32_t)w) : NULL;
-    if (wix && want * (double)total / (double)(cand ? cand : 1) < (double)cand) {
+    bool scan = !ix && tc < 0;
+    if (wix && (scan || (want >= 0 && want * (double)total / (double)(cand ? cand : 1) < (double)cand))) {
         p->kind = P_WALK;
         p->index = w;
         p->dir = dir;
@@ -1080,6 +1083,7 @@ nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *count, nw_error
     if (p.empty) { *count = 0; return NW_OK; }
     nw_oindex *ix = p.index >= 0 ? nw_table_index(q->t, (uint32_t)p.index) : NULL;
     if (ix && p.kind != P_LIST && p.used == p.nconds && !nw_table_has_ttl(t)) { *count = (uint32_t)(p.hi - p.lo); return NW_OK; }
+    if (p.kind == P_WALK && !p.used) ix = NULL;   /* a whole-index walk only buys order: scan the slots */
     source src;
     if (p.kind == P_LIST) source_list(&src, p.list, p.nlist);
     else if (ix) source_init(&src, ix, p.lo, p.hi, 0);
