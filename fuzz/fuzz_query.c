@@ -8,6 +8,10 @@
  * exactly what testing every row with nw_query_matches, sorting with
  * nw_query_cmp_slots and applying offset and limit gives; one that does not
  * parse must fail with QUERY (or LIMIT for depth) and name its entity.
+ * The world's descending compound indexes, early-stopping walks (limits with
+ * and without orderBy) and the trigram index of the search field `title`
+ * (contains/startsWith of 3+ bytes, $or of them) are planner paths the
+ * seeds reach; explain must report the same number of results.
  *
  *   bash build.sh --fuzz && build/fuzz/fuzz_query -max_total_time=60 fuzz/corpus/fuzz_query build/fuzz-corpus/fuzz_query
  */
@@ -74,6 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size) {
         for (uint32_t i = 0; i < n; i++) if (got[i] != want[skip + i]) abort();
         nw_free(got);
     }
+    /* explain runs the same plan: its result count must agree */
+    nw_buf ex;
+    nw_buf_init(&ex);
+    if (nw_query_explain(s, q, &ex, &err) || ex.len < 16) abort();
+    uint32_t skip = nw_query_offset(q) < nw ? (uint32_t)nw_query_offset(q) : nw, keep = nw - skip;
+    if (nw_query_limit(q) >= 0 && nw_query_limit(q) < keep) keep = (uint32_t)nw_query_limit(q);
+    if (nw_rd_u32(ex.p + 8) != keep) abort();
+    nw_buf_free(&ex);
     nw_query_free(q);
     nw_buf_free(&spec);
     return 0;

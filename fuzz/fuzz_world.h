@@ -15,7 +15,7 @@ static const char fuzz_task_schema[] =
     " priority: {type: int, min: 1, max: 5, default: 3}, score: {type: float}, flag: {type: bool},"
     " due: {type: datetime}, tags: {type: list, of: string}, meta: {type: json},"
     " owner: {type: ref, entity: User, onDelete: nullify}},"
-    " indexes: [status, [status, priority], priority, due, owner], unique: [title], search: [title, tags]}";
+    " indexes: [status, [status, priority], priority, due, owner, [status, \"-priority\", id], [\"-due\", title]], unique: [title], search: [title, tags]}";
 
 /* Defines or writes `text` (one value); aborts if a fixture write fails. */
 static inline uint32_t fuzz_world_define(nw_store *s, const char *text) {

@@ -63,8 +63,14 @@ export interface FieldDef {
  * writing a ref value before that entity exists is SCHEMA (rule `ref`). */
 export interface EntityDef<R = any> {
   fields: Record<string, FieldDef>;
+  /** Ordered indexes: a field, or fields compared in turn; a leading `-`
+   * sorts that key descending (`['status', '-priority', 'id']` serves
+   * `where({ status }).orderBy('-priority', 'id').limit(n)` without a sort). */
   indexes?: Array<string | string[]>;
   unique?: Array<string | string[]>;
+  /** Fields of the full-text index behind `search()`; their string fields
+   * also get a trigram index (built on the first `contains`/`startsWith`
+   * of 3+ bytes) that answers those operators without a scan. */
   search?: string[];
   ttl?: number;
   /** Sync: records visible to (and writable by) every user. */
@@ -129,6 +135,27 @@ export declare class Query<R = Record<string, any>> {
    * transaction, a sync pull) that changed the result. C keeps the result
    * current from each batch without re-running the query. */
   subscribe(fn: (change: LiveChange<R>) => void): LiveSubscription<R>;
+  /** Runs the query once (limit and offset apply) and reports how the
+   * planner ran it. */
+  explain(): QueryPlan;
+}
+
+/** What `query.explain()` reports. */
+export interface QueryPlan {
+  /** The index used: its declaration with `-` on descending keys
+   * (`'status,-priority,id'`), `'id'` for primary-key lookups or the id
+   * order, `'trigram:title'` (`'trigram:title|notes'` for an `$or`) for the
+   * substring index of `search` fields; `null` for a full scan. */
+  readonly index: string | null;
+  /** `'index'`: the index walk yields the orderBy order (then the id);
+   * `'sort'`: the matches are sorted (a bounded heap under a limit). */
+  readonly order: 'index' | 'sort';
+  /** True when the walk stops once offset + limit matches are found. */
+  readonly stopsEarly: boolean;
+  /** Records tested against the where clause. */
+  readonly scanned: number;
+  /** Records returned (after offset and limit). */
+  readonly results: number;
 }
 
 export interface LiveChange<R = Record<string, any>> {

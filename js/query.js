@@ -5,7 +5,10 @@ import { NitroError } from './errors.js';
 import { EncodeError } from './nval.js';
 import { isReservedKey } from './keys.js';
 
-const OP = { all: 0, first: 1, count: 2, ids: 3, update: 4, delete: 5 };
+const OP = { all: 0, first: 1, count: 2, ids: 3, update: 4, delete: 5, explain: 6 };
+// nw_query_explain flags (src/query.h)
+const EXPLAIN_ORDERED = 1;
+const EXPLAIN_STOPS = 2;
 
 export class Query {
   constructor(entity, where = null, order = [], limit = null, offset = null) {
@@ -81,6 +84,26 @@ export class Query {
     const out = new Array(n);
     for (let i = 0; i < n; i++) out[i] = r.value0Str();
     return out;
+  }
+
+  /** Runs the query and reports the plan the C planner chose:
+   * `{ index, order, stopsEarly, scanned, results }` (see query.d.ts). */
+  explain() {
+    const e = this.entity;
+    const len = this.run();
+    e.core.call0('nw_query_exec', e.table, len, OP.explain, 0);
+    const r = e.out();
+    const flags = r.u32();
+    const scanned = r.u32();
+    const results = r.u32();
+    const index = r.value0Str();
+    return {
+      index: index === '' ? null : index,
+      order: flags & EXPLAIN_ORDERED ? 'index' : 'sort',
+      stopsEarly: (flags & EXPLAIN_STOPS) !== 0,
+      scanned,
+      results,
+    };
   }
 
   update(patch) {

@@ -322,11 +322,12 @@ NW_EXPORT int nw_stats(nw_instance *I) {
 #include "query.h"
 #include "record_view.h"
 
-enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE };
+enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE, Q_EXPLAIN };
 
 /* query: input is the NVAL spec of query.h (plus `patch` for updates).
  * Output: all/first: u32 count + records; count: u32; ids: u32 count + (u32
- * len + id bytes); update/delete: u32 1, u32 affected, then events. */
+ * len + id bytes); update/delete: u32 1, u32 affected, then events;
+ * explain: see nw_query_explain. */
 NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32_t op, uint32_t flags) {
     nw_api_begin(I);
     nw_error *err = nw_api_err(I);
@@ -342,6 +343,11 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
         uint32_t n = 0;
         rc = nw_query_count(I->store, q, &n, err);
         nw_buf_u32(o, n);
+        nw_query_free(q);
+        return nw_api_end(I, rc);
+    }
+    if (op == Q_EXPLAIN) {
+        rc = nw_query_explain(I->store, q, o, err);
         nw_query_free(q);
         return nw_api_end(I, rc);
     }

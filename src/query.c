@@ -481,10 +481,10 @@ static bool id_lookup(const nw_query *q, const uint8_t **id, uint32_t *len) {
 
 /* Source of candidate slots: an index rank range, an explicit list (ids
  * looked up in the primary key), or every slot. */
-typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots; const uint32_t *list; } source;
+typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots, tested; const uint32_t *list; } source;
 
 static void source_init(source *src, nw_oindex *ix, size_t lo, size_t hi, uint32_t nslots) {
-    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots; src->list = NULL;
+    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots; src->tested = 0; src->list = NULL;
     if (ix) nw_ocursor_seek(&src->c, ix, lo);
 }
 
@@ -493,7 +493,7 @@ static void source_list(source *src, const uint32_t *list, uint32_t n) {
     src->list = list;
 }
 
-static bool source_next(source *src, uint32_t *slot) {
+static bool source_step(source *src, uint32_t *slot) {
     if (src->list) {
         if (src->slot >= src->nslots) return false;
         *slot = src->list[src->slot++];
@@ -507,6 +507,12 @@ static bool source_next(source *src, uint32_t *slot) {
     if (src->slot >= src->nslots) return false;
     *slot = src->slot++;
     return true;
+}
+
+static bool source_next(source *src, uint32_t *slot) {
+    bool ok = source_step(src, slot);
+    src->tested += ok;
+    return ok;
 }
 
 static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
@@ -545,106 +551,148 @@ static bool id_in_list(const nw_query *q, uint32_t **list, uint32_t *n) {
     return true;
 }
 
-static nw_code run_scan(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
-static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err);
-
 /* ---- planning ------------------------------------------------------------------------ */
 
+/* How a query runs (make_plan), and what explain() reports of it. */
+typedef enum { P_SCAN, P_LIST, P_RANGE, P_WALK } pkind;
+
 typedef struct plan {
-    int index;              /* -1: walk the primary key order (or slots) */
-    size_t lo, hi;          /* rank range in that index */
+    pkind kind;
+    int index;              /* ordered index ranged or walked (0 = primary key order), -1 none */
+    size_t lo, hi;          /* rank range in it */
     uint32_t used;          /* conditions the bounds enforce */
-    uint32_t nconds;        /* top-level conditions */
+    uint32_t nconds;        /* top-level conditions (UINT32_MAX: too many to list) */
     bool empty;             /* provably no match */
     uint32_t eq_fields;     /* eq prefix length */
-    bool range;             /* a range on the next field */
+    int dir;                /* P_WALK: +1 forward, -1 backward, -2 backward by groups of group_field */
+    uint32_t group_field;
+    uint32_t *list;         /* P_LIST: candidate slots, ascending, no duplicates (owned) */
+    uint32_t nlist;
+    bool nomem;             /* building the list ran out of memory */
+    uint64_t trigram;       /* P_LIST from trigram indexes: their fields (bits) */
+    bool by_id;             /* P_LIST from primary-key lookups */
+    uint32_t scanned;       /* records tested, filled in by the run */
 } plan;
 
 #define MAX_CONDS 64
 
-static uint32_t top_conds(const qnode *w, const qnode **out) {
-    uint32_t n = 0;
-    if (!w || w->kind != Q_AND) return 0;
-    for (uint32_t i = 0; i < w->nkids && n < MAX_CONDS; i++) {
+/* The conjunction's leaves: nested ANDs (operator objects, $and, chained
+ * where() calls) flattened. Returns the count, or UINT32_MAX past MAX_CONDS
+ * (then out holds the first MAX_CONDS). */
+static uint32_t flatten(const qnode *w, const qnode **out, uint32_t n) {
+    for (uint32_t i = 0; i < w->nkids && n != UINT32_MAX; i++) {
         const qnode *k = w->kids[i];
-        if (k->kind == Q_CMP) out[n++] = k;
-        else if (k->kind == Q_AND) {
-            for (uint32_t j = 0; j < k->nkids && n < MAX_CONDS; j++) {
-                if (k->kids[j]->kind == Q_CMP) out[n++] = k->kids[j];
-                else { out[n++] = k->kids[j]; }
-            }
-        } else out[n++] = k;
+        if (k->kind == Q_AND) n = flatten(k, out, n);
+        else if (n < MAX_CONDS) out[n++] = k;
+        else n = UINT32_MAX;
     }
     return n;
+}
+
+static uint32_t top_conds(const qnode *w, const qnode **out, uint32_t *nconds) {
+    *nconds = 0;
+    if (!w || w->kind != Q_AND) return 0;
+    uint32_t n = flatten(w, out, 0);
+    *nconds = n;
+    return n == UINT32_MAX ? MAX_CONDS : n;
 }
 
 static bool is_range(const qnode *c) {
     return c->kind == Q_CMP && (c->op == OP_GT || c->op == OP_GTE || c->op == OP_LT || c->op == OP_LTE);
 }
 
-static void make_plan(nw_store *s, const nw_query *q, plan *p) {
-    memset(p, 0, sizeof *p);
-    p->index = -1;
-    const qnode *conds[MAX_CONDS];
-    uint32_t n = top_conds(q->where, conds);
-    p->nconds = q->where ? (n ? n : q->where->nkids) : 0;
-    nw_table *t = q->t;
-    int best = -1;
-    uint32_t best_score = 0;
-    for (uint32_t i = 1; i < nw_table_nindexes(t); i++) {
-        const nw_keydef *k = nw_table_index_key(t, i);
-        uint32_t m = 0, score = 0;
-        for (; m < k->nfields; m++) {
-            bool found = false;
-            for (uint32_t c = 0; c < n; c++)
-                if (conds[c]->kind == Q_CMP && conds[c]->op == OP_EQ && conds[c]->field == k->fields[m] && conds[c]->vals[0] != NVAL_NULL) found = true;
-            if (!found) break;
-        }
-        score = m * 4;
-        if (m < k->nfields)
-            for (uint32_t c = 0; c < n; c++)
-                if (is_range(conds[c]) && conds[c]->field == k->fields[m]) { score += 1; break; }
-        if (score > best_score) { best_score = score; best = (int)i; }
+/* A non-null equality on field f (usable as an index key), or NULL. */
+static const qnode *eq_cond(const qnode *const *conds, uint32_t n, uint32_t f) {
+    for (uint32_t c = 0; c < n; c++)
+        if (conds[c]->kind == Q_CMP && conds[c]->op == OP_EQ && conds[c]->field == f && conds[c]->vals[0] != NVAL_NULL) return conds[c];
+    return NULL;
+}
+
+/* True if every match has the same value of f (an equality, null included). */
+static bool constant_field(const qnode *const *conds, uint32_t n, uint32_t f) {
+    for (uint32_t c = 0; c < n; c++)
+        if (conds[c]->kind == Q_CMP && conds[c]->op == OP_EQ && conds[c]->field == f) return true;
+    return false;
+}
+
+/* An order as (field, descending) pairs, cut after the id (unique: later
+ * keys never decide) and ending with the id ascending when no key names it
+ * (the tie-break); fields every match holds constant are left out. */
+typedef struct oseq { uint32_t n; uint8_t f[NW_MAX_FIELDS + 1]; bool d[NW_MAX_FIELDS + 1]; } oseq;
+
+static bool seq_has(const oseq *s, uint32_t f) {
+    for (uint32_t i = 0; i < s->n; i++) if (s->f[i] == f) return true;
+    return false;
+}
+
+/* Adds a key; true once the sequence is complete (it reached the id). */
+static bool seq_push(oseq *s, const qnode *const *conds, uint32_t nc, uint32_t f, bool d) {
+    if (f != 0 && (constant_field(conds, nc, f) || seq_has(s, f))) return false;
+    s->f[s->n] = (uint8_t)f;
+    s->d[s->n++] = d;
+    return f == 0;
+}
+
+static void seq_query(oseq *s, const nw_query *q, const qnode *const *conds, uint32_t nc) {
+    s->n = 0;
+    for (uint32_t i = 0; i < q->norder; i++) if (seq_push(s, conds, nc, q->order[i], q->desc[i])) return;
+    seq_push(s, conds, nc, 0, false);
+}
+
+static void seq_index(oseq *s, const nw_keydef *k, uint32_t from, const qnode *const *conds, uint32_t nc) {
+    s->n = 0;
+    for (uint32_t i = from; i < k->nfields; i++) if (seq_push(s, conds, nc, k->fields[i], (k->desc >> i) & 1)) return;
+    seq_push(s, conds, nc, 0, false);
+}
+
+/* How walking index key k from its field `from` on yields the query's
+ * order: +1 forward, -1 backward, -2 backward by groups of one field
+ * (each group in id order; *group names it), 0 not at all. */
+static int order_dir(const nw_query *q, const qnode *const *conds, uint32_t nc, const nw_keydef *k, uint32_t from, uint32_t *group) {
+    oseq a, b;
+    seq_query(&a, q, conds, nc);
+    seq_index(&b, k, from, conds, nc);
+    if (a.n != b.n) return 0;
+    bool fwd = true, back = true;
+    for (uint32_t i = 0; i < a.n; i++) {
+        if (a.f[i] != b.f[i]) return 0;
+        if (a.d[i] != b.d[i]) fwd = false; else back = false;
     }
-    if (best < 0) {
-        /* no condition picks an index: one on the first orderBy field still
-         * yields the order, so a limit stops the walk early */
-        if (!q->norder) return;
-        for (uint32_t i = 1; i < nw_table_nindexes(t); i++) {
-            const nw_keydef *k = nw_table_index_key(t, i);
-            if (k->nfields == 1 && k->fields[0] == q->order[0]) {
-                nw_oindex *ix = nw_table_index(t, i);
-                if (!ix) return;
-                p->index = (int)i;
-                p->lo = 0;
-                p->hi = nw_oindex_size(ix);
-                return;
-            }
-        }
-        return;
-    }
-    nw_oindex *ix = nw_table_index(t, (uint32_t)best);
-    if (!ix) return;   /* stale and cannot be rebuilt: scan */
-    const nw_keydef *k = nw_table_index_key(t, (uint32_t)best);
-    nw_ikey lo = { 0, { 0 } }, hi = { 0, { 0 } };
-    uint32_t used = 0;
+    if (fwd) return 1;
+    if (back) return -1;
+    if (a.n == 2 && a.f[1] == 0 && a.d[0] != b.d[0] && !a.d[1] && !b.d[1]) { *group = a.f[0]; return -2; }
+    return 0;
+}
+
+/* Length of the non-null equality prefix of index key k over conds. */
+static uint32_t eq_prefix(const nw_keydef *k, const qnode *const *conds, uint32_t n) {
     uint32_t m = 0;
-    for (; m < k->nfields; m++) {
-        const qnode *eq = NULL;
-        for (uint32_t c = 0; c < n; c++)
-            if (conds[c]->kind == Q_CMP && conds[c]->op == OP_EQ && conds[c]->field == k->fields[m] && conds[c]->vals[0] != NVAL_NULL) { eq = conds[c]; break; }
-        if (!eq) break;
+    while (m < k->nfields && eq_cond(conds, n, k->fields[m])) m++;
+    return m;
+}
+
+static size_t bound(const nw_oindex *ix, nw_ikey *key, const uint8_t *v, bool upper) {
+    key->vals[key->n] = v;
+    key->n++;
+    size_t r = upper ? nw_oindex_upper(ix, key, nw_table_index_keycmp()) : nw_oindex_lower(ix, key, nw_table_index_keycmp());
+    key->n--;
+    return r;
+}
+
+/* Rank range of index `i` for its equality prefix and at most one lower
+ * and one upper bound on the next key field (in either direction). */
+static void index_range(const nw_query *q, const qnode *const *conds, uint32_t n, uint32_t i, nw_oindex *ix, plan *p) {
+    const nw_keydef *k = nw_table_index_key(q->t, i);
+    nw_ikey key = { 0, { 0 } };
+    uint32_t m = 0;
+    for (const qnode *eq; m < k->nfields && (eq = eq_cond(conds, n, k->fields[m])); m++) {
         if (eq->unknown_enum) { p->empty = true; return; }
-        lo.vals[lo.n++] = eq->vals;
-        hi.vals[hi.n++] = eq->vals;
-        used++;
+        key.vals[key.n++] = eq->vals;
     }
-    p->eq_fields = m;
-    nw_okeycmp kc = nw_table_index_keycmp();
-    size_t rlo = lo.n ? nw_oindex_lower(ix, &lo, kc) : 0;
-    size_t rhi = hi.n ? nw_oindex_upper(ix, &hi, kc) : nw_oindex_size(ix);
+    p->eq_fields = p->used = m;
+    size_t lo = m ? nw_oindex_lower(ix, &key, nw_table_index_keycmp()) : 0;
+    size_t hi = m ? nw_oindex_upper(ix, &key, nw_table_index_keycmp()) : nw_oindex_size(ix);
     if (m < k->nfields) {
-        /* at most one lower and one upper bound on the next field */
         const qnode *lower = NULL, *upper = NULL;
         for (uint32_t c = 0; c < n; c++) {
             const qnode *r = conds[c];
@@ -652,87 +700,247 @@ static void make_plan(nw_store *s, const nw_query *q, plan *p) {
             if ((r->op == OP_GT || r->op == OP_GTE) && !lower) lower = r;
             if ((r->op == OP_LT || r->op == OP_LTE) && !upper) upper = r;
         }
+        static const uint8_t null_value[1] = { NVAL_NULL };
+        bool desc = (k->desc >> m) & 1;
+        size_t r;
+        /* ascending: nulls, then small to large; descending: large to small, then nulls */
         if (lower) {
-            lo.vals[lo.n++] = lower->vals;
-            size_t r = lower->op == OP_GTE ? nw_oindex_lower(ix, &lo, kc) : nw_oindex_upper(ix, &lo, kc);
-            if (r > rlo) rlo = r;
-            used++;
-            p->range = true;
-        }
-        if (upper && !lower) {
-            /* null sorts first: an upper bound alone starts after the nulls */
-            static const uint8_t null_value[1] = { NVAL_NULL };
-            lo.vals[lo.n++] = null_value;
-            size_t r = nw_oindex_upper(ix, &lo, kc);
-            if (r > rlo) rlo = r;
+            if (!desc) { r = bound(ix, &key, lower->vals, lower->op == OP_GT); if (r > lo) lo = r; }
+            else { r = bound(ix, &key, lower->vals, lower->op == OP_GTE); if (r < hi) hi = r; }
+            p->used++;
         }
         if (upper) {
-            hi.vals[hi.n++] = upper->vals;
-            size_t r = upper->op == OP_LTE ? nw_oindex_upper(ix, &hi, kc) : nw_oindex_lower(ix, &hi, kc);
-            if (r < rhi) rhi = r;
-            used++;
-            p->range = true;
+            if (!desc) { r = bound(ix, &key, upper->vals, upper->op == OP_LTE); if (r < hi) hi = r; }
+            else { r = bound(ix, &key, upper->vals, upper->op == OP_LT); if (r > lo) lo = r; }
+            if (!lower && !desc) { r = bound(ix, &key, null_value, true); if (r > lo) lo = r; }
+            if (!lower && desc) { r = bound(ix, &key, null_value, false); if (r < hi) hi = r; }
+            p->used++;
         }
     }
-    p->index = best;
-    p->lo = rlo;
-    p->hi = rhi > rlo ? rhi : rlo;
-    p->used = used;
+    p->lo = lo;
+    p->hi = hi > lo ? hi : lo;
+}
+
+static const qnode *leaf_of(const qnode *c) {
+    while (c->kind == Q_AND && c->nkids == 1) c = c->kids[0];
+    return c;
+}
+
+/* A `contains` (string field) or `startsWith` leaf with a trigram index:
+ * its candidates' count (an upper bound on its matches), or -1. */
+static int64_t trigram_leaf(const nw_query *q, const qnode *c, const uint32_t **list, uint64_t *fields) {
+    c = leaf_of(c);
+    if (c->kind != Q_CMP || (c->op != OP_CONTAINS && c->op != OP_STARTS) || c->vals[0] != NVAL_STR) return -1;
+    if (nw_table_def(q->t)->fields[c->field].type != NW_T_STRING) return -1;
+    uint32_t len = nw_rd_u32(c->vals + 1);
+    if (len < 3) return -1;
+    nw_trigram *g = nw_table_trigram(q->t, c->field);
+    if (!g) return -1;
+    size_t n = nw_trigram_candidates(g, c->vals + 5, len, list);
+    if (n == (size_t)-1) return -1;
+    *fields |= (uint64_t)1 << c->field;
+    return (int64_t)n;
+}
+
+/* Candidates of a condition from trigram indexes: a leaf, or an $or whose
+ * every branch is one (the union). -1 when the condition has none. */
+static int64_t trigram_cond(const nw_query *q, const qnode *c, uint64_t *fields) {
+    const uint32_t *l;
+    int64_t n = trigram_leaf(q, c, &l, fields);
+    if (n >= 0) return n;
+    c = leaf_of(c);
+    if (c->kind != Q_OR || !c->nkids) return -1;
+    int64_t sum = 0;
+    for (uint32_t i = 0; i < c->nkids; i++) {
+        int64_t m = trigram_cond(q, c->kids[i], fields);
+        if (m < 0) return -1;
+        sum += m;
+    }
+    return sum;
+}
+
+/* Appends the candidates of a condition trigram_cond accepted. */
+static void trigram_collect(const nw_query *q, const qnode *c, plan *p) {
+    const uint32_t *l;
+    uint64_t f = 0;
+    int64_t n = trigram_leaf(q, c, &l, &f);
+    if (n > 0) memcpy(p->list + p->nlist, l, (size_t)n * sizeof *l);
+    if (n >= 0) { p->nlist += (uint32_t)n; return; }
+    c = leaf_of(c);
+    for (uint32_t i = 0; i < c->nkids; i++) trigram_collect(q, c->kids[i], p);
+}
+
+/* The condition with the fewest trigram candidates: its position in conds
+ * (-1: none), their count and the fields. */
+static int trigram_best(const nw_query *q, const qnode *const *conds, uint32_t n, int64_t *count, uint64_t *fields) {
+    int best = -1;
+    for (uint32_t c = 0; c < n; c++) {
+        uint64_t f = 0;
+        int64_t m = trigram_cond(q, conds[c], &f);
+        if (m >= 0 && (best < 0 || m < *count)) { best = (int)c; *count = m; *fields = f; }
+    }
+    return best;
+}
+
+/* p becomes the P_LIST of condition c's candidates: gathered in a bitmap
+ * of the table's slots (which sorts them and drops duplicates). */
+static void trigram_list(const nw_query *q, const qnode *c, int64_t count, uint64_t fields, plan *p) {
+    uint32_t nslots = nw_table_nslots(q->t);
+    uint32_t words = (nslots + 31) / 32;
+    p->kind = P_LIST;
+    p->index = -1;
+    p->trigram = fields;
+    p->list = nw_malloc(((size_t)count + 1) * sizeof *p->list);
+    uint32_t *bits = nw_calloc(words ? words : 1, sizeof *bits);
+    if (!p->list || !bits) { nw_free(bits); p->nomem = true; return; }
+    p->nlist = 0;
+    trigram_collect(q, c, p);
+    for (uint32_t i = 0; i < p->nlist; i++) if (p->list[i] < nslots) bits[p->list[i] >> 5] |= 1u << (p->list[i] & 31);
+    uint32_t u = 0;
+    for (uint32_t w = 0; w < words; w++)
+        for (uint32_t x = bits[w]; x; x &= x - 1) p->list[u++] = w * 32 + (uint32_t)__builtin_ctz(x);
+    p->nlist = u;
+    nw_free(bits);
+}
+
+/* An ordered index (0 = primary key order) that a limited query can walk,
+ * filtering, to get its order without sorting: the first one whose keys
+ * yield it. */
+static int walk_index(const nw_query *q, const qnode *const *conds, uint32_t n, int *dir, uint32_t *group) {
+    for (uint32_t i = 0; i < nw_table_nindexes(q->t); i++) {
+        int d = order_dir(q, conds, n, nw_table_index_key(q->t, i), 0, group);
+        if (d) { *dir = d; return (int)i; }
+    }
+    return -1;
+}
+
+static void make_plan(nw_store *s, const nw_query *q, bool ignore_window, plan *p) {
+    memset(p, 0, sizeof *p);
+    p->index = -1;
+    nw_table *t = q->t;
+    const qnode *conds[MAX_CONDS];
+    uint32_t n = top_conds(q->where, conds, &p->nconds);
+    const uint8_t *idp;
+    uint32_t idl;
+    if (id_lookup(q, &idp, &idl)) {
+        p->kind = P_LIST;
+        p->by_id = true;
+        p->list = nw_malloc(sizeof *p->list);
+        if (!p->list) { p->nomem = true; return; }
+        uint32_t slot = nw_table_find(t, (const char *)idp, idl);
+        if (slot != NW_NO_SLOT) p->list[p->nlist++] = slot;
+        return;
+    }
+    if (id_in_list(q, &p->list, &p->nlist)) {
+        p->kind = P_LIST;
+        p->by_id = true;
+        p->nomem = !p->list;
+        return;
+    }
+    double lim = ignore_window ? -1 : q->limit;
+    double want = lim >= 0 ? lim + (ignore_window ? 0 : q->offset) : -1;
+    uint32_t total = nw_table_live(t);
+    /* the best index range: equality prefix (4 each), a range (1), yields the order (2) */
+    int best = -1;
+    uint32_t best_score = 0;
+    int best_dir = 0;
+    uint32_t best_group = 0;
+    for (uint32_t i = 0; i < nw_table_nindexes(t); i++) {
+        const nw_keydef *k = nw_table_index_key(t, i);
+        uint32_t m = eq_prefix(k, conds, n), score = m * 4, group = 0;
+        if (m < k->nfields)
+            for (uint32_t c = 0; c < n; c++)
+                if (is_range(conds[c]) && conds[c]->field == k->fields[m]) { score += 1; break; }
+        int d = score ? order_dir(q, conds, n, k, m, &group) : 0;
+        if (d) score += 2;
+        if (score > best_score) { best_score = score; best = (int)i; best_dir = d; best_group = group; }
+    }
+    size_t cand = total;
+    nw_oindex *ix = best >= 0 ? nw_table_index(t, (uint32_t)best) : NULL;
+    if (ix) {
+        index_range(q, conds, n, (uint32_t)best, ix, p);
+        if (p->empty) return;
+        p->index = best;
+        cand = p->hi - p->lo;
+        p->kind = P_RANGE;
+        if (best_dir) { p->kind = P_WALK; p->dir = best_dir; p->group_field = best_group; return; }
+    }
+    /* substring conditions with fewer candidates than the index range */
+    int64_t tcount = 0;
+    uint64_t tfields = 0;
+    int tc = trigram_best(q, conds, n, &tcount, &tfields);
+    if (tc >= 0 && (size_t)tcount < cand) cand = (size_t)tcount;
+    else tc = -1;
+    /* walking an index in the query's order, filtering: instead of a scan
+     * and a sort, or under a limit when it expects to find `want` matches
+     * (after about want * total / candidates records) before the plan has
+     * tested its candidates */
+    int dir = 0;
+    uint32_t group = 0;
+    int w = walk_index(q, conds, n, &dir, &group);
+    nw_oindex *wix = w >= 0 ? nw_table_index(t, (uint32_t)w) : NULL;
+    bool scan = !ix && tc < 0;
+    if (wix && (scan || (want >= 0 && want * (double)total / (double)(cand ? cand : 1) < (double)cand))) {
+        p->kind = P_WALK;
+        p->index = w;
+        p->dir = dir;
+        p->group_field = group;
+        p->eq_fields = 0;
+        p->used = 0;
+        p->lo = 0;
+        p->hi = nw_oindex_size(wix);
+        return;
+    }
+    if (tc >= 0) trigram_list(q, conds[tc], tcount, tfields, p);
     (void)s;
 }
 
-/* True when the plan's index walk already yields the requested order:
- * returns +1 (forward), -1 (backward by groups of the range field), 0 no. */
-static int plan_order(const nw_query *q, const plan *p) {
-    if (p->index < 0) return 0;
-    const nw_keydef *k = nw_table_index_key(q->t, (uint32_t)p->index);
-    uint32_t nord = q->norder;
-    /* a trailing id ascending is the tie-break anyway */
-    if (nord && q->order[nord - 1] == 0 && !q->desc[nord - 1]) nord--;
-    if (nord == 0) return k->nfields == p->eq_fields ? 1 : 0;
-    if (nord == 1 && k->nfields == p->eq_fields + 1 && q->order[0] == k->fields[p->eq_fields]) return q->desc[0] ? -1 : 1;
-    return 0;
+/* Tests one slot against the query (and counts it as scanned). */
+static bool test_slot(nw_store *s, const nw_query *q, plan *p, uint32_t slot) {
+    p->scanned++;
+    return nw_table_visible(s, q->t, slot) && nw_query_matches(q, nw_table_row(q->t, slot));
 }
 
-/* Walks an index range in the order it yields (forward, or backward by
- * groups of the range field: plan_order), filtering, and stops once
- * offset + limit matches are found. */
-static nw_code run_walk(nw_store *s, const nw_query *q, const plan *p, nw_oindex *ix, int dir, bool pk_walk,
-                        bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    const nw_table *pt = q->t;
+/* The first rank of the group of equal `gf` values that ends at rank end. */
+static size_t group_start(const nw_query *q, nw_oindex *ix, size_t lo, size_t end, uint32_t gf) {
+    const nw_table *t = q->t;
+    const nw_field *fd = &nw_table_def(t)->fields[gf];
+    size_t start = end - 1;
+    const uint8_t *gv = nw_row_field(nw_table_row(t, nw_oindex_at(ix, start)), gf);
+    nw_ocursor c;
+    nw_ocursor_seek(&c, ix, start);
+    uint32_t prev;
+    while (start > lo && nw_ocursor_prev(&c, &prev) && nw_field_cmp(fd, nw_row_field(nw_table_row(t, prev), gf), gv) == 0) start--;
+    return start;
+}
+
+/* Walks an index range in the order it yields (plan.dir), filtering, and
+ * stops once offset + limit matches are found. */
+static nw_code run_walk(nw_store *s, const nw_query *q, plan *p, nw_oindex *ix, bool ignore_window,
+                        uint32_t **slots, uint32_t *count, nw_error *err) {
     double lim = ignore_window ? -1 : q->limit;
     double off = ignore_window ? 0 : q->offset;
-    size_t lo = pk_walk ? 0 : p->lo, hi = pk_walk ? nw_oindex_size(ix) : p->hi;
+    size_t lo = p->lo, hi = p->hi;
     size_t want = lim >= 0 && lim + off < (double)(hi - lo) ? (size_t)(lim + off) : hi - lo;
     uint32_t *v = nw_malloc((want ? want : 1) * sizeof *v);
     if (!v) return nw_error_nomem(err);
-    uint32_t n = 0;
+    uint32_t n = 0, slot;
     nw_ocursor c;
-    uint32_t slot;
-    if (dir >= 0) {
+    if (p->dir == 1) {
         nw_ocursor_seek(&c, ix, lo);
         for (size_t r = lo; r < hi && n < want && nw_ocursor_next(&c, &slot); r++)
-            if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
+            if (test_slot(s, q, p, slot)) v[n++] = slot;
+    } else if (p->dir == -1) {
+        nw_ocursor_seek(&c, ix, hi);
+        for (size_t r = hi; r > lo && n < want && nw_ocursor_prev(&c, &slot); r--)
+            if (test_slot(s, q, p, slot)) v[n++] = slot;
     } else {
-        /* groups of equal range-field values, last group first, each in pk order */
-        const nw_keydef *k = nw_table_index_key(pt, (uint32_t)p->index);
-        uint32_t gf = k->fields[p->eq_fields];
-        const nw_field *fd = &nw_table_def(pt)->fields[gf];
-        size_t end = hi;
-        while (end > lo && n < want) {
-            /* find the start of the group ending at end */
-            size_t start = end - 1;
-            const uint8_t *gv = nw_row_field(nw_table_row(pt, nw_oindex_at(ix, start)), gf);
-            nw_ocursor_seek(&c, ix, start);
-            while (start > lo) {
-                uint32_t prev;
-                if (!nw_ocursor_prev(&c, &prev)) break;
-                if (nw_field_cmp(fd, nw_row_field(nw_table_row(pt, prev), gf), gv) != 0) break;
-                start--;
-            }
+        /* groups of equal values, last group first, each in id order */
+        for (size_t end = hi; end > lo && n < want;) {
+            size_t start = group_start(q, ix, lo, end, p->group_field);
             nw_ocursor_seek(&c, ix, start);
             for (size_t r = start; r < end && n < want && nw_ocursor_next(&c, &slot); r++)
-                if (nw_table_visible(s, pt, slot) && nw_query_matches(q, nw_table_row(pt, slot))) v[n++] = slot;
+                if (test_slot(s, q, p, slot)) v[n++] = slot;
             end = start;
         }
     }
@@ -743,60 +951,76 @@ static nw_code run_walk(nw_store *s, const nw_query *q, const plan *p, nw_oindex
     return NW_OK;
 }
 
-/* `id: value`: one primary-key lookup. */
-static nw_code run_id(nw_store *s, const nw_query *q, const uint8_t *id, uint32_t idlen, bool ignore_window,
-                      uint32_t **slots, uint32_t *count, nw_error *err) {
-    const nw_table *t = q->t;
-    double lim = ignore_window ? -1 : q->limit;
-    double off = ignore_window ? 0 : q->offset;
-    uint32_t *v = nw_malloc(sizeof *v);
-    if (!v) return nw_error_nomem(err);
-    uint32_t slot = nw_table_find(t, (const char *)id, idlen);
-    *count = 0;
-    if (slot != NW_NO_SLOT && nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot)) && off < 1 && lim != 0)
-        v[(*count)++] = slot;
-    *slots = v;
-    return NW_OK;
-}
-
-nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    const uint8_t *idp;
-    uint32_t idl, *ids, nids;
-    if (id_lookup(q, &idp, &idl)) return run_id(s, q, idp, idl, ignore_window, slots, count, err);
-    if (id_in_list(q, &ids, &nids)) {
-        if (!ids) return nw_error_nomem(err);
-        source src;
-        source_list(&src, ids, nids);
-        nw_code rc = run_from(s, q, &src, ignore_window, slots, count, err);
-        nw_free(ids);
-        return rc;
-    }
-    plan p;
-    make_plan(s, q, &p);
-    if (p.empty) {
+static nw_code run_plan(nw_store *s, const nw_query *q, plan *p, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    if (p->nomem) return nw_error_nomem(err);
+    if (p->empty) {
         *slots = nw_malloc(sizeof(uint32_t));
         if (!*slots) return nw_error_nomem(err);
         *count = 0;
         return NW_OK;
     }
-    int dir = plan_order(q, &p);
-    bool pk_walk = p.index < 0 && q->norder == 0;
-    nw_oindex *ix = p.index >= 0 ? nw_table_index(q->t, (uint32_t)p.index) : pk_walk ? nw_table_index(q->t, 0) : NULL;
-    if (ix && (dir != 0 || pk_walk)) return run_walk(s, q, &p, ix, dir, pk_walk, ignore_window, slots, count, err);
-    if (p.index >= 0 && ix) return run_candidates(s, q, ix, p.lo, p.hi, ignore_window, slots, count, err);
-    return run_scan(s, q, ignore_window, slots, count, err);
+    nw_oindex *ix = p->index >= 0 ? nw_table_index(q->t, (uint32_t)p->index) : NULL;
+    source src;
+    if (p->kind == P_LIST) source_list(&src, p->list, p->nlist);
+    else if (ix && p->kind == P_WALK) return run_walk(s, q, p, ix, ignore_window, slots, count, err);
+    else if (ix && p->kind == P_RANGE) source_init(&src, ix, p->lo, p->hi, 0);
+    else { p->kind = P_SCAN; p->index = -1; source_init(&src, NULL, 0, 0, nw_table_nslots(q->t)); }
+    nw_code rc = run_from(s, q, &src, ignore_window, slots, count, err);
+    p->scanned += src.tested;
+    return rc;
 }
 
-static nw_code run_candidates(nw_store *s, const nw_query *q, nw_oindex *ix, size_t lo, size_t hi, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    source src;
-    source_init(&src, ix, lo, hi, 0);
-    return run_from(s, q, &src, ignore_window, slots, count, err);
+nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
+    plan p;
+    make_plan(s, q, ignore_window, &p);
+    nw_code rc = run_plan(s, q, &p, ignore_window, slots, count, err);
+    nw_free(p.list);
+    return rc;
 }
 
-static nw_code run_scan(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
-    source src;
-    source_init(&src, NULL, 0, 0, nw_table_nslots(q->t));
-    return run_from(s, q, &src, ignore_window, slots, count, err);
+static void put_index_name(nw_buf *o, const nw_table *t, const plan *p) {
+    const nw_entity_def *def = nw_table_def(t);
+    nw_buf name;
+    nw_buf_init(&name);
+    if (p->kind == P_LIST && p->by_id) nw_buf_append(&name, "id", 2);
+    else if (p->kind == P_LIST) {
+        nw_buf_append(&name, "trigram:", 8);
+        for (uint32_t f = 0, first = 1; f < def->nfields; f++) {
+            if (!((p->trigram >> f) & 1)) continue;
+            if (!first) nw_buf_byte(&name, '|');
+            nw_buf_append(&name, def->fields[f].name, def->fields[f].name_len);
+            first = 0;
+        }
+    } else if (p->index >= 0) {
+        const nw_keydef *k = nw_table_index_key(t, (uint32_t)p->index);
+        for (uint32_t i = 0; i < k->nfields; i++) {
+            if (i) nw_buf_byte(&name, ',');
+            if ((k->desc >> i) & 1) nw_buf_byte(&name, '-');
+            nw_buf_append(&name, def->fields[k->fields[i]].name, def->fields[k->fields[i]].name_len);
+        }
+    }
+    nw_buf_u32(o, (uint32_t)name.len);
+    if (name.len) nw_buf_append(o, name.p, name.len);
+    if (name.oom) o->oom = true;
+    nw_buf_free(&name);
+}
+
+nw_code nw_query_explain(nw_store *s, const nw_query *q, nw_buf *o, nw_error *err) {
+    plan p;
+    make_plan(s, q, false, &p);
+    uint32_t *slots = NULL, n = 0;
+    nw_code rc = run_plan(s, q, &p, false, &slots, &n, err);
+    nw_free(slots);
+    if (!rc) {
+        uint32_t flags = (p.kind == P_WALK ? NW_EXPLAIN_ORDERED : 0) | (p.kind == P_WALK && q->limit >= 0 ? NW_EXPLAIN_STOPS : 0);
+        nw_buf_u32(o, flags);
+        nw_buf_u32(o, p.scanned);
+        nw_buf_u32(o, n);
+        put_index_name(o, q->t, &p);
+        if (o->oom) rc = nw_error_nomem(err);
+    }
+    nw_free(p.list);
+    return rc;
 }
 
 static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore_window, uint32_t **slots, uint32_t *count, nw_error *err) {
@@ -852,46 +1076,22 @@ static nw_code run_from(nw_store *s, const nw_query *q, source *src, bool ignore
 
 nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *count, nw_error *err) {
     const nw_table *t = q->t;
-    const nw_entity_def *def = nw_table_def(t);
-    uint32_t nslots = nw_table_nslots(t), n = 0;
-    const uint8_t *fields[NW_MAX_FIELDS];
     if (!q->where) { *count = nw_table_count_visible(s, t); return NW_OK; }
-    const uint8_t *idp;
-    uint32_t idl, *ids, nids;
-    if (id_lookup(q, &idp, &idl)) {
-        uint32_t slot = nw_table_find(t, (const char *)idp, idl);
-        *count = slot != NW_NO_SLOT && nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot));
-        return NW_OK;
-    }
-    if (id_in_list(q, &ids, &nids)) {
-        if (!ids) return nw_error_nomem(err);
-        for (uint32_t i = 0; i < nids; i++)
-            if (nw_table_visible(s, t, ids[i]) && nw_query_matches(q, nw_table_row(t, ids[i]))) n++;
-        nw_free(ids);
-        *count = n;
-        return NW_OK;
-    }
     plan p;
-    make_plan(s, q, &p);
+    make_plan(s, q, true, &p);
+    if (p.nomem) { nw_free(p.list); return nw_error_nomem(err); }
     if (p.empty) { *count = 0; return NW_OK; }
-    if (p.index >= 0) {
-        nw_oindex *ix = nw_table_index(q->t, (uint32_t)p.index);
-        if (ix && p.used == p.nconds && !nw_table_has_ttl(t)) { *count = (uint32_t)(p.hi - p.lo); return NW_OK; }
-        if (ix) {
-            source src;
-            source_init(&src, ix, p.lo, p.hi, 0);
-            uint32_t slot;
-            while (source_next(&src, &slot))
-                if (nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot))) n++;
-            *count = n;
-            return NW_OK;
-        }
-    }
-    for (uint32_t slot = 0; slot < nslots; slot++) {
-        if (!nw_table_visible(s, t, slot)) continue;
-        if (q->where) { field_ptrs(def, nw_table_row(t, slot), fields); if (!match_node(q->where, def, fields)) continue; }
-        n++;
-    }
+    nw_oindex *ix = p.index >= 0 ? nw_table_index(q->t, (uint32_t)p.index) : NULL;
+    if (ix && p.kind != P_LIST && p.used == p.nconds && !nw_table_has_ttl(t)) { *count = (uint32_t)(p.hi - p.lo); return NW_OK; }
+    if (p.kind == P_WALK && !p.used) ix = NULL;   /* a whole-index walk only buys order: scan the slots */
+    source src;
+    if (p.kind == P_LIST) source_list(&src, p.list, p.nlist);
+    else if (ix) source_init(&src, ix, p.lo, p.hi, 0);
+    else source_init(&src, NULL, 0, 0, nw_table_nslots(t));
+    uint32_t slot, n = 0;
+    while (source_next(&src, &slot))
+        if (nw_table_visible(s, t, slot) && nw_query_matches(q, nw_table_row(t, slot))) n++;
+    nw_free(p.list);
     *count = n;
     return NW_OK;
 }

@@ -8,9 +8,21 @@
  * the matching visible slots in order (orderBy keys, then primary key
  * ascending), after offset and limit.
  *
- * Planning: an equality on the id uses the primary key table; otherwise the
- * table is scanned once and a bounded heap keeps the first offset+limit
- * rows when a limit is given (O(n log k)).
+ * Planning (make_plan in query.c): an equality or `in` on the id uses the
+ * primary key table. Otherwise each ordered index (0 = the primary key
+ * order, then the entity's `indexes`, whose '-name' keys sort descending)
+ * scores 4 per field of its non-null equality prefix, 1 for a range on the
+ * next field and 2 when walking its range yields the query's order (the
+ * orderBy keys, then the id; fields held constant by an equality do not
+ * count). The best range is walked when it yields the order (stopping after
+ * offset + limit matches), else its records are filtered and sorted (a
+ * bounded heap of offset + limit when a limit is given). A `contains` or
+ * `startsWith` of 3+ bytes on a string field listed in `search`, or an $or
+ * of such conditions, takes the trigram index's candidates instead when
+ * they are fewer than the range's. A limited query whose best plan sorts
+ * walks an index that yields its order instead, filtering, when it expects
+ * to find offset + limit matches after fewer records (want * records /
+ * candidates) than the plan would test. Neither: a scan.
  */
 #ifndef NW_QUERY_H
 #define NW_QUERY_H
@@ -25,6 +37,15 @@ void nw_query_free(nw_query *q);
 /* Ordered result slots (after offset/limit unless ignore_window); *slots is
  * nw_malloc'd, caller frees. */
 nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_t **slots, uint32_t *n, nw_error *err);
+
+/* query.explain(): runs the query and writes to o, as u32 little-endian:
+ * flags (NW_EXPLAIN_*), records tested, results, then the index name's
+ * length and UTF-8 bytes ("" for a scan; "status,-priority,id" for an
+ * index, "id" for primary-key lookups, "trigram:title|notes" for trigram
+ * candidates of those fields). */
+#define NW_EXPLAIN_ORDERED 1u   /* the index walk yields the order: no sort */
+#define NW_EXPLAIN_STOPS 2u     /* the walk stops after offset + limit matches */
+nw_code nw_query_explain(nw_store *s, const nw_query *q, nw_buf *o, nw_error *err);
 
 /* Number of matches (ignores limit/offset). */
 nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *n, nw_error *err);

@@ -174,6 +174,7 @@ static nw_code parse_keys(nw_entity_def *def, const uint8_t *list, nw_keydef **o
         for (uint32_t j = 0; j < m; j++, names += nval_span(names)) {
             uint32_t sl;
             const char *s = nval_str(names, &sl);
+            if (out == &def->indexes && s && sl > 1 && s[0] == '-') { s++; sl--; k->desc |= (uint8_t)(1u << j); }   /* '-name': descending */
             int fi = s ? nw_schema_field(def, s, sl) : -1;
             if (fi < 0) return SCHEMA_ERR(NULL, "key names unknown field \"%.*s\"", s ? (int)sl : 0, s ? s : "");
             k->fields[j] = (uint8_t)fi;

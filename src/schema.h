@@ -4,7 +4,7 @@
  *   { name: "Task",
  *     fields: [ { name, type, required, default, min, max, minLength,
  *                 maxLength, values: [..], of, entity, onDelete }, ... ],
- *     indexes: [[f, ...], ...], unique: [[f, ...], ...], search: [f, ...],
+ *     indexes: [[f, ...], ...] ('-f' sorts f descending), unique: [[f, ...], ...], search: [f, ...],
  *     ttl: ms, shared: bool }
  * nw_schema_parse validates it (SCHEMA errors name the entity and field) and
  * builds an nw_entity_def the store owns. The `id` field is always stored
@@ -49,6 +49,7 @@ typedef struct nw_field {
 typedef struct nw_keydef {      /* an index or unique constraint */
     uint32_t nfields;
     uint8_t fields[NW_MAX_KEY_FIELDS];
+    uint8_t desc;           /* bit i: key field i sorts descending ('-name' in indexes) */
 } nw_keydef;
 
 typedef struct nw_entity_def {

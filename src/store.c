@@ -4,6 +4,7 @@
 #include "nval.h"
 #include "oindex.h"
 #include "fts.h"
+#include "trigram.h"
 #include "changelog.h"
 #include <string.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct nw_table {
     nw_fts *fts;            /* NULL unless the entity has search fields */
     bool fts_stale;
     nw_buf ftsbuf;          /* scratch for a record's search text */
+    nw_trigram **tri;       /* per search field: NULL until a query needs it, or dropped (owned) */
     uint32_t index;
     uint8_t **rows;         /* rows[slot]: owned row or NULL */
     uint32_t *hashes;       /* primary key hash per slot */
@@ -269,13 +271,13 @@ static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
     const sindex *x = ctx;
     const nw_table *t = x->t;
     const uint8_t *ra = t->rows[a], *rb = t->rows[b];
-    if (x->key.nfields == 1 && x->key.fields[0] == 0) return pk_cmp_rows(ra, rb);
+    if (x->key.nfields == 1 && x->key.fields[0] == 0 && !x->key.desc) return pk_cmp_rows(ra, rb);
     const uint8_t *fa[NW_MAX_KEY_FIELDS], *fb[NW_MAX_KEY_FIELDS];
     key_fields(&x->key, ra, fa);
     key_fields(&x->key, rb, fb);
     for (uint32_t i = 0; i < x->key.nfields; i++) {
         int r = nw_field_cmp(&t->def.fields[x->key.fields[i]], fa[i], fb[i]);
-        if (r) return r;
+        if (r) return (x->key.desc >> i) & 1 ? -r : r;
     }
     return pk_cmp_rows(ra, rb);
 }
@@ -288,7 +290,7 @@ static int idx_keycmp(const void *ctx, const void *keyp, uint32_t slot) {
     key_fields(&x->key, t->rows[slot], f);
     for (uint32_t i = 0; i < key->n; i++) {
         int r = nw_field_cmp(&t->def.fields[x->key.fields[i]], key->vals[i], f[i]);
-        if (r) return r;
+        if (r) return (x->key.desc >> i) & 1 ? -r : r;
     }
     return 0;
 }
@@ -333,7 +335,26 @@ static uint64_t search_mask(const nw_table *t) {
 /* `changed` limits the work to the indexes whose key fields it names (an
  * update that leaves an index's fields alone leaves its position alone:
  * ties break by the primary key, which never changes). ~0 = all. */
+/* Trigram upkeep of the search fields whose index exists: one that cannot
+ * keep up (out of memory) or wore out is dropped and rebuilt when a query
+ * next needs it. */
+static void tri_update(nw_table *t, uint32_t slot, uint64_t changed, bool add) {
+    for (uint32_t i = 0; t->tri && i < t->def.nsearch; i++) {
+        nw_trigram *g = t->tri[i];
+        uint32_t fi = t->def.search[i];
+        if (!g || !((changed >> fi) & 1)) continue;
+        const uint8_t *f = nw_row_field(t->rows[slot], fi);
+        if (f[0] != NVAL_STR) continue;
+        if (!add) nw_trigram_remove(g, slot, f + 5, nw_rd_u32(f + 1));
+        if (add ? nw_trigram_add(g, slot, f + 5, nw_rd_u32(f + 1)) != 0 : nw_trigram_worn(g)) {
+            nw_trigram_free(g);
+            t->tri[i] = NULL;
+        }
+    }
+}
+
 static void index_add(nw_table *t, uint32_t slot, uint64_t changed) {
+    tri_update(t, slot, changed, true);
     for (uint32_t i = 0; i < t->nidx; i++) {
         sindex *x = &t->idx[i];
         if (!(key_mask(&x->key) & changed)) continue;
@@ -347,6 +368,7 @@ static void index_add(nw_table *t, uint32_t slot, uint64_t changed) {
 }
 
 static void index_remove(nw_table *t, uint32_t slot, uint64_t changed) {
+    tri_update(t, slot, changed, false);
     for (uint32_t i = 0; i < t->nidx; i++) {
         sindex *x = &t->idx[i];
         if (!(key_mask(&x->key) & changed)) continue;
@@ -399,6 +421,21 @@ nw_oindex *nw_table_index(nw_table *t, uint32_t i) {
 
 nw_okeycmp nw_table_index_keycmp(void) { return idx_keycmp; }
 
+nw_trigram *nw_table_trigram(nw_table *t, uint32_t field) {
+    uint32_t i = 0;
+    while (i < t->def.nsearch && t->def.search[i] != field) i++;
+    if (i == t->def.nsearch || t->def.fields[field].type != NW_T_STRING) return NULL;
+    if (!t->tri && !(t->tri = nw_calloc(t->def.nsearch, sizeof *t->tri))) return NULL;
+    if (t->tri[i]) return t->tri[i];
+    nw_trigram *g = nw_trigram_new();
+    for (uint32_t slot = 0; g && slot < t->nslots; slot++) {
+        if (!t->rows[slot]) continue;
+        const uint8_t *f = nw_row_field(t->rows[slot], field);
+        if (f[0] == NVAL_STR && nw_trigram_add(g, slot, f + 5, nw_rd_u32(f + 1)) != 0) { nw_trigram_free(g); g = NULL; }
+    }
+    return t->tri[i] = g;
+}
+
 nw_fts *nw_table_fts(nw_table *t) {
     if (!t->fts && !t->def.nsearch) return NULL;
     if ((t->fts_stale || !t->fts) && !rebuild_fts(t)) return NULL;
@@ -420,6 +457,8 @@ static void table_free(nw_table *t) {
     for (uint32_t i = 0; t->idx && i < t->nidx; i++) nw_oindex_free(t->idx[i].ix);
     nw_free(t->idx);
     nw_fts_free(t->fts);
+    for (uint32_t i = 0; t->tri && i < t->def.nsearch; i++) nw_trigram_free(t->tri[i]);
+    nw_free(t->tri);
     nw_buf_free(&t->ftsbuf);
     nw_schema_free(&t->def);
     nw_free(t->schema);
@@ -1417,6 +1456,7 @@ size_t nw_table_bytes(const nw_table *t) {
     size_t b = t->row_bytes + (size_t)t->cap * (sizeof(uint8_t *) + 2 * sizeof(uint32_t)) + (size_t)t->pk.cap * 4;
     for (uint32_t i = 0; i < t->nidx; i++) b += nw_oindex_bytes(t->idx[i].ix);
     if (t->fts) b += nw_fts_bytes(t->fts);
+    for (uint32_t i = 0; t->tri && i < t->def.nsearch; i++) if (t->tri[i]) b += nw_trigram_bytes(t->tri[i]);
     if (t->expires) b += (size_t)t->cap * sizeof(double);
     for (uint32_t u = 0; u < t->def.nuniques; u++) b += (size_t)t->uniq[u].cap * 4;
     return b;

@@ -137,6 +137,13 @@ typedef bool (*nw_row_filter)(void *ud, const uint8_t *row);
 nw_code nw_table_search(const nw_store *s, nw_table *t, const char *text, size_t len, double limit,
                         nw_row_filter keep, void *ud, uint32_t **out, uint32_t *count, nw_error *err);
 
+/* The substring index of a string field listed in `search` (trigram.h),
+ * built from the rows on first use and kept up by every write and undo
+ * from then on; NULL for other fields or out of memory (the caller then
+ * scans). */
+#include "trigram.h"
+nw_trigram *nw_table_trigram(nw_table *t, uint32_t field);
+
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);
 /* Memory a reader of the table's rows may keep with it (the record views of

@@ -24,9 +24,11 @@ const whereArb = fc.oneof(
   fc.record({ tags: fc.record({ contains: fc.constantFrom('x', 'y') }) }),
   fc.record({ id: fc.record({ in: fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'zz'), { maxLength: 5 }) }) }),
   fc.record({ id: fc.constantFrom('a', 'c', 'zz') }),
+  fc.record({ title: fc.record({ contains: fc.constantFrom('é😀', '😀', 'abc', 'x') }) }),
+  fc.record({ title: fc.record({ startsWith: fc.constantFrom('é😀', 'abc') }) }),
   fc.constant({}),
 );
-const orderArb = fc.constantFrom([], ['-priority'], ['status', '-id'], ['title']);
+const orderArb = fc.constantFrom([], ['-priority'], ['status', '-id'], ['title'], ['-priority', 'id'], ['status', '-priority']);
 
 const opArb = fc.oneof(
   fc.record({ op: fc.constant('create'), id: idArb, data: dataArb }),
@@ -84,6 +86,8 @@ class Model {
     if (w.tags) return r.tags.includes(w.tags.contains);
     if (typeof w.id === 'string') return r.id === w.id;
     if (w.id) return w.id.in.includes(r.id);
+    if (w.title && w.title.contains !== undefined) return r.title.includes(w.title.contains);
+    if (w.title) return r.title.startsWith(w.title.startsWith);
     return true;
   }
   query(where, order, limit, offset) {
@@ -118,7 +122,7 @@ const plain = (r) => (r ? { id: r.id, title: r.title, status: r.status, priority
 test('random operation sequences match a JS model', async () => {
   await fc.assert(fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), async (ops) => {
     const nitro = await createNitro();
-    const Task = nitro.entity('Task', { fields, indexes: ['status', ['status', 'priority'], 'priority', 'title'] });
+    const Task = nitro.entity('Task', { fields, indexes: ['status', ['status', 'priority'], 'priority', 'title', ['status', '-priority', 'id']], search: ['title'] });
     const m = new Model();
     const live = [];   // every query asked is also subscribed: a live result must equal the model after each operation
     for (const o of ops) {
