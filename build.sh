@@ -70,6 +70,8 @@ if command -v wasm-objdump >/dev/null; then
 fi
 
 # --- JavaScript -------------------------------------------------------------------
+# js/wire.js (the boundary constants) is generated from src/wire.h
+node scripts/gen-wire.js
 cp js/*.js dist/
 cp js/*.d.ts dist/ 2>/dev/null || true
 # the reference sync server (nitro-wasm/server, npx nitro-wasm serve)

@@ -4,8 +4,9 @@
 import { NitroError } from './errors.js';
 import { EncodeError } from './nval.js';
 import { isReservedKey } from './keys.js';
+import { QUERY_OP } from './wire.js';
 
-const OP = { all: 0, first: 1, count: 2, ids: 3, update: 4, delete: 5 };
+const OP = { all: QUERY_OP.ALL, first: QUERY_OP.FIRST, count: QUERY_OP.COUNT, ids: QUERY_OP.IDS, update: QUERY_OP.UPDATE, delete: QUERY_OP.DELETE };
 
 export class Query {
   constructor(entity, where = null, order = [], limit = null, offset = null) {

@@ -11,10 +11,11 @@ import { NitroError, errorMessage } from './errors.js';
 import { T } from './nval.js';
 import { Reader, iso } from './record.js';
 import { utf8 } from './core.js';
+import { OUTBOX_OP, OUTBOX_OP_NAMES, OUTBOX_FLAG, WRITE, TAG } from './wire.js';
 
-const OP_NAMES = [null, 'create', 'update', 'delete'];
-const CONFLICTED = 1;           // outbox entry flag (src/changelog.h)
-const F_EVENTS = 1;             // event capture flag of writes (js/entity.js)
+const OP_NAMES = OUTBOX_OP_NAMES;
+const CONFLICTED = OUTBOX_FLAG.CONFLICT;   // outbox entry flag (src/wire.h)
+const F_EVENTS = WRITE.EVENTS;             // event capture flag of writes (src/wire.h)
 const KEEP = Symbol('keep');    // overlay result: leave the local record alone
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -505,7 +506,7 @@ export class Sync {
       r.at += 4;                                  // fields length: the mask says what follows
       const entity = this.nitro.byTable[table];
       let fields = null;
-      if (op !== 3) {
+      if (op !== OUTBOX_OP.DELETE) {
         fields = {};
         const defs = entity.fields;
         for (let fi = 0; fi < defs.length; fi++) {
@@ -1038,7 +1039,7 @@ function resolveEntities(nitro, list) {
 /** One stored field at r (record.h) as JSON-ready JS (the form toJSON gives). */
 function readField(field, r) {
   const tag = r.u8[r.at];
-  if (tag === 0x0c) { const v = field.values[r.u8[r.at + 1]]; r.at += 2; return v; }
+  if (tag === TAG.ENUM) { const v = field.values[r.u8[r.at + 1]]; r.at += 2; return v; }
   if (field.type === 'datetime' && tag === T.NUM) { const v = iso(r.dv.getFloat64(r.at + 1, true)); r.at += 9; return v; }
   return r.value();
 }

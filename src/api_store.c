@@ -12,7 +12,6 @@
 #include "alloc.h"
 #include <string.h>
 
-enum { F_EVENTS = 1, F_BEFORE = 2 };
 
 static nw_store *store;
 
@@ -47,7 +46,7 @@ static void put_row(nw_buf *o, const uint8_t *row) {
 
 static void begin_write(uint32_t flags) {
     nw_store_clear_events(store);
-    nw_store_capture_events(store, flags & F_EVENTS, flags & F_BEFORE);
+    nw_store_capture_events(store, flags & NW_WF_EVENTS, flags & NW_WF_BEFORE);
 }
 
 /* Ends a write: keep or undo, then append the events. */
@@ -82,6 +81,19 @@ NW_EXPORT int nw_set_client(uint32_t len) {
     return nw_api_end(rc);
 }
 
+/* The table index, then the fields in stored order, each as JS decodes it:
+ * u32 count, count x (u8 hint (NW_HINT_*, wire.h), u32 name length, name). */
+static void put_fields(nw_buf *o, uint32_t index) {
+    const nw_entity_def *def = nw_table_def(nw_store_table(store, index));
+    nw_buf_u32(o, index);
+    nw_buf_u32(o, def->nfields);
+    for (uint32_t i = 0; i < def->nfields; i++) {
+        nw_buf_byte(o, nw_field_hint(&def->fields[i]));
+        nw_buf_u32(o, def->fields[i].name_len);
+        nw_buf_append(o, def->fields[i].name, def->fields[i].name_len);
+    }
+}
+
 NW_EXPORT int nw_entity_define(uint32_t len) {
     nw_api_begin();
     nw_error *err = nw_api_err();
@@ -90,7 +102,7 @@ NW_EXPORT int nw_entity_define(uint32_t len) {
     nw_code rc = need_store(err);
     if (!rc) rc = input_value(len, &v, err);
     if (!rc) rc = nw_store_define(store, v, &index, err);
-    if (!rc) nw_buf_u32(nw_api_out(), index);
+    if (!rc) put_fields(nw_api_out(), index);
     return nw_api_end(rc);
 }
 
@@ -319,7 +331,7 @@ NW_EXPORT int nw_stats(void) {
 /* ---- queries ---------------------------------------------------------------------- */
 #include "query.h"
 
-enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE };
+/* op: NW_Q_ALL ... NW_Q_DELETE (wire.h) */
 
 /* query: input is the NVAL spec of query.h (plus `patch` for updates).
  * Output: all/first: u32 count + records; count: u32; ids: u32 count + (u32
@@ -335,7 +347,7 @@ NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t 
     nw_query *q = NULL;
     if ((rc = nw_query_parse(store, table, v, &q, err))) return nw_api_end(rc);
     nw_buf *o = nw_api_out();
-    if (op == Q_COUNT) {
+    if (op == NW_Q_COUNT) {
         uint32_t n = 0;
         rc = nw_query_count(store, q, &n, err);
         nw_buf_u32(o, n);
@@ -343,7 +355,7 @@ NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t 
         return nw_api_end(rc);
     }
     uint32_t *slots = NULL, n = 0;
-    if (op == Q_FIRST) {
+    if (op == NW_Q_FIRST) {
         /* first = limit 1 inside the window */
         rc = nw_query_run(store, q, false, &slots, &n, err);
         if (n > 1) n = 1;
@@ -351,10 +363,10 @@ NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t 
         rc = nw_query_run(store, q, false, &slots, &n, err);
     }
     if (rc) { nw_query_free(q); return nw_api_end(rc); }
-    if (op == Q_ALL || op == Q_FIRST) {
+    if (op == NW_Q_ALL || op == NW_Q_FIRST) {
         nw_buf_u32(o, n);
         for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
-    } else if (op == Q_IDS) {
+    } else if (op == NW_Q_IDS) {
         nw_buf_u32(o, n);
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *f = nw_table_row(t, slots[i]) + 4;
@@ -362,7 +374,7 @@ NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t 
         }
     } else {
         const uint8_t *patch = nval_get(v, "patch");
-        if (op == Q_UPDATE && !patch) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "update needs a patch");
+        if (op == NW_Q_UPDATE && !patch) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "update needs a patch");
         /* collect ids first: writes move rows */
         nw_buf ids;
         nw_buf_init(&ids);
@@ -384,7 +396,7 @@ NW_EXPORT int nw_query_exec(uint32_t table, uint32_t len, uint32_t op, uint32_t 
             uint32_t il = nw_rd_u32(ids.p + at);
             const char *id = (const char *)ids.p + at + 4;
             at += 4 + il;
-            if (op == Q_UPDATE) {
+            if (op == NW_Q_UPDATE) {
                 uint32_t slot;
                 rc = nw_store_update(store, table, id, il, patch, -1, &slot, err);
                 if (!rc) affected++;
