@@ -45,7 +45,7 @@ SRCS=(src/*.c)
 # --- WebAssembly ------------------------------------------------------------------
 mkdir -p dist build
 # clang runs wasm-opt itself when linking with -O and it is on PATH, and that
-# run fails with bulk memory enabled (TOOLCHAIN.md): compile with -O3, link
+# run fails with bulk memory enabled (docs/boundary.md, Bulk memory and wasm-opt): compile with -O3, link
 # without -O, then optimise with wasm-opt ourselves.
 mkdir -p build/wasm
 objs=()
@@ -72,8 +72,9 @@ fi
 # --- JavaScript -------------------------------------------------------------------
 # js/wire.js (the boundary constants) is generated from src/wire.h
 node scripts/gen-wire.js
-cp js/*.js dist/
-cp js/*.d.ts dist/ 2>/dev/null || true
+# js/ is grouped by layer (js/dom/, js/datastar/, ...): dist/ keeps the tree.
+rm -rf dist/*.js dist/*.d.ts dist/dom dist/datastar
+cp -r js/. dist/
 # the reference sync server (nitro-wasm/server, npx nitro-wasm serve)
 if [ -d js/server ]; then
   rm -rf dist/server

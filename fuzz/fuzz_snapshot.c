@@ -17,22 +17,23 @@
 #include "nval.h"
 #include "snapshot.h"
 
-int nw_entity_define(uint32_t len);
-int nw_create(uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
-int nw_snapshot(void);
-int nw_restore(uint32_t len);
-int nw_all(uint32_t table);
-uint8_t *nw_input(uint32_t len);
-uint8_t *nw_out_ptr(void);
-uint32_t nw_out_len(void);
-nw_store *nw_api_store(nw_error *err);
+nw_instance *nw_instance_new(void);
+static nw_instance *I;
+int nw_entity_define(nw_instance *I, uint32_t len);
+int nw_create(nw_instance *I, uint32_t table, uint32_t len, double ttl, uint32_t flags, uint32_t upsert);
+int nw_snapshot(nw_instance *I);
+int nw_restore(nw_instance *I, uint32_t len);
+int nw_all(nw_instance *I, uint32_t table);
+uint8_t *nw_input(nw_instance *I, uint32_t len);
+uint8_t *nw_out_ptr(nw_instance *I);
+uint32_t nw_out_len(nw_instance *I);
 
 static int ready;
 static uint8_t snap[1 << 14];
 static uint32_t snap_len;
 static uint8_t work[1 << 16];
 
-static void put(const uint8_t *p, size_t n) { memcpy(nw_input((uint32_t)n), p, n); }
+static void put(const uint8_t *p, size_t n) { memcpy(nw_input(I, (uint32_t)n), p, n); }
 
 static void define_and_fill(void) {
     uint8_t b[1024];
@@ -50,7 +51,7 @@ static void define_and_fill(void) {
       KEY("name"); OBJ(2); KEY("type"); STR("string"); KEY("required"); b[n++] = NVAL_TRUE;
     KEY("unique"); ARR(1); STR("name");
     put(b, n);
-    nw_entity_define((uint32_t)n);
+    nw_entity_define(I, (uint32_t)n);
     /* Task { title string 1..20, status enum, priority int 1..5, due datetime,
      * project ref Project, tags list of string, meta json }, index on status */
     n = 0;
@@ -66,13 +67,13 @@ static void define_and_fill(void) {
       KEY("meta"); OBJ(1); KEY("type"); STR("json");
     KEY("indexes"); ARR(1); STR("status");
     put(b, n);
-    nw_entity_define((uint32_t)n);
+    nw_entity_define(I, (uint32_t)n);
     for (int i = 0; i < 2; i++) {
         n = 0;
         OBJ(2); KEY("id"); b[n++] = NVAL_STR; U32(2); b[n++] = 'p'; b[n++] = (uint8_t)('0' + i);
         KEY("name"); b[n++] = NVAL_STR; U32(1); b[n++] = (uint8_t)('a' + i);
         put(b, n);
-        nw_create(0, (uint32_t)n, -1, 0, 0);
+        nw_create(I, 0, (uint32_t)n, -1, 0, 0);
     }
     for (int i = 0; i < 3; i++) {
         n = 0;
@@ -83,15 +84,17 @@ static void define_and_fill(void) {
         KEY("tags"); ARR(1); STR("x");
         KEY("meta"); OBJ(1); KEY("k"); F64(i);
         put(b, n);
-        nw_create(1, (uint32_t)n, i == 2 ? 60000 : -1, 0, 0);
+        nw_create(I, 1, (uint32_t)n, i == 2 ? 60000 : -1, 0, 0);
     }
 }
 
 static void setup(void) {
+    I = nw_instance_new();
+    if (!I) abort();
     define_and_fill();
-    nw_snapshot();
-    snap_len = nw_out_len() < sizeof snap ? nw_out_len() : 0;
-    memcpy(snap, nw_out_ptr(), snap_len);
+    nw_snapshot(I);
+    snap_len = nw_out_len(I) < sizeof snap ? nw_out_len(I) : 0;
+    memcpy(snap, nw_out_ptr(I), snap_len);
 }
 
 /* Restores work[0..len) with its CRC recomputed into the last 4 bytes. */
@@ -100,18 +103,18 @@ static void restore_with_crc(size_t len) {
     uint32_t crc = nw_crc32(work, len - 4);
     memcpy(work + len - 4, &crc, 4);
     put(work, len);
-    if (nw_restore((uint32_t)len) != 0) return;
+    if (nw_restore(I, (uint32_t)len) != 0) return;
     nw_error e;
-    nw_store *s = nw_api_store(&e);
+    nw_store *s = nw_api_store(I, &e);
     if (!s || nw_store_check(s) != 0) abort();
-    nw_all(0);
-    nw_all(1);
-    nw_snapshot();
-    uint32_t n = nw_out_len();
+    nw_all(I, 0);
+    nw_all(I, 1);
+    nw_snapshot(I);
+    uint32_t n = nw_out_len(I);
     if (n > sizeof work) return;
-    memcpy(work, nw_out_ptr(), n);
+    memcpy(work, nw_out_ptr(I), n);
     put(work, n);
-    if (nw_restore(n) != 0) abort();   /* a store restore accepted must round-trip */
+    if (nw_restore(I, n) != 0) abort();   /* a store restore accepted must round-trip */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -145,6 +148,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     /* back to the base state for the next input */
     put(snap, snap_len);
-    nw_restore(snap_len);
+    nw_restore(I, snap_len);
     return 0;
 }

@@ -67,6 +67,10 @@ export class Core {
     this.x = instance.exports;
     this.memory = this.x.memory;
     this.x._initialize?.();
+    // All C state lives in one instance (src/instance.h); every export takes
+    // its address first.
+    this.I = this.x.nw_instance_new();
+    if (!this.I) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
     this.enc = new Encoder();
@@ -103,7 +107,7 @@ export class Core {
   reserveInput(n) {
     if (n > this.inCap) {
       const cap = Math.max(n, 4096, this.inCap * 2);
-      const ptr = this.x.nw_input(cap);
+      const ptr = this.x.nw_input(this.I, cap);
       if (!ptr) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
       this.inPtr = ptr;
       this.inCap = cap;
@@ -146,7 +150,7 @@ export class Core {
   /** Calls an export that follows the status-code convention. */
   call0(name, a, b, c, d, e) {
     if (this.closed) throw new NitroError('CLOSED', 'this nitro instance is closed');
-    const rc = this.x[name](a, b, c, d, e);
+    const rc = this.x[name](this.I, a, b, c, d, e);
     this.refresh();
     if (rc !== 0) throw this.lastError();
     return rc;
@@ -160,8 +164,8 @@ export class Core {
 
   /** The response of the last call, as a view (valid until the next call). */
   outView() {
-    const p = this.x.nw_out_ptr();
-    return this.u8.subarray(p, p + this.x.nw_out_len());
+    const p = this.x.nw_out_ptr(this.I);
+    return this.u8.subarray(p, p + this.x.nw_out_len(this.I));
   }
 
   outString() {
@@ -173,7 +177,7 @@ export class Core {
   outBytes() { return this.outView().slice(); }
 
   lastError() {
-    const p = this.x.nw_err_ptr();
+    const p = this.x.nw_err_ptr(this.I);
     const dv = this.dv;
     const code = this.codes?.[dv.getUint32(p, true)] ?? 'LIMIT';
     const index = dv.getInt32(p + 4, true);
@@ -192,7 +196,7 @@ export class Core {
     return new NitroError(mapped, errorMessage({ ...d, message }), d);
   }
 
-  heapBytes() { return this.x.nw_heap_bytes(); }
+  heapBytes() { return this.x.nw_heap_bytes(this.I); }
   memoryBytes() { return this.memory.buffer.byteLength; }
 
   close() { this.closed = true; }

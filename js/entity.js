@@ -201,7 +201,7 @@ export class Entity {
       events = nitro._readEvents(r);
       if (guarded) nitro._approve(events, batch);
     } catch (err) {
-      if (guarded) core.x.nw_tx_rollback(mark);
+      if (guarded) core.x.nw_tx_rollback(core.I, mark);
       throw err;
     }
     if (guarded) core.call0('nw_tx_commit');
@@ -287,8 +287,8 @@ export class Entity {
     const len = core.sendStr(id);
     if (this.nitro.usesTtl) this.nitro._now();
     const x = core.x;
-    core.check(x.nw_get(this.table, len));
-    const at = x.nw_out_ptr();
+    core.check(x.nw_get(core.I, this.table, len));
+    const at = x.nw_out_ptr(core.I);
     const dv = core.dv;
     if (dv.getUint32(at, true) === 0) return null;
     const r = this.reader;

@@ -1,6 +1,6 @@
 // errors.js - the one error type every nitro-wasm failure is thrown as.
 
-/** A failure of a nitro-wasm call. `code` is one of the codes in API.md;
+/** A failure of a nitro-wasm call. `code` is one of the codes in docs/contract.md, Errors;
  * `entity`, `field`, `rule`, `index`, `line`, `column` are set where they apply. */
 export class NitroError extends Error {
   constructor(code, message, details = {}) {
@@ -13,7 +13,7 @@ export class NitroError extends Error {
   }
 }
 
-/** Builds the message the way API.md shows it: `Task.priority: must be <= 5 (got 9)`. */
+/** Builds the message the way docs/contract.md (Errors) shows it: `Task.priority: must be <= 5 (got 9)`. */
 export function errorMessage({ entity, field, index, message }) {
   let where = entity ? (field ? `${entity}.${field}` : entity) : field || '';
   if (index !== undefined && index !== null && index >= 0) where = where ? `${where} [${index}]` : `[${index}]`;

@@ -7,4 +7,4 @@ if (script && script.src) setDefaultWasm(new URL('nitro.wasm', script.src));
 
 export * from './nitro.js';
 // Datastar in the page: `Nitro.connectDatastar(nitro)` (the SSE half is Node-only).
-export { connectDatastar, DATASTAR_1, DATASTAR_BETA } from './datastar-client.js';
+export { connectDatastar, DATASTAR_1, DATASTAR_BETA } from './datastar/client.js';

@@ -8,7 +8,7 @@ import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync.js';
 import { Reader, readStr } from './record.js';
-import { LiveRegistry } from './live.js';
+import { LiveRegistry } from './dom/live.js';
 import { EVLAYOUT as EVL } from './wire.js';
 
 export { NitroError, Template, Query };
@@ -21,7 +21,7 @@ export async function createNitro(options = {}) {
 
 const AFTER_TYPES = ['created', 'updated', 'deleted', 'expired'];
 
-/** An entity event (API.md, Events). `record`, `previous` and `changes` are
+/** An entity event (docs/contract.md, Events). `record`, `previous` and `changes` are
  * decoded from the batch's bytes on first access; toJSON() gives a plain copy. */
 class EntityEvent {
   #entity; #bytes; #dv; #recAt; #prevAt; #lo; #hi; #kind;
@@ -115,7 +115,7 @@ class Nitro {
     /** Set by a started Sync: called after every committed write. */
     this._syncHook = null;
     this._sync = null;
-    /** Live queries and mounted views (js/live.js), made on first use. */
+    /** Live queries and mounted views (js/dom/live.js), made on first use. */
     this._live = null;
   }
 
@@ -138,7 +138,7 @@ class Nitro {
 
   // ---- sync ---------------------------------------------------------------------
 
-  /** Keeps the store in sync with a server (API.md, docs/sync.md). */
+  /** Keeps the store in sync with a server (docs/contract.md, Sync; docs/sync.md). */
   sync(options) {
     this._open();
     if (this._sync && !this._sync.closed) {
@@ -250,7 +250,7 @@ class Nitro {
       const recAt = rl ? at + 4 : -1;
       at += 4 + rl;
       const pl = dv.getUint32(at, true);
-      // a removed record is also its own `previous` (API.md: the record before the write)
+      // a removed record is also its own `previous` (docs/contract.md, Events: the record before the write)
       const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
       at += 4 + pl;
       const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
@@ -310,7 +310,7 @@ class Nitro {
     this.bus.dispatchBatch(after);
   }
 
-  _now() { this.core.x.nw_set_now(Date.now()); }
+  _now() { this.core.x.nw_set_now(this.core.I, Date.now()); }
 
   _open() { if (this.core.closed) throw new NitroError('CLOSED', 'this nitro instance is closed'); }
 
@@ -332,7 +332,7 @@ class Nitro {
       }
     } catch (err) {
       this.txDepth--;
-      core.x.nw_tx_rollback(mark);
+      core.x.nw_tx_rollback(core.I, mark);
       this.pending.length = pendingAt;
       throw err;
     }

@@ -56,7 +56,7 @@ export class Encoder {
 
   /** Writes the UTF-8 bytes of s (no length); returns the byte count. Short
    * ASCII strings are copied by a plain loop: for them it beats TextEncoder
-   * (TOOLCHAIN.md). Lone surrogates become U+FFFD, as TextEncoder does. */
+   * (docs/boundary.md, What a crossing costs). Lone surrogates become U+FFFD, as TextEncoder does. */
   raw(s) {
     const n = s.length;
     this.ensure(n * 3 + 1);

@@ -7,7 +7,7 @@ import { TAG, HINT } from './wire.js';
 const { NULL, FALSE, TRUE, NUM, STR, ARR, OBJ, DATE, ENUM } = TAG;
 
 /** Reads short strings with a plain loop: for ASCII below ~32 bytes it is
- * several times cheaper than TextDecoder's fixed cost (TOOLCHAIN.md). */
+ * several times cheaper than TextDecoder's fixed cost (docs/boundary.md, What a crossing costs). */
 // Node's Buffer has a native UTF-8 slice that skips TextDecoder's per-call
 // overhead; browsers use TextDecoder.
 const nodeUtf8Slice = typeof Buffer === 'function' && typeof Buffer.prototype.utf8Slice === 'function' ? Buffer.prototype.utf8Slice : null;

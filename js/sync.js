@@ -92,7 +92,7 @@ export class Sync {
 
   /** { pending, lastPulledAt, online, error } */
   get status() {
-    const pending = this.core.closed ? 0 : this.core.x.nw_sync_pending();
+    const pending = this.core.closed ? 0 : this.core.x.nw_sync_pending(this.core.I);
     return { pending, lastPulledAt: this._lastPulledAt, online: this._online, error: this._error };
   }
 
@@ -240,7 +240,7 @@ export class Sync {
       const batch = this.#outbox(this.batchSize, false, this.syncedTables);
       if (batch.length === 0) break;
       // From now on later writes never merge into these (src/changelog.h).
-      this.core.x.nw_sync_sent(batch[batch.length - 1].seq);
+      this.core.x.nw_sync_sent(this.core.I, batch[batch.length - 1].seq);
       // A pushed seq must be on disk first: a restarted client would
       // otherwise number a new write with a seq the server already answered.
       if (this.storage && batch[batch.length - 1].seq >= this.savedNextSeq) {
@@ -372,7 +372,7 @@ export class Sync {
       const early = hinted !== null && res.headers.get('x-nitro-more') === '1' && hinted !== checkpoint;
       if (early) next = page(hinted);
       let got;
-      if (this.core.x.nw_sync_pending() === 0) {
+      if (this.core.x.nw_sync_pending(this.core.I) === 0) {
         got = this.#applyPullJson(bytes, what);   // nothing to re-apply on top: straight into C
       } else {
         let msg = null;
@@ -444,7 +444,7 @@ export class Sync {
    * the pending local mutations of each record re-applied on top; returns
    * how many records were written. */
   #applyChanges(changes) {
-    const pending = this.core.x.nw_sync_pending() > 0 ? this.#pendingIndex() : null;
+    const pending = this.core.x.nw_sync_pending(this.core.I) > 0 ? this.#pendingIndex() : null;
     const states = [];
     for (const c of changes) {
       const entity = c && this.byName.get(c.entity);
@@ -797,7 +797,7 @@ export class Sync {
     const log = stored && stored.log && stored.log.length ? stored.log : null;
     if ((!bytes || !bytes.length) && !log) { await this.#loaded(); return; }
     // Writes made before the stored state arrived are made again on top of it.
-    const before = this.core.x.nw_sync_pending() > 0 ? this.#outbox(Infinity, true, this.allTables) : [];
+    const before = this.core.x.nw_sync_pending(this.core.I) > 0 ? this.#outbox(Infinity, true, this.allTables) : [];
     try {
       if (bytes && bytes.length) this.nitro.restore(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
       if (log) this.#replay(log);

@@ -37,7 +37,7 @@
 import { NitroError } from './errors.js';
 import { Query } from './query.js';
 import { T, EncodeError } from './nval.js';
-import { mountView } from './view.js';
+import { mountView } from './dom/view.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const NodeBuffer = typeof globalThis.Buffer === 'function' && typeof globalThis.Buffer.prototype.latin1Slice === 'function'
@@ -64,7 +64,7 @@ export function decodeChunked(u8, p, n) {
 // Templates that are dropped without free() release their C side anyway.
 const registry = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry(({ core, id }) => {
-    if (!core.closed) core.x.nw_template_free(id);
+    if (!core.closed) core.x.nw_template_free(core.I, id);
   })
   : null;
 
@@ -92,14 +92,14 @@ export class Template {
   render(data = {}) {
     const core = this.#core;
     this.#renderInto(data);
-    const p = core.x.nw_out_ptr();
-    const n = core.x.nw_out_len();
+    const p = core.x.nw_out_ptr(core.I);
+    const n = core.x.nw_out_len(core.I);
     if (!n) return '';
     if (NodeBuffer && n >= EXTERN_APEX) {
-      if (core.x.nw_template_ascii()) return NodeBuffer.prototype.latin1Slice.call(core.u8, p, p + n);
-      const q = core.x.nw_template_utf16();
+      if (core.x.nw_template_ascii(core.I)) return NodeBuffer.prototype.latin1Slice.call(core.u8, p, p + n);
+      const q = core.x.nw_template_utf16(core.I);
       core.refresh();
-      if (q) return NodeBuffer.prototype.ucs2Slice.call(core.u8, q, q + core.x.nw_template_utf16_len());
+      if (q) return NodeBuffer.prototype.ucs2Slice.call(core.u8, q, q + core.x.nw_template_utf16_len(core.I));
     }
     if (!NodeBuffer && n > CHUNKED_FROM) return decodeChunked(core.u8, p, n);
     return utf8.decode(core.u8.subarray(p, p + n));
@@ -215,6 +215,6 @@ export function compileTemplate(core, src, options = {}, nitro = null) {
   const enc = core.enc.reset();
   enc.value({ src, partials, strict: !!options.strict });
   core.call0('nw_template_compile', core.send(enc));
-  const id = core.dv.getUint32(core.x.nw_out_ptr(), true);
+  const id = core.dv.getUint32(core.x.nw_out_ptr(core.I), true);
   return new Template(core, id, src, partials, nitro);
 }

@@ -17,7 +17,7 @@ const read = (f) => fs.readFileSync(path.join(root, f), 'utf8');
 const ENTRIES = [
   ['nitro-wasm', ['js/nitro.d.ts', 'js/events.d.ts', 'js/template.d.ts', 'js/sync.d.ts']],
   ['nitro-wasm/html', ['js/html.d.ts']],
-  ['nitro-wasm/datastar', ['js/datastar.d.ts', 'js/datastar-client.d.ts', 'js/datastar-sse.d.ts']],
+  ['nitro-wasm/datastar', ['js/datastar/index.d.ts', 'js/datastar/client.d.ts', 'js/datastar/sse.d.ts']],
   ['nitro-wasm/server', ['js/server/index.d.ts', 'js/server/config.d.ts', 'js/server/ops.d.ts', 'js/server/storage-postgres.d.ts']],
 ];
 

@@ -1,29 +1,27 @@
-/* api.c - buffers shared by every export, and the constants table. */
+/* api.c - the call framing every export uses (the instance's buffers and
+ * error, instance.h), and the constants table. */
 #include "api.h"
 #include "view.h"
 #include "alloc.h"
 #include "query.h"
+#include "record_view.h"
 #include "nval.h"
 #include <string.h>
 
-static nw_buf in_buf, out_buf, err_buf;
-static nw_error err;
-
-static nval_env env;
-const nval_env *nw_api_env(void) { return &env; }
-void nw_api_set_query_resolver(bool (*query)(void *ud, uint32_t handle, nv *out), void *ud) {
-    env.query = query;
-    env.ud = ud;
+const nval_env *nw_api_env(nw_instance *I) { return &I->env; }
+void nw_api_set_query_resolver(nw_instance *I, bool (*query)(void *ud, uint32_t handle, nv *out), void *ud) {
+    I->env.query = query;
+    I->env.ud = ud;
 }
 
-nw_buf *nw_api_out(void) { return &out_buf; }
-nw_error *nw_api_err(void) { return &err; }
-const uint8_t *nw_api_in(void) { return in_buf.p; }
+nw_buf *nw_api_out(nw_instance *I) { return &I->out; }
+nw_error *nw_api_err(nw_instance *I) { return &I->err; }
+const uint8_t *nw_api_in(nw_instance *I) { return I->in.p; }
 
-void nw_api_begin(void) {
-    nw_record_views_reset();
-    nw_buf_reset(&out_buf);
-    nw_error_clear(&err);
+void nw_api_begin(nw_instance *I) {
+    if (I->store) nw_record_views_reset(I->store);
+    nw_buf_reset(&I->out);
+    nw_error_clear(&I->err);
 }
 
 static void put_str(nw_buf *b, const char *s) {
@@ -32,53 +30,55 @@ static void put_str(nw_buf *b, const char *s) {
     nw_buf_append(b, s, n);
 }
 
-int nw_api_end(nw_code code) {
-    if (code == NW_OK && out_buf.oom) code = nw_error_nomem(&err);
+int nw_api_end(nw_instance *I, nw_code code) {
+    nw_error *e = &I->err;
+    nw_buf *out = &I->out, *eb = &I->errb;
+    if (code == NW_OK && out->oom) code = nw_error_nomem(e);
     if (code != NW_OK) {
-        if (err.code != code) {
+        if (e->code != code) {
             /* a code without details: keep whatever message there is */
-            err.code = code;
-            if (!err.message[0]) strcpy(err.message, nw_code_name(code));
+            e->code = code;
+            if (!e->message[0]) strcpy(e->message, nw_code_name(code));
         }
-        nw_buf_reset(&err_buf);
-        nw_buf_u32(&err_buf, (uint32_t)err.code);
-        nw_buf_i32(&err_buf, err.index);
-        nw_buf_u32(&err_buf, err.line);
-        nw_buf_u32(&err_buf, err.column);
-        put_str(&err_buf, err.entity);
-        put_str(&err_buf, err.field);
-        put_str(&err_buf, err.rule);
-        put_str(&err_buf, err.message);
-        nw_buf_reset(&out_buf);
+        nw_buf_reset(eb);
+        nw_buf_u32(eb, (uint32_t)e->code);
+        nw_buf_i32(eb, e->index);
+        nw_buf_u32(eb, e->line);
+        nw_buf_u32(eb, e->column);
+        put_str(eb, e->entity);
+        put_str(eb, e->field);
+        put_str(eb, e->rule);
+        put_str(eb, e->message);
+        nw_buf_reset(out);
     }
     return (int)code;
 }
 
 /* Returns a pointer to at least `len` writable bytes for the next call's
  * input, or 0 when out of memory. */
-NW_EXPORT uint8_t *nw_input(uint32_t len) {
-    nw_buf_reset(&in_buf);
-    if (!nw_buf_reserve(&in_buf, (size_t)len + 1)) return NULL;
-    in_buf.len = len;
-    return in_buf.p;
+NW_EXPORT uint8_t *nw_input(nw_instance *I, uint32_t len) {
+    nw_buf_reset(&I->in);
+    if (!nw_buf_reserve(&I->in, (size_t)len + 1)) return NULL;
+    I->in.len = len;
+    return I->in.p;
 }
 
-NW_EXPORT uint8_t *nw_out_ptr(void) { return out_buf.p; }
-NW_EXPORT uint32_t nw_out_len(void) { return (uint32_t)out_buf.len; }
-NW_EXPORT uint8_t *nw_err_ptr(void) { return err_buf.p; }
-NW_EXPORT uint32_t nw_err_len(void) { return (uint32_t)err_buf.len; }
+NW_EXPORT uint8_t *nw_out_ptr(nw_instance *I) { return I->out.p; }
+NW_EXPORT uint32_t nw_out_len(nw_instance *I) { return (uint32_t)I->out.len; }
+NW_EXPORT uint8_t *nw_err_ptr(nw_instance *I) { return I->errb.p; }
+NW_EXPORT uint32_t nw_err_len(nw_instance *I) { return (uint32_t)I->errb.len; }
 
 /* Releases buffer capacity above a small floor (after a huge render). */
-NW_EXPORT void nw_trim(void) {
-    if (out_buf.cap > (1u << 20)) nw_buf_free(&out_buf);
-    if (in_buf.cap > (1u << 20)) nw_buf_free(&in_buf);
+NW_EXPORT void nw_trim(nw_instance *I) {
+    if (I->out.cap > (1u << 20)) nw_buf_free(&I->out);
+    if (I->in.cap > (1u << 20)) nw_buf_free(&I->in);
 }
 
 /* Constants JS needs, as JSON in the output buffer: error code names in
  * order. Exported once so the two sides cannot drift. */
-NW_EXPORT int nw_constants(void) {
-    nw_api_begin();
-    nw_buf *o = &out_buf;
+NW_EXPORT int nw_constants(nw_instance *I) {
+    nw_api_begin(I);
+    nw_buf *o = &I->out;
     nw_buf_str(o, "{\"codes\":[");
     for (int i = 0; i < NW_CODE_COUNT; i++) {
         if (i) nw_buf_byte(o, ',');
@@ -108,7 +108,12 @@ NW_EXPORT int nw_constants(void) {
     nw_buf_str(o, "},\"maxDepth\":" NW_STR(NVAL_MAX_DEPTH) "}");
 #undef NW_STR
 #undef NW_STR_
-    return nw_api_end(NW_OK);
+    return nw_api_end(I, NW_OK);
 }
 
-NW_EXPORT uint32_t nw_heap_bytes(void) { return (uint32_t)nw_alloc_bytes(); }
+/* The bytes the process's allocator holds (alloc.h: one count for every
+ * instance; it takes one for the calling convention). */
+NW_EXPORT uint32_t nw_heap_bytes(nw_instance *I) {
+    (void)I;
+    return (uint32_t)nw_alloc_bytes();
+}

@@ -7,15 +7,14 @@
  *   u32 mask low, u32 mask high, u32 id length, id, u32 fields length,
  *   stored field bytes (record.h) of the fields in the mask, in order. */
 #include "api.h"
-#include "sync_api.h"
 #include "sync_json.h"
 #include "journal.h"
 #include "nval.h"
 #include "alloc.h"
 #include <string.h>
 
-static nw_changelog *log_of(nw_error *err) {
-    nw_store *s = nw_api_store(err);
+static nw_changelog *log_of(nw_instance *I, nw_error *err) {
+    nw_store *s = nw_api_store(I, err);
     return s ? nw_store_changelog(s) : NULL;
 }
 
@@ -25,48 +24,48 @@ static nw_code not_in_tx(nw_store *s, nw_error *err) {
 }
 
 /* Logging on (1) or off (0) for the whole store. */
-NW_EXPORT int nw_sync_enable(uint32_t on) {
-    nw_api_begin();
-    nw_changelog *c = log_of(nw_api_err());
+NW_EXPORT int nw_sync_enable(nw_instance *I, uint32_t on) {
+    nw_api_begin(I);
+    nw_changelog *c = log_of(I, nw_api_err(I));
     if (c) nw_changelog_enable(c, on != 0);
-    return nw_api_end(c ? NW_OK : NW_E_LIMIT);
+    return nw_api_end(I, c ? NW_OK : NW_E_LIMIT);
 }
 
 /* Table flags: NW_CLT_LOCAL (1), NW_CLT_VERSIONS (2). */
-NW_EXPORT int nw_sync_table(uint32_t table, uint32_t flags) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
-    if (!nw_store_table(s, table)) return nw_api_end(nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity"));
-    return nw_api_end(nw_changelog_set_table(nw_store_changelog(s), table, flags, err));
+NW_EXPORT int nw_sync_table(nw_instance *I, uint32_t table, uint32_t flags) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
+    if (!nw_store_table(s, table)) return nw_api_end(I, nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "schema", "no such entity"));
+    return nw_api_end(I, nw_changelog_set_table(nw_store_changelog(s), table, flags, err));
 }
 
 /* Input: the client id bytes. */
-NW_EXPORT int nw_sync_set_client(uint32_t len) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_changelog *c = log_of(err);
-    if (!c) return nw_api_end(NW_E_LIMIT);
-    return nw_api_end(nw_changelog_set_client(c, nw_api_in(), len, err));
+NW_EXPORT int nw_sync_set_client(nw_instance *I, uint32_t len) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_changelog *c = log_of(I, err);
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
+    return nw_api_end(I, nw_changelog_set_client(c, nw_api_in(I), len, err));
 }
 
 /* Input: the cursor bytes. */
-NW_EXPORT int nw_sync_set_cursor(uint32_t len) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_changelog *c = log_of(err);
-    if (!c) return nw_api_end(NW_E_LIMIT);
-    return nw_api_end(nw_changelog_set_cursor(c, nw_api_in(), len, err));
+NW_EXPORT int nw_sync_set_cursor(nw_instance *I, uint32_t len) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_changelog *c = log_of(I, err);
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
+    return nw_api_end(I, nw_changelog_set_cursor(c, nw_api_in(I), len, err));
 }
 
 /* Output: u32 client length, client, u32 cursor length, cursor, f64 next
  * seq, u32 pending, f64 lowest seq not marked conflicted (0 = none). */
-NW_EXPORT int nw_sync_state(void) {
-    nw_api_begin();
-    nw_changelog *c = log_of(nw_api_err());
-    if (!c) return nw_api_end(NW_E_LIMIT);
-    nw_buf *o = nw_api_out();
+NW_EXPORT int nw_sync_state(nw_instance *I) {
+    nw_api_begin(I);
+    nw_changelog *c = log_of(I, nw_api_err(I));
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
+    nw_buf *o = nw_api_out(I);
     uint32_t n;
     const uint8_t *p = nw_changelog_client(c, &n);
     nw_buf_u32(o, n);
@@ -77,24 +76,24 @@ NW_EXPORT int nw_sync_state(void) {
     nw_buf_f64(o, nw_changelog_next_seq(c));
     nw_buf_u32(o, nw_changelog_pending(c));
     nw_buf_f64(o, nw_changelog_first_unsent(c));
-    return nw_api_end(NW_OK);
+    return nw_api_end(I, NW_OK);
 }
 
 /* Number of outbox entries (no output buffer: cheap enough for a getter). */
-NW_EXPORT uint32_t nw_sync_pending(void) {
-    nw_changelog *c = log_of(nw_api_err());
+NW_EXPORT uint32_t nw_sync_pending(nw_instance *I) {
+    nw_changelog *c = log_of(I, nw_api_err(I));
     return c ? nw_changelog_pending(c) : 0;
 }
 
 /* Up to `max` entries in seq order. Input: one byte per table (1 = include
  * that table's entries; tables past the input are excluded). flags bit 0:
  * include entries marked conflicted. Output: u32 count, then the entries. */
-NW_EXPORT int nw_sync_outbox(uint32_t max, uint32_t ntables, uint32_t flags) {
-    nw_api_begin();
-    nw_changelog *c = log_of(nw_api_err());
-    if (!c) return nw_api_end(NW_E_LIMIT);
-    const uint8_t *want = nw_api_in();
-    nw_buf *o = nw_api_out();
+NW_EXPORT int nw_sync_outbox(nw_instance *I, uint32_t max, uint32_t ntables, uint32_t flags) {
+    nw_api_begin(I);
+    nw_changelog *c = log_of(I, nw_api_err(I));
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
+    const uint8_t *want = nw_api_in(I);
+    nw_buf *o = nw_api_out(I);
     size_t count_at = o->len;
     nw_buf_u32(o, 0);
     uint32_t k = 0;
@@ -106,64 +105,64 @@ NW_EXPORT int nw_sync_outbox(uint32_t max, uint32_t ntables, uint32_t flags) {
         k++;
     }
     nw_buf_patch_u32(o, count_at, k);
-    return nw_api_end(NW_OK);
+    return nw_api_end(I, NW_OK);
 }
 
 /* Entries up to `seq` are being sent: they are never coalesced into again. */
-NW_EXPORT void nw_sync_sent(double seq) {
-    nw_changelog *c = log_of(nw_api_err());
+NW_EXPORT void nw_sync_sent(nw_instance *I, double seq) {
+    nw_changelog *c = log_of(I, nw_api_err(I));
     if (c) nw_changelog_mark_sent(c, seq);
 }
 
 /* Removes answered entries. Input: f64 seqs. Output: u32 removed. */
-NW_EXPORT int nw_sync_ack(uint32_t len) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
+NW_EXPORT int nw_sync_ack(nw_instance *I, uint32_t len) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
     nw_code rc = not_in_tx(s, err);
-    if (rc) return nw_api_end(rc);
-    const uint8_t *in = nw_api_in();
+    if (rc) return nw_api_end(I, rc);
+    const uint8_t *in = nw_api_in(I);
     uint32_t removed = 0;
     for (uint32_t at = 0; at + 8 <= len; at += 8) removed += nw_changelog_remove(nw_store_changelog(s), nw_rd_f64(in + at));
     nw_store_compact_log(s);
-    nw_buf_u32(nw_api_out(), removed);
-    return nw_api_end(NW_OK);
+    nw_buf_u32(nw_api_out(I), removed);
+    return nw_api_end(I, NW_OK);
 }
 
 /* Sets (on = 1) or clears entry flags (1 = conflicted). */
-NW_EXPORT int nw_sync_flag(double seq, uint32_t flags, uint32_t on) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_changelog *c = log_of(err);
-    if (!c) return nw_api_end(NW_E_LIMIT);
+NW_EXPORT int nw_sync_flag(nw_instance *I, double seq, uint32_t flags, uint32_t on) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_changelog *c = log_of(I, err);
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
     if (!nw_changelog_flag(c, seq, (uint8_t)flags, on != 0))
-        return nw_api_end(nw_error_set(err, NW_E_NOT_FOUND, NULL, NULL, NULL, "no pending mutation %g", seq));
-    return nw_api_end(NW_OK);
+        return nw_api_end(I, nw_error_set(err, NW_E_NOT_FOUND, NULL, NULL, NULL, "no pending mutation %g", seq));
+    return nw_api_end(I, NW_OK);
 }
 
 /* Moves entry `seq` to the end under a new seq with base `base`. Output:
  * f64 the new seq. */
-NW_EXPORT int nw_sync_requeue(double seq, double base) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
+NW_EXPORT int nw_sync_requeue(nw_instance *I, double seq, double base) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
     nw_code rc = not_in_tx(s, err);
     nw_changelog *c = nw_store_changelog(s);
     double next = nw_changelog_next_seq(c);
     if (!rc) rc = nw_changelog_requeue(c, seq, base, err);
-    if (!rc) nw_buf_f64(nw_api_out(), next);
-    return nw_api_end(rc);
+    if (!rc) nw_buf_f64(nw_api_out(I), next);
+    return nw_api_end(I, rc);
 }
 
 /* The known server version of a record. Input: id bytes. Output: f64. */
-NW_EXPORT int nw_sync_version(uint32_t table, uint32_t len) {
-    nw_api_begin();
-    nw_changelog *c = log_of(nw_api_err());
-    if (!c) return nw_api_end(NW_E_LIMIT);
-    nw_buf_f64(nw_api_out(), nw_changelog_version(c, table, nw_api_in(), len));
-    return nw_api_end(NW_OK);
+NW_EXPORT int nw_sync_version(nw_instance *I, uint32_t table, uint32_t len) {
+    nw_api_begin(I);
+    nw_changelog *c = log_of(I, nw_api_err(I));
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
+    nw_buf_f64(nw_api_out(I), nw_changelog_version(c, table, nw_api_in(I), len));
+    return nw_api_end(I, NW_OK);
 }
 
 /* Applies server state. Input: NVAL array of changes, each an array
@@ -171,16 +170,16 @@ NW_EXPORT int nw_sync_version(uint32_t table, uint32_t len) {
  * All or nothing; `index` names a failing change. Versions are recorded for
  * tables with NW_CLT_VERSIONS. Output: u32 1, u32 changes applied, then the
  * captured events (flags as for writes). */
-NW_EXPORT int nw_sync_apply(uint32_t len, uint32_t flags) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
-    const uint8_t *in = nw_api_in();
+NW_EXPORT int nw_sync_apply(nw_instance *I, uint32_t len, uint32_t flags) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
+    const uint8_t *in = nw_api_in(I);
     if (!len || nval_check(in, len) != len || in[0] != NVAL_ARR)
-        return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed input"));
+        return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed input"));
     nw_changelog *c = nw_store_changelog(s);
-    nw_api_begin_write(flags);
+    nw_api_begin_write(I, flags);
     size_t mark = nw_store_mark(s);
     const uint8_t *it;
     uint32_t n = nval_arr(in, &it);
@@ -216,21 +215,21 @@ NW_EXPORT int nw_sync_apply(uint32_t len, uint32_t flags) {
         rc = nw_changelog_set_version(c, table, (const uint8_t *)id, il, v > 0 ? v : 0, err);
     }
     if (!rc) {
-        nw_buf_u32(nw_api_out(), 1);
-        nw_buf_u32(nw_api_out(), n);
+        nw_buf_u32(nw_api_out(I), 1);
+        nw_buf_u32(nw_api_out(I), n);
     }
-    return nw_api_end_write(mark, rc);
+    return nw_api_end_write(I, mark, rc);
 }
 
 /* Records the server version of a record (tables with NW_CLT_VERSIONS; a
  * no-op for others). Input: id bytes. */
-NW_EXPORT int nw_sync_set_version(uint32_t table, uint32_t len, double version) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_changelog *c = log_of(err);
-    if (!c) return nw_api_end(NW_E_LIMIT);
-    if (!(nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS)) return nw_api_end(NW_OK);
-    return nw_api_end(nw_changelog_set_version(c, table, nw_api_in(), len, version > 0 ? version : 0, err));
+NW_EXPORT int nw_sync_set_version(nw_instance *I, uint32_t table, uint32_t len, double version) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_changelog *c = log_of(I, err);
+    if (!c) return nw_api_end(I, NW_E_LIMIT);
+    if (!(nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS)) return nw_api_end(I, NW_OK);
+    return nw_api_end(I, nw_changelog_set_version(c, table, nw_api_in(I), len, version > 0 ? version : 0, err));
 }
 
 /* Applies a pull response straight from its JSON text (sync_json.h): the
@@ -240,22 +239,22 @@ NW_EXPORT int nw_sync_set_version(uint32_t table, uint32_t len, double version) 
  * Output: u32 1, u32 applied, u32 more (0/1), u32 checkpoint length,
  * checkpoint, u32 skipped, the skips (u32 index, u32 code, then entity,
  * field, rule, message as u32 length + bytes), then the captured events. */
-NW_EXPORT int nw_sync_apply_json(uint32_t len, uint32_t flags) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
-    const uint8_t *in = nw_api_in();
+NW_EXPORT int nw_sync_apply_json(nw_instance *I, uint32_t len, uint32_t flags) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
+    const uint8_t *in = nw_api_in(I);
     uint32_t nmask = len >= 4 ? nw_rd_u32(in) : 0;
-    if (len < 4 || nmask > len - 4) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed input"));
-    nw_api_begin_write(flags);
+    if (len < 4 || nmask > len - 4) return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "malformed input"));
+    nw_api_begin_write(I, flags);
     size_t mark = nw_store_mark(s);
     nw_buf skips;
     nw_buf_init(&skips);
     nw_pull_result r;
     nw_code rc = nw_sync_json_apply(s, in + 4 + nmask, len - 4 - nmask, in + 4, nmask, &r, &skips, err);
     if (!rc) {
-        nw_buf *o = nw_api_out();
+        nw_buf *o = nw_api_out(I);
         nw_buf_u32(o, 1);
         nw_buf_u32(o, r.applied);
         nw_buf_u32(o, r.more);
@@ -265,67 +264,72 @@ NW_EXPORT int nw_sync_apply_json(uint32_t len, uint32_t flags) {
         nw_buf_append(o, skips.p, skips.len);
     }
     nw_buf_free(&skips);
-    return nw_api_end_write(mark, rc);
+    return nw_api_end_write(I, mark, rc);
 }
 
 /* ---- the storage journal (journal.h) ------------------------------------------------------ */
 
-static nw_journal *journal;
-
 /* On (1): every commit from now on is recorded for storage; off (0) drops it. */
-NW_EXPORT int nw_journal_enable(uint32_t on) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
+NW_EXPORT int nw_journal_enable(nw_instance *I, uint32_t on) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
     if (!on) {
         nw_store_set_journal_hook(s, NULL, NULL);
-        nw_journal_free(journal);
-        journal = NULL;
-        return nw_api_end(NW_OK);
+        nw_journal_free(I->journal);
+        I->journal = NULL;
+        return nw_api_end(I, NW_OK);
     }
-    if (!journal && !(journal = nw_journal_new())) return nw_api_end(nw_error_nomem(err));
-    nw_journal_attach(journal, s);
-    return nw_api_end(NW_OK);
+    if (!I->journal && !(I->journal = nw_journal_new())) return nw_api_end(I, nw_error_nomem(err));
+    nw_journal_attach(I->journal, s);
+    return nw_api_end(I, NW_OK);
 }
 
-void nw_api_journal_store_replaced(nw_store *s) {
-    if (!journal) return;
-    nw_journal_attach(journal, s);
-    nw_journal_clear(journal);
+void nw_api_journal_store_replaced(nw_instance *I, nw_store *s) {
+    if (!I->journal) return;
+    nw_journal_attach(I->journal, s);
+    nw_journal_clear(I->journal);
 }
 
 /* The frames recorded since the last take, and forgets them. Output: u32
  * 1 when the journal is incomplete (storage needs a snapshot), then the
  * frames. */
-NW_EXPORT int nw_journal_take(void) {
-    nw_api_begin();
-    nw_buf *o = nw_api_out();
-    if (!journal) { nw_buf_u32(o, 0); return nw_api_end(NW_OK); }
-    const nw_buf *b = nw_journal_bytes(journal);
-    nw_buf_u32(o, nw_journal_incomplete(journal) ? 1 : 0);
+NW_EXPORT int nw_journal_take(nw_instance *I) {
+    nw_api_begin(I);
+    nw_buf *o = nw_api_out(I);
+    if (!I->journal) { nw_buf_u32(o, 0); return nw_api_end(I, NW_OK); }
+    const nw_buf *b = nw_journal_bytes(I->journal);
+    nw_buf_u32(o, nw_journal_incomplete(I->journal) ? 1 : 0);
     nw_buf_append(o, b->p, b->len);
-    nw_code rc = o->oom ? nw_error_nomem(nw_api_err()) : NW_OK;
-    if (!rc) nw_journal_clear(journal);
-    return nw_api_end(rc);
+    nw_code rc = o->oom ? nw_error_nomem(nw_api_err(I)) : NW_OK;
+    if (!rc) nw_journal_clear(I->journal);
+    return nw_api_end(I, rc);
 }
 
 /* Replays stored frames into the store (journal.h). Output: u32 bytes
  * used, u32 frames applied. A frame that does not apply is the error. */
-NW_EXPORT int nw_journal_replay(uint32_t len) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_store *s = nw_api_store(err);
-    if (!s) return nw_api_end(NW_E_LIMIT);
+NW_EXPORT int nw_journal_replay(nw_instance *I, uint32_t len) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_store *s = nw_api_store(I, err);
+    if (!s) return nw_api_end(I, NW_E_LIMIT);
     nw_code rc = not_in_tx(s, err);
-    if (rc) return nw_api_end(rc);
+    if (rc) return nw_api_end(I, rc);
     size_t used = 0;
     uint32_t batches = 0;
-    if (journal) nw_journal_pause(journal, true);
-    rc = nw_journal_apply(s, nw_api_in(), len, &used, &batches, err);
-    if (journal) nw_journal_pause(journal, false);
-    nw_buf *o = nw_api_out();
+    if (I->journal) nw_journal_pause(I->journal, true);
+    rc = nw_journal_apply(s, nw_api_in(I), len, &used, &batches, err);
+    if (I->journal) nw_journal_pause(I->journal, false);
+    nw_buf *o = nw_api_out(I);
     nw_buf_u32(o, (uint32_t)used);
     nw_buf_u32(o, batches);
-    return nw_api_end(rc);
+    return nw_api_end(I, rc);
+}
+
+/* Frees the journal (instance.c). */
+void nw_api_journal_free(nw_instance *I) {
+    if (I->journal && I->store) nw_store_set_journal_hook(I->store, NULL, NULL);
+    nw_journal_free(I->journal);
+    I->journal = NULL;
 }

@@ -17,15 +17,8 @@
 #include "template.h"
 #include "escape.h"
 #include "nval.h"
-#include "sync_api.h"
 #include <string.h>
 
-static nw_tpl **table;       /* slot i holds template id i + 1, NULL if free */
-static uint32_t table_len, table_cap;
-static uint32_t *free_ids;   /* free slots, reused last-in first-out */
-static uint32_t nfree, free_cap;
-static uint32_t live;
-static int last_ascii;
 
 static bool grow_u32(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     if (need <= *cap) return true;
@@ -38,13 +31,13 @@ static bool grow_u32(void **p, uint32_t *cap, size_t elem, uint32_t need) {
     return true;
 }
 
-static nw_tpl *lookup(uint32_t id) {
-    return id >= 1 && id <= table_len ? table[id - 1] : NULL;
+static nw_tpl *lookup(nw_instance *I, uint32_t id) {
+    return id >= 1 && id <= I->ntpls ? I->tpls[id - 1] : NULL;
 }
 
-static nw_code compile(uint32_t len, uint32_t *id) {
-    nw_error *err = nw_api_err();
-    const uint8_t *in = nw_api_in();
+static nw_code compile(nw_instance *I, uint32_t len, uint32_t *id) {
+    nw_error *err = nw_api_err(I);
+    const uint8_t *in = nw_api_in(I);
     if (!in || nval_check(in, len) != len || in[0] != NVAL_OBJ)
         return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: malformed compile request");
     uint32_t slen = 0;
@@ -79,82 +72,89 @@ static nw_code compile(uint32_t len, uint32_t *id) {
     }
     /* reserve the slot first so that success cannot fail afterwards */
     uint32_t slot;
-    if (nfree) {
-        slot = free_ids[nfree - 1];
+    if (I->nfree) {
+        slot = I->free_ids[I->nfree - 1];
     } else {
-        if (!grow_u32((void **)&table, &table_cap, sizeof *table, table_len + 1) ||
-            !grow_u32((void **)&free_ids, &free_cap, sizeof *free_ids, table_len + 1)) {
+        if (!grow_u32((void **)&I->tpls, &I->ctpls, sizeof *I->tpls, I->ntpls + 1) ||
+            !grow_u32((void **)&I->free_ids, &I->cfree, sizeof *I->free_ids, I->ntpls + 1)) {
             nw_free(parts);
             return nw_error_nomem(err);
         }
-        slot = table_len;
+        slot = I->ntpls;
     }
     nw_tpl *t = NULL;
     nw_code rc = nw_tpl_compile(src, slen, parts, np, strict, &t, err);
     nw_free(parts);
     if (rc) return rc;
-    if (nfree) nfree--;
-    else table_len++;
-    table[slot] = t;
-    live++;
+    if (I->nfree) I->nfree--;
+    else I->ntpls++;
+    I->tpls[slot] = t;
+    I->live_tpls++;
     *id = slot + 1;
     return NW_OK;
 }
 
-NW_EXPORT int nw_template_compile(uint32_t len) {
-    nw_api_begin();
+NW_EXPORT int nw_template_compile(nw_instance *I, uint32_t len) {
+    nw_api_begin(I);
     uint32_t id = 0;
-    nw_code rc = compile(len, &id);
-    if (!rc) nw_buf_u32(nw_api_out(), id);
-    return nw_api_end(rc);
+    nw_code rc = compile(I, len, &id);
+    if (!rc) nw_buf_u32(nw_api_out(I), id);
+    return nw_api_end(I, rc);
 }
 
-NW_EXPORT int nw_template_render(uint32_t id, uint32_t len) {
-    nw_api_begin();
-    nw_error *err = nw_api_err();
-    nw_tpl *t = lookup(id);
-    if (!t) return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", id));
-    const uint8_t *in = nw_api_in();
+NW_EXPORT int nw_template_render(nw_instance *I, uint32_t id, uint32_t len) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    nw_tpl *t = lookup(I, id);
+    if (!t) return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", id));
+    const uint8_t *in = nw_api_in(I);
     if (!in || nval_check(in, len) != len)
-        return nw_api_end(nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: malformed render data"));
+        return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: malformed render data"));
     nv data;
-    nval_view(&data, in, nw_api_env());
+    nval_view(&data, in, nw_api_env(I));
     bool ascii = false;
-    nw_code rc = nw_tpl_render(t, &data, nw_api_out(), &ascii, err);
-    last_ascii = !rc && ascii;
-    return nw_api_end(rc);
+    nw_code rc = nw_tpl_render(t, &data, nw_api_out(I), &ascii, err);
+    I->last_ascii = !rc && ascii;
+    return nw_api_end(I, rc);
 }
 
-NW_EXPORT int nw_template_ascii(void) { return last_ascii; }
+NW_EXPORT int nw_template_ascii(nw_instance *I) { return I->last_ascii; }
 
-NW_EXPORT int nw_template_free(uint32_t id) {
-    nw_api_begin();
-    nw_tpl *t = lookup(id);
-    if (!t) return nw_api_end(nw_error_set(nw_api_err(), NW_E_ARG, NULL, NULL, NULL, "template: no template %u", id));
-    nw_api_template_freed(id);
+NW_EXPORT int nw_template_free(nw_instance *I, uint32_t id) {
+    nw_api_begin(I);
+    nw_tpl *t = lookup(I, id);
+    if (!t) return nw_api_end(I, nw_error_set(nw_api_err(I), NW_E_ARG, NULL, NULL, NULL, "template: no template %u", id));
+    nw_api_template_freed(I, id);
     nw_tpl_free(t);
-    table[id - 1] = NULL;
-    free_ids[nfree++] = id - 1;   /* capacity: free_cap >= table_len */
-    live--;
-    return nw_api_end(NW_OK);
+    I->tpls[id - 1] = NULL;
+    I->free_ids[I->nfree++] = id - 1;   /* capacity: I->cfree >= I->ntpls */
+    I->live_tpls--;
+    return nw_api_end(I, NW_OK);
 }
 
-NW_EXPORT uint32_t nw_template_count(void) { return live; }
+NW_EXPORT uint32_t nw_template_count(nw_instance *I) { return I->live_tpls; }
 
-nw_tpl *nw_api_template(uint32_t id) { return lookup(id); }
+nw_tpl *nw_api_template(nw_instance *I, uint32_t id) { return lookup(I, id); }
+
+/* Frees every template (after the views and programs that borrow them). */
+void nw_api_templates_free(nw_instance *I) {
+    for (uint32_t i = 0; i < I->ntpls; i++) nw_tpl_free(I->tpls[i]);
+    nw_free(I->tpls);
+    nw_free(I->free_ids);
+    I->tpls = NULL; I->free_ids = NULL;
+    I->ntpls = I->ctpls = I->nfree = I->cfree = I->live_tpls = 0;
+}
 
 /* UTF-16LE copy of the last output, for hosts where a two-byte string is
  * cheaper to create than decoding UTF-8 (large outputs in Node, see
  * js/template.js). Invalid UTF-8 becomes U+FFFD as TextDecoder would make
  * it. Returns the copy's address (length: nw_template_utf16_len), or 0 when
  * out of memory; the copy stays valid until the next call of this function. */
-static nw_buf u16buf;
-
-NW_EXPORT uint8_t *nw_template_utf16(void) {
-    nw_buf *o = nw_api_out();
-    nw_buf_reset(&u16buf);
-    if (o->len > (SIZE_MAX - 2) / 2 || !nw_buf_reserve(&u16buf, o->len * 2 + 2)) return NULL;
-    uint8_t *d = u16buf.p;
+NW_EXPORT uint8_t * nw_template_utf16(nw_instance *I) {
+    nw_buf *o = nw_api_out(I);
+    nw_buf_reset(&I->u16);
+    if (o->len > (SIZE_MAX - 2) / 2 || !nw_buf_reserve(&I->u16, o->len * 2 + 2)) return NULL;
+    uint8_t *d = I->u16.p;
     const uint8_t *s = o->p, *e = s + o->len;
     size_t n = 0;
     while (s < e) {
@@ -177,8 +177,8 @@ NW_EXPORT uint8_t *nw_template_utf16(void) {
             n += 2;
         }
     }
-    u16buf.len = n;
-    return u16buf.p;
+    I->u16.len = n;
+    return I->u16.p;
 }
 
-NW_EXPORT uint32_t nw_template_utf16_len(void) { return (uint32_t)u16buf.len; }
+NW_EXPORT uint32_t nw_template_utf16_len(nw_instance *I) { return (uint32_t)I->u16.len; }

@@ -1,4 +1,4 @@
-/* fts.h - the full-text index behind Entity.search() (API.md: every word
+/* fts.h - the full-text index behind Entity.search() (docs/contract.md, Search: every word
  * must match, case- and accent-insensitive, the last word as a prefix,
  * ranked by how well and how often the words match).
  *

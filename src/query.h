@@ -1,7 +1,7 @@
 /* query.h - where trees, ordering and query execution over one table.
  *
  * A query arrives as NVAL:
- *   { where: {...API.md where object...}, order: [["priority", true], ...]
+ *   { where: {...where object, docs/contract.md Queries...}, order: [["priority", true], ...]
  *     (name, descending), limit: n, offset: n }
  * nw_query_parse resolves field names and converts values to stored form
  * (QUERY errors name the entity, field and operator). nw_query_run returns
@@ -43,17 +43,5 @@ double nw_query_offset(const nw_query *q);
 /* Orders two visible slots of the query's table as nw_query_run does
  * (orderBy keys, then primary key): < 0, 0 (same slot) or > 0. */
 int nw_query_cmp_slots(const nw_query *q, uint32_t a, uint32_t b);
-
-/* Views for templates: a record as an NV_MAP (field names -> values), and a
- * list of slots of a table as an NV_LIST of such maps. The views borrow the
- * rows and the slot array. */
-void nw_record_view(nv *out, const nw_table *t, const uint8_t *row);
-/* Forgets what record views cached about the rows they read; the API calls
- * it on entry to every export (rows may be freed between calls). */
-void nw_record_views_reset(void);
-void nw_slots_view(nv *out, const nw_table *t, const uint32_t *slots, uint32_t n);
-/* For a record view made by nw_slots_view: its table, slot and id bytes.
- * False for any other value. */
-bool nw_record_view_info(const nv *v, const nw_table **t, uint32_t *slot, const char **id, uint32_t *idlen);
 
 #endif

@@ -42,7 +42,7 @@ nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v
  * and rule otherwise. */
 nw_code nw_field_check_stored(const nw_entity_def *def, uint32_t fi, const uint8_t *p, nw_buf *scratch, nw_error *err);
 
-/* Total order of two stored values of field f, as API.md sorts: numbers
+/* Total order of two stored values of field f, as docs/contract.md (Queries) sorts: numbers
  * numerically, strings by UTF-8 bytes (= code point order), enums by
  * declaration order, false < true, null first. */
 int nw_field_cmp(const nw_field *f, const uint8_t *a, const uint8_t *b);

@@ -54,6 +54,7 @@ struct nw_table {
     uint32_t schema_len;
     uint32_t live;
     size_t row_bytes;
+    void *reader_cache;     /* nw_table_reader_cache (owned) */
 };
 
 /* U_LOG: an outbox entry appended by the write (changelog.h); `mark` is
@@ -408,6 +409,7 @@ static void table_free(nw_table *t) {
     nw_buf_free(&t->ftsbuf);
     nw_schema_free(&t->def);
     nw_free(t->schema);
+    nw_free(t->reader_cache);
     nw_free(t);
 }
 
@@ -1279,6 +1281,12 @@ nw_code nw_table_scan(const nw_store *s, const nw_table *t, uint32_t **out, uint
     *out = v;
     *n = k;
     return NW_OK;
+}
+
+void *nw_table_reader_cache(const nw_table *t, size_t size) {
+    nw_table *w = (nw_table *)t;    /* a cache: not part of the table's value */
+    if (!w->reader_cache && size) w->reader_cache = nw_calloc(1, size);
+    return w->reader_cache;
 }
 
 size_t nw_table_bytes(const nw_table *t) {

@@ -114,6 +114,12 @@ nw_fts *nw_table_fts(nw_table *t);
 
 /* Memory used by the table (rows and indexes), in bytes. */
 size_t nw_table_bytes(const nw_table *t);
+/* Memory a reader of the table's rows may keep with it (the record views of
+ * record_view.c cache field lookups there): `size` zeroed bytes allocated on the
+ * first call with size > 0 (always the same size), freed with the table.
+ * With size 0 only returns what exists. NULL when there is none or out of
+ * memory; readers then work uncached. */
+void *nw_table_reader_cache(const nw_table *t, size_t size);
 
 /* ---- sync ------------------------------------------------------------------
  * Every write (create, update, delete, including cascades; not expiry) is

@@ -1,6 +1,7 @@
 /* view.c - the diffing walk of live views (view.h). */
 #include "view.h"
 #include "escape.h"
+#include "record_view.h"
 #include "nval.h"
 #include "lis.h"
 #include "alloc.h"
@@ -273,7 +274,7 @@ static size_t char_ref(const uint8_t *p, const uint8_t *e, nw_buf *out) {
 /* HTML source of a value (as render() writes it) -> the DOM's value.
  * False when only the browser can decode it. */
 static bool decode(const uint8_t *p, size_t n, nw_buf *out, bool attr) {
-    const uint8_t *e = p + n;
+    const uint8_t *e = n ? p + n : p;   /* p may be NULL when n is 0 */
     nw_buf_reset(out);
     while (p < e) {
         const uint8_t *q = p;
@@ -386,6 +387,7 @@ static uint32_t collect_items(walker *w, const nw_dom_slot *s, item **out, nw_bu
         items[0].push = true;
     }
     for (uint32_t i = 0; i < n; i++) if (!item_key(w, &items[i], i, keys)) { w->rc = nw_error_nomem(w->err); }
+    if (w->rc) { nw_free(items); return 0; }   /* out of memory: the keys are not there */
     for (uint32_t i = 0; i < n; i++) {
         items[i].key = (char *)keys->p + (uintptr_t)items[i].key;
         items[i].hash = hash_bytes(items[i].key, items[i].klen);
@@ -598,7 +600,7 @@ store:
         l->it = p;
         l->cap = n;
     }
-    memcpy(l->it, next, n * sizeof *next);
+    if (n) memcpy(l->it, next, n * sizeof *next);
     l->n = n;
     nw_free(mem);
 }

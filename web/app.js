@@ -14,7 +14,7 @@
 //   expressions in templates read ids from data-* attributes (`el.dataset`),
 //   never from interpolated strings, so no record value becomes code.
 import { createNitro } from '/dist/nitro.js';
-import { connectDatastar } from '/dist/datastar.js';
+import { connectDatastar } from '/dist/datastar/index.js';
 import schema, { STATUSES } from '/schema.js';
 import { syntaxOf, toBetaMarkup, holdForBeta, onSignalPatch } from '/datastar-compat.js';
 

@@ -1,6 +1,6 @@
 // schema.js - the demo's entities, one module for both sides: the page
 // defines them with `nitro.define(schema)` and the sync server (scripts/serve.js)
-// validates every push with the same definitions (API.md, Sync).
+// validates every push with the same definitions (docs/contract.md, Sync).
 // Keep it dependency-free: browsers import it as it is.
 
 /** Board columns, in display order (enums sort by declaration order). */

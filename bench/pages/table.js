@@ -131,7 +131,7 @@ export function rawRenderer(nitro, src, partials, data) {
     const enc = core.enc;
     enc.reset().value({ src, partials, strict: false });
     core.call0('nw_template_compile', core.send(enc));
-    const id = core.dv.getUint32(core.x.nw_out_ptr(), true);
+    const id = core.dv.getUint32(core.x.nw_out_ptr(core.I), true);
     const queries = [];
     enc.reset();
     enc.handleOf = (v) => (v && typeof v.spec === 'function' && v.entity ? queries.push(v) - 1 : undefined);
@@ -144,7 +144,7 @@ export function rawRenderer(nitro, src, partials, data) {
       core.call0('nw_template_render', id, core.sendBytes(dataBytes));
     };
     const outView = () => core.outView();
-    const free = () => core.x.nw_template_free(id);
+    const free = () => core.x.nw_template_free(core.I, id);
     render();
     return { render, outView, free };
   } catch {

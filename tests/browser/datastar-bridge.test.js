@@ -2,7 +2,7 @@
 // (../shared/datastar-1.0.2, skipped when absent) and 1.0.0-beta.11 from
 // node_modules (only the parts that do not depend on attribute syntax).
 // Fixture pages: web/test/datastar-{v1,beta,sse}.html + datastar-bridge.js.
-// A test server adds Datastar SSE endpoints written with js/datastar-sse.js.
+// A test server adds Datastar SSE endpoints written with js/datastar/sse.js.
 // Any console error on a page fails its test.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { staticHandler, defaultRootMap } from '../../scripts/serve.js';
-import { sse } from '../../js/datastar-sse.js';
+import { sse } from '../../js/datastar/sse.js';
 
 const repoRoot = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const sharedDir = path.resolve(repoRoot, '..', 'shared');
@@ -49,7 +49,7 @@ function handleSse(req, res) {
 
 before(async () => {
   if (noChromium) return;
-  for (const f of ['nitro.wasm', 'nitro.js', 'datastar.js', 'datastar-client.js', 'nitro.iife.js']) {
+  for (const f of ['nitro.wasm', 'nitro.js', 'datastar/index.js', 'datastar/client.js', 'nitro.iife.js']) {
     if (!fs.existsSync(path.join(repoRoot, 'dist', f))) throw new Error(`dist/${f} is missing: run bash build.sh first`);
   }
   const statics = staticHandler({ ...defaultRootMap(repoRoot), '/beta/datastar.js': BETA_FILE });
@@ -361,7 +361,7 @@ describe('Datastar 1.0.0-beta.11 in Chromium', { skip: noChromium || noBeta }, (
 });
 
 // ---------------------------------------------------------------------------
-describe('server SSE (js/datastar-sse.js) into a connected page, Datastar 1.0.2', { skip: noChromium || noV1 }, () => {
+describe('server SSE (js/datastar/sse.js) into a connected page, Datastar 1.0.2', { skip: noChromium || noV1 }, () => {
   test('one response patches signals and elements; a server patch of a bound record reaches the store', async () => {
     const { page, errors, close } = await openPage('/test/datastar-sse.html');
     try {

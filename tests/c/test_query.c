@@ -4,6 +4,7 @@
 #include "check.h"
 #include "store.h"
 #include "query.h"
+#include "record_view.h"
 #include "alloc.h"
 #include "../../fuzz/fuzz_text.h"
 
@@ -259,7 +260,7 @@ static void test_record_views(void) {
     CHECK_EQ(list.ops->len(&list), 2);
     nv_iter it = { 0 };
     CHECK(list.ops->next(&list, &it, &rec));
-    nw_record_views_reset();
+    nw_record_views_reset(s);
     CHECK(rec.ops->get(&rec, "status", 6, &f));
     CHECK_EQ(f.kind, NV_STR);
     CHECK_MEM(f.u.str.p, f.u.str.len, "later");

@@ -1,5 +1,5 @@
-// The Datastar bridge (js/datastar-client.js) against fake Datastar clients
-// that speak each version's document events exactly as DATASTAR.md section 5
+// The Datastar bridge (js/datastar/client.js) against fake Datastar clients
+// that speak each version's document events exactly as docs/datastar.md (Patching from page JS)
 // describes them: the exact patch events per version, what the signals end up
 // holding, the @nitro action, data-bind write-back and error signals.
 // Real Chromium with the real clients: tests/browser/datastar-bridge.test.js.
@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createNitro } from '../../js/nitro.js';
-import { connectDatastar, DATASTAR_1, DATASTAR_BETA } from '../../js/datastar.js';
+import { connectDatastar, DATASTAR_1, DATASTAR_BETA } from '../../js/datastar/index.js';
 
 const WASM = new URL('../../dist/nitro.wasm', import.meta.url);
 

@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFragment, serialize } from 'parse5';
-import { sse, readSignals } from '../../js/datastar-sse.js';
+import { sse, readSignals } from '../../js/datastar/sse.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldenDir = path.resolve(repoRoot, '..', 'shared', 'datastar-golden');

@@ -1,4 +1,4 @@
-// Unit tests for js/datastar-sse.js: the Datastar SSE writer and readSignals.
+// Unit tests for js/datastar/sse.js: the Datastar SSE writer and readSignals.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { ServerSentEventGenerator as SdkGenerator } from '@starfederation/datastar-sdk/abstractServerSentEventGenerator';
 import {
   sse, readSignals, MODES, formatPatchElements, formatPatchSignals, formatExecuteScript, removalPatch,
-} from '../../js/datastar-sse.js';
+} from '../../js/datastar/sse.js';
 
-const modulePath = fileURLToPath(new URL('../../js/datastar-sse.js', import.meta.url));
+const modulePath = fileURLToPath(new URL('../../js/datastar/sse.js', import.meta.url));
 
 // A stand-in response that records what the writer does.
 class FakeResponse extends EventEmitter {

@@ -10,7 +10,7 @@ import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createNitro, NitroError, setup, throwsNitro } from './helpers.js';
-import { connectDatastar } from '../../dist/datastar.js';
+import { connectDatastar } from '../../dist/datastar/index.js';
 import { Reader } from '../../dist/record.js';
 import { Encoder } from '../../dist/nval.js';
 import { startServerProcess, tempDir } from '../sync/server-process.js';

@@ -30,7 +30,7 @@ test('equality, AND of several fields, operators', async () => {
   assert.deepEqual(Task.where({ done: true }).ids(), ['e']);
 });
 
-test('null and absent values follow API.md', async () => {
+test('null and absent values follow docs/contract.md', async () => {
   const { Task } = await seeded();
   assert.deepEqual(Task.where({ estimate: { exists: false } }).ids(), ['b', 'd', 'e']);
   assert.deepEqual(Task.where({ estimate: { exists: true } }).ids(), ['a', 'c']);

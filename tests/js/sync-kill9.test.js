@@ -13,7 +13,7 @@ import { makeClient, drain } from '../sync/clients.js';
 const TRIALS = 20;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs the writer until `ms` after it is ready, then SIGKILLs it; resolves
+/** Runs the writer until `ms` after its first flushed write, then SIGKILLs it; resolves
  * with the titles whose flush resolved. */
 function runWriter(url, file, user, tag, ms) {
   return new Promise((resolve, reject) => {
@@ -27,8 +27,11 @@ function runWriter(url, file, user, tag, ms) {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        if (line === 'ready') setTimeout(() => { killed = true; proc.kill('SIGKILL'); }, ms);
-        else if (line.startsWith('ok ')) flushed.push(line.slice(3));
+        if (!line.startsWith('ok ')) continue;
+        // The kill timer starts at the first flushed write, not at 'ready':
+        // on a loaded machine the first flush can take longer than `ms`.
+        if (flushed.length === 0) setTimeout(() => { killed = true; proc.kill('SIGKILL'); }, ms);
+        flushed.push(line.slice(3));
       }
     });
     proc.on('exit', (code, signal) => {

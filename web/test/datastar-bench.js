@@ -3,7 +3,7 @@
 // 1,000 of them are shown twice: by data-text bindings, and by a live
 // fragment re-rendered from the store (morphed in once per animation frame).
 import { createNitro } from '/dist/nitro.js';
-import { connectDatastar } from '/dist/datastar.js';
+import { connectDatastar } from '/dist/datastar/index.js';
 
 const N = 10_000;
 const SHOWN = 1_000;

@@ -4,7 +4,7 @@
 //   ?auto     connect without passing the module (found from the page)
 //   ?rows=N   N extra records (bench)
 import { createNitro } from '/dist/nitro.js';
-import { connectDatastar } from '/dist/datastar.js';
+import { connectDatastar } from '/dist/datastar/index.js';
 
 const params = new URLSearchParams(location.search);
 const beta = document.documentElement.dataset.datastar === 'beta';

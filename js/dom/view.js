@@ -7,10 +7,10 @@
 // loop in View.applyFrom: no HTML is parsed after the first paint except for
 // raw {{{values}}}, and nodes whose data did not change are never touched.
 
-import { NitroError } from './errors.js';
+import { NitroError } from '../errors.js';
 import { readEdits } from './live.js';
-import { Reader } from './record.js';
-import { EDIT, SLOT, SLOTFLAG } from './wire.js';
+import { Reader } from '../record.js';
+import { EDIT, SLOT, SLOTFLAG } from '../wire.js';
 
 // DOM program slot kinds and flags (src/wire.h), looked up by name.
 const SLOTS = Object.freeze({ ...SLOT, ...SLOTFLAG });

@@ -13,7 +13,7 @@
 //   attributes and lets a newline in a selector or id break the framing;
 // - its readSignals has no size limit and treats a GET without `datastar`
 //   as an error.
-// The format is small (DATASTAR.md section 3); the golden cases in
+// The format is small (docs/datastar.md, SSE wire format); the golden cases in
 // ../shared/datastar-golden decide correctness, and the tests use the SDK as a
 // cross-check oracle. Nothing here imports it.
 //

@@ -1,6 +1,6 @@
-export { sse, readSignals } from './datastar-sse.js';
-export { connectDatastar, DATASTAR_1, DATASTAR_BETA } from './datastar-client.js';
+export { sse, readSignals } from './sse.js';
+export { connectDatastar, DATASTAR_1, DATASTAR_BETA } from './client.js';
 export type {
   DatastarBridge, ConnectOptions, BindOptions, ClientPatchMode, ClientPatchElementsOptions,
   FragmentOptions, LiveFragment, Unbind, DatastarVersion, DocumentLike,
-} from './datastar-client.js';
+} from './client.js';

@@ -1,6 +1,6 @@
 // Types for js/datastar-client.js: the browser half of nitro-wasm/datastar.
-import type { Nitro, Entity, Query } from './nitro.js';
-import type { Template } from './template.js';
+import type { Nitro, Entity, Query } from '../nitro.js';
+import type { Template } from '../template.js';
 
 /** `ds.version` for Datastar 1.0.x (1.0.0 .. 1.0.2, RC.6 and later). */
 export declare const DATASTAR_1: '1.0';

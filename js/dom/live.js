@@ -6,9 +6,9 @@
 // of the subscriptions that changed, and schedules one view flush per
 // microtask for all mounted views (src/api_live.c).
 
-import { NitroError } from './errors.js';
-import { Reader } from './record.js';
-import { EDIT } from './wire.js';
+import { NitroError } from '../errors.js';
+import { Reader } from '../record.js';
+import { EDIT } from '../wire.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -138,7 +138,7 @@ export class LiveRegistry {
 
   /** After every committed batch (a write, a transaction, a sync pull). */
   committed() {
-    if (this.subs.size && this.core.x.nw_live_pending()) this.report();
+    if (this.subs.size && this.core.x.nw_live_pending(this.core.I)) this.report();
     if (this.views.size && !this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushNow);

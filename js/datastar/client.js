@@ -21,7 +21,7 @@
 // throwing. Use the value form `data-bind="tasks.<id>.title"`: the key form
 // camel-cases the path. Signals hold stored fields (toJSON), not computed ones.
 //
-// How it talks to Datastar (facts in ../shared/DATASTAR.md, sections 2 and 5):
+// How it talks to Datastar (facts in docs/datastar.md, Attributes and Patching from page JS):
 // - Patches go in as the same document events the SSE client produces, so no
 //   private API is needed: `datastar-fetch` for 1.0.x, `datastar-sse` for
 //   beta.11. Both apply synchronously inside dispatchEvent.
@@ -39,9 +39,9 @@
 // per flush (a microtask after the writes, or at once after an `@nitro`
 // action), holding only what changed: a transaction of 1,000 updates is one
 // patch of 1,000 records, whatever the size of the bound signal.
-import { NitroError } from './errors.js';
-import { isReservedKey, findReservedKey } from './keys.js';
-import { HINT } from './wire.js';
+import { NitroError } from '../errors.js';
+import { isReservedKey, findReservedKey } from '../keys.js';
+import { HINT } from '../wire.js';
 
 /** `ds.version` for the 1.0 line (RC.6 and later, 1.0.0 .. 1.0.2). */
 export const DATASTAR_1 = '1.0';
