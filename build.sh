@@ -79,6 +79,8 @@ if command -v wasm-objdump >/dev/null; then
 fi
 
 # --- JavaScript -------------------------------------------------------------------
+# js/wire.js (the boundary constants) is generated from src/wire.h
+node scripts/gen-wire.js
 # js/ is grouped by layer (js/dom/, js/datastar/, ...): dist/ keeps the tree.
 rm -rf dist/*.js dist/*.d.ts dist/dom dist/datastar dist/sync dist/sync-client
 cp -r js/. dist/

@@ -14,8 +14,8 @@ static const char fuzz_task_schema[] =
     "{name: Task, fields: {title: {type: string, maxLength: 40}, status: {type: enum, values: [open, done, later]},"
     " priority: {type: int, min: 1, max: 5, default: 3}, score: {type: float}, flag: {type: bool},"
     " due: {type: datetime}, tags: {type: list, of: string}, meta: {type: json},"
-    " owner: {type: ref, entity: User, onDelete: nullify}},"
-    " indexes: [status, [status, priority], priority, due, owner, [status, \"-priority\", id], [\"-due\", title]], unique: [title], search: [title, tags]}";
+    " owner: {type: ref, entity: User, onDelete: nullify}, price: {type: decimal, precision: 8, scale: 2}},"
+    " indexes: [status, [status, priority], priority, due, owner, price, [status, \"-priority\", id], [\"-due\", title]], unique: [title], search: [title, tags]}";
 
 /* Defines or writes `text` (one value); aborts if a fixture write fails. */
 static inline uint32_t fuzz_world_define(nw_store *s, const char *text) {
@@ -53,6 +53,7 @@ static inline nw_store *fuzz_world_new(void) {
 
 static inline void fuzz_world_fill(nw_store *s) {
     static const char *const status[] = { "open", "done", "later", "null" };
+    static const char *const prices[] = { "\"9.5\"", "\"10.25\"", "null", "\"-3\"", "\"0.07\"", "\"-0.5\"", "\"100\"", "\"9.50\"" };
     static const char *const words[] = { "alpha", "Beta", "gamma r\\xC3\\xA9sum\\xC3\\xA9", "delta", "epsilon x", "z" };
     char rec[512];
     for (int u = 0; u < 4; u++) {
@@ -65,11 +66,11 @@ static inline void fuzz_world_fill(nw_store *s) {
         if (i % 5 == 4) snprintf(owner, sizeof owner, "null"); else snprintf(owner, sizeof owner, "u%d", i % 4);
         snprintf(rec, sizeof rec,
                  "{id: \"t%02d\", title: \"%s %d\", status: %s, priority: %s, score: %s, flag: %s,"
-                 " due: %s, tags: [%s %s], meta: {n: %d, s: [%d]}, owner: %s}",
+                 " due: %s, tags: [%s %s], meta: {n: %d, s: [%d]}, owner: %s, price: %s}",
                  k, words[i % 6], i, status[i % 4], i % 7 == 6 ? "null" : (char[]){ (char)('1' + i % 5), 0 },
                  i % 3 ? "1.5" : "-0.25", i % 2 ? "true" : "false",
                  i % 6 == 5 ? "null" : i % 2 ? "@1700000000000" : "\"2024-01-02T03:04:05Z\"",
-                 words[(i + 1) % 6], i % 4 ? words[i % 3] : "", i % 3, i, owner);
+                 words[(i + 1) % 6], i % 4 ? words[i % 3] : "", i % 3, i, owner, prices[i % 8]);
         fuzz_world_create(s, 1, rec);
     }
 }

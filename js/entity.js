@@ -6,13 +6,12 @@ import { T, EncodeError } from './nval.js';
 import { isReservedKey } from './keys.js';
 import { Reader, makeDecoder, skipValue } from './record.js';
 import { Query, encodeSpec } from './query.js';
+import { WRITE, EV_NAMES, TABLE_FLAG } from './wire.js';
 
-const F_EVENTS = 1, F_BEFORE = 2;
-const EV_NAMES = [null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired'];
-const FIELD_TYPES = new Set(['id', 'string', 'int', 'float', 'bool', 'enum', 'datetime', 'list', 'json', 'ref']);
+const F_EVENTS = WRITE.EVENTS, F_BEFORE = WRITE.BEFORE;
 const DEF_KEYS = new Set(['fields', 'indexes', 'unique', 'search', 'ttl', 'validate', 'methods', 'computed', 'shared', 'conflict', 'sync']);
-// Change log table flags (src/changelog.h).
-const CLT_LOCAL = 1, CLT_VERSIONS = 2;
+// Change log table flags (src/wire.h).
+const CLT_LOCAL = TABLE_FLAG.LOCAL, CLT_VERSIONS = TABLE_FLAG.VERSIONS;
 // What records have on their prototype chain: a field or computed value of
 // the same name would hide it. `methods` may override the Object.prototype
 // ones (toString, valueOf, ...), not these.
@@ -51,7 +50,8 @@ function checkDefinition(name, def, fields) {
   }
 }
 
-/** Puts the id field first, as C stores it, and returns the field list. */
+/** Puts the id field first, as C stores it, and returns the field list (C
+ * checks the types; `fieldsOf` then gives the stored order and the hints). */
 function normalizeFields(name, fields) {
   if (!fields || typeof fields !== 'object' || Array.isArray(fields)) {
     throw new NitroError('SCHEMA', `${name}: an entity needs a fields object`, { entity: name, rule: 'schema' });
@@ -62,9 +62,6 @@ function normalizeFields(name, fields) {
     checkPropertyName(name, 'field', fname);
     if (!spec || typeof spec !== 'object') {
       throw new NitroError('SCHEMA', `${name}.${fname}: field definition must be an object`, { entity: name, field: fname, rule: 'schema' });
-    }
-    if (!FIELD_TYPES.has(spec.type)) {
-      throw new NitroError('SCHEMA', `${name}.${fname}: unknown type ${JSON.stringify(spec.type)}`, { entity: name, field: fname, rule: 'schema' });
     }
     const f = { name: fname, type: spec.type, values: spec.values, spec };
     if (spec.type === 'id' && id !== null) throw schemaError(name, fname, `an entity has one id field (${id.name} is one)`);
@@ -111,7 +108,10 @@ export class Entity {
     const core = this.core;
     core.enc.reset().value(schema);
     core.call0('nw_entity_define', core.send());
-    this.table = core.dv.getUint32(core.outView().byteOffset, true);
+    const r = new Reader().reset(core.u8, core.dv, core.outView().byteOffset);
+    this.table = r.u32();
+    this.fields = fieldsOf(r, this.fields);
+    this.fieldIndex = new Map(this.fields.map((f, i) => [f.name, i]));
     if (def.ttl) nitro.usesTtl = true;
     // Sync: `sync: false` keeps the entity out of the outbox; `conflict:
     // 'reject'` makes mutations carry the record version they were made on.
@@ -374,6 +374,20 @@ export class Entity {
     const id = rec && rec[this.idName];
     return child.where({ [field]: id }).all();
   }
+}
+
+/** The fields as C stores them (nw_entity_define's output): name and decode
+ * hint (src/wire.h), with the definition each came from. */
+function fieldsOf(r, declared) {
+  const byName = new Map(declared.map((f) => [f.name, f]));
+  const out = new Array(r.u32());
+  for (let i = 0; i < out.length; i++) {
+    const hint = r.u8[r.at++];
+    const name = r.value0Str();
+    const f = byName.get(name);
+    out[i] = { name, hint, type: f.type, values: f.values, spec: f.spec };
+  }
+  return out;
 }
 
 function ttlArg(options, entity) {

@@ -33,7 +33,7 @@ export class NitroError extends Error {
   constructor(code: ErrorCode, message: string, details?: object);
 }
 
-export type FieldType = 'id' | 'string' | 'int' | 'float' | 'bool' | 'enum' | 'datetime' | 'list' | 'json' | 'ref';
+export type FieldType = 'id' | 'string' | 'int' | 'float' | 'bool' | 'enum' | 'datetime' | 'list' | 'json' | 'ref' | 'decimal';
 
 export interface FieldDef {
   type: FieldType;
@@ -51,6 +51,17 @@ export interface FieldDef {
   /** ref target entity */
   entity?: string;
   onDelete?: 'restrict' | 'cascade' | 'nullify';
+  /** decimal: total digits, 1-64 (default 38). A decimal is an exact decimal
+   * string (`'-12.34'`; a number is taken in its shortest form, `12.5` ->
+   * `'12.50'`): no exponent, '+' or spaces. It is stored with exactly
+   * `scale` digits after the point (padded; no leading zeros, no `-0`),
+   * read back as that string, and compared numerically in where, orderBy,
+   * indexes and unique keys. More digits than `precision - scale` before the
+   * point is VALIDATION rule `precision`; more non-zero digits than `scale`
+   * after it is rule `scale` (nothing is rounded); `min`/`max` apply. */
+  precision?: number;
+  /** decimal: digits after the point, 0 to `precision` (default 0). */
+  scale?: number;
 }
 
 /** Refused with SCHEMA: two `id` fields, duplicate enum values, `min > max`,

@@ -9,6 +9,7 @@ import { Query } from './query.js';
 import { Sync } from './sync-client/index.js';
 import { Reader, readStr } from './record.js';
 import { LiveRegistry } from './dom/live.js';
+import { EVLAYOUT as EVL } from './wire.js';
 
 export { NitroError, Template, Query };
 
@@ -230,10 +231,10 @@ class Nitro {
     const dv0 = r.dv;
     let at = start;
     for (let i = 0; i < n; i++) {
-      at += 4;
+      at += EVL.HEADER;
       at += 4 + dv0.getUint32(at, true);
       at += 4 + dv0.getUint32(at, true);
-      at += 8;
+      at += EVL.MASK_BYTES;
     }
     const bytes = r.u8.slice(start, at);
     r.at = at;
@@ -241,9 +242,9 @@ class Nitro {
     const events = new Array(n);
     at = 0;
     for (let i = 0; i < n; i++) {
-      const kind = EV_NAMES[bytes[at]];
-      const entity = this.byTable[bytes[at + 2] | (bytes[at + 3] << 8)];
-      at += 4;
+      const kind = EV_NAMES[bytes[at + EVL.KIND]];
+      const entity = this.byTable[bytes[at + EVL.TABLE] | (bytes[at + EVL.TABLE + 1] << 8)];
+      at += EVL.HEADER;
       const rl = dv.getUint32(at, true);
       const recAt = rl ? at + 4 : -1;
       at += 4 + rl;
@@ -252,7 +253,7 @@ class Nitro {
       const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
       at += 4 + pl;
       const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
-      at += 8;
+      at += EVL.MASK_BYTES;
       // the id is the first stored field (a string) of the record or previous
       const idAt = recAt >= 0 ? recAt : prevAt;
       const id = readStr(bytes, idAt + 5, dv.getUint32(idAt + 1, true));

@@ -2,11 +2,10 @@
 // (src/nval.h). One encoder per instance, reused for every call: it grows
 // but never shrinks, so a steady workload allocates nothing.
 import { NitroError } from './errors.js';
+import { TAG } from './wire.js';
 
-export const T = {
-  NULL: 0x00, FALSE: 0x01, TRUE: 0x02, NUM: 0x03, STR: 0x04, ARR: 0x05, OBJ: 0x06,
-  DATE: 0x07, QUERY: 0x08, FIELD: 0x09, FIELDS: 0x0a, UNKNOWN: 0x0b,
-};
+/** The value tags (src/wire.h). */
+export const T = TAG;
 
 const utf8 = new TextEncoder();
 

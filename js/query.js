@@ -4,11 +4,9 @@
 import { NitroError } from './errors.js';
 import { EncodeError } from './nval.js';
 import { isReservedKey } from './keys.js';
+import { QUERY_OP, EXPLAIN } from './wire.js';
 
-const OP = { all: 0, first: 1, count: 2, ids: 3, update: 4, delete: 5, explain: 6 };
-// nw_query_explain flags (src/query.h)
-const EXPLAIN_ORDERED = 1;
-const EXPLAIN_STOPS = 2;
+const OP = { all: QUERY_OP.ALL, first: QUERY_OP.FIRST, count: QUERY_OP.COUNT, ids: QUERY_OP.IDS, update: QUERY_OP.UPDATE, delete: QUERY_OP.DELETE, explain: QUERY_OP.EXPLAIN };
 
 export class Query {
   constructor(entity, where = null, order = [], limit = null, offset = null) {
@@ -99,8 +97,8 @@ export class Query {
     const index = r.value0Str();
     return {
       index: index === '' ? null : index,
-      order: flags & EXPLAIN_ORDERED ? 'index' : 'sort',
-      stopsEarly: (flags & EXPLAIN_STOPS) !== 0,
+      order: flags & EXPLAIN.ORDERED ? 'index' : 'sort',
+      stopsEarly: (flags & EXPLAIN.STOPS) !== 0,
       scanned,
       results,
     };

@@ -1,9 +1,10 @@
 // record.js - decoding stored records (src/record.h layout) into JS values,
 // and the record classes users get back.
 import { utf8 } from './core.js';
+import { TAG, HINT } from './wire.js';
 
-// Stored field tags (src/nval.h + src/record.h).
-const NULL = 0x00, FALSE = 0x01, TRUE = 0x02, NUM = 0x03, STR = 0x04, ARR = 0x05, OBJ = 0x06, DATE = 0x07, ENUM = 0x0c;
+// Stored field tags (src/wire.h).
+const { NULL, FALSE, TRUE, NUM, STR, ARR, OBJ, DATE, ENUM } = TAG;
 
 /** Reads short strings with a plain loop: for ASCII below ~32 bytes it is
  * several times cheaper than TextDecoder's fixed cost (docs/boundary.md, What a crossing costs). */
@@ -99,10 +100,13 @@ export class Reader {
   }
 }
 
-/** Builds the per-entity decoder: stored field bytes -> a fresh record.
+/** Builds the per-entity decoder: stored field bytes -> a fresh record,
+ * driven by the decode hint C gives each field (src/wire.h NW_WIRE_HINT;
+ * nw_entity_define returns them), so no type name is looked at here.
  * Where the page allows it (no CSP forbidding eval), the decoder is
  * generated as straight-line code with constant property names, which V8
- * compiles to monomorphic stores: about twice as fast as the generic loop. */
+ * compiles to monomorphic stores: about twice as fast as the generic loop.
+ * Both read the same bytes the same way: `fields` is [{ name, hint, values }]. */
 export function makeDecoder(fields, Rec) {
   try {
     return makeFastDecoder(fields, Rec);
@@ -111,26 +115,25 @@ export function makeDecoder(fields, Rec) {
   }
 }
 
+// The fast path of each hint: a tag test and the statement that reads it;
+// anything else (null, or a value of another form) goes to Reader.value().
+const FAST = {
+  [HINT.STR]: (key) => [`tag === ${STR}`, `n = dv.getUint32(at + 1, true); ${key} = readStr(u8, at + 5, n); at += 5 + n;`],
+  [HINT.NUM]: (key) => [`tag === ${NUM}`, `${key} = dv.getFloat64(at + 1, true); at += 9;`],
+  [HINT.DATE]: (key) => [`tag === ${NUM}`, `${key} = iso(dv.getFloat64(at + 1, true)); at += 9;`],
+  [HINT.ENUM]: (key, i) => [`tag === ${ENUM}`, `${key} = enums[${i}][u8[at + 1]]; at += 2;`],
+  [HINT.BOOL]: (key) => [`tag === ${TRUE} || tag === ${FALSE}`, `${key} = tag === ${TRUE}; at += 1;`],
+  [HINT.STRLIST]: (key) => [`tag === ${ARR}`, `n = dv.getUint32(at + 1, true); at += 5; const a = new Array(n); for (let k = 0; k < n; k++) { const l = dv.getUint32(at + 1, true); a[k] = readStr(u8, at + 5, l); at += 5 + l; } ${key} = a;`],
+};
+FAST[HINT.TOKEN] = FAST[HINT.STR];
+
 function makeFastDecoder(fields, Rec) {
   const lines = ['const rec = new Rec(); let at = r.at, n = 0, tag = 0;'];
   fields.forEach((f, i) => {
     const key = `rec[${JSON.stringify(f.name)}]`;
-    lines.push(`tag = u8[at];`);
-    if (f.type === 'id' || f.type === 'string' || f.type === 'ref') {
-      lines.push(`if (tag === ${STR}) { n = dv.getUint32(at + 1, true); ${key} = readStr(u8, at + 5, n); at += 5 + n; }`);
-    } else if (f.type === 'int' || f.type === 'float') {
-      lines.push(`if (tag === ${NUM}) { ${key} = dv.getFloat64(at + 1, true); at += 9; }`);
-    } else if (f.type === 'datetime') {
-      lines.push(`if (tag === ${NUM}) { ${key} = iso(dv.getFloat64(at + 1, true)); at += 9; }`);
-    } else if (f.type === 'enum') {
-      lines.push(`if (tag === ${ENUM}) { ${key} = enums[${i}][u8[at + 1]]; at += 2; }`);
-    } else if (f.type === 'bool') {
-      lines.push(`if (tag === ${TRUE} || tag === ${FALSE}) { ${key} = tag === ${TRUE}; at += 1; }`);
-    } else if (f.type === 'list' && f.spec?.of === 'string') {
-      lines.push(`if (tag === ${ARR}) { n = dv.getUint32(at + 1, true); at += 5; const a = new Array(n); for (let k = 0; k < n; k++) { const l = dv.getUint32(at + 1, true); a[k] = readStr(u8, at + 5, l); at += 5 + l; } ${key} = a; }`);
-    } else {
-      lines.push(`if (false) {}`);
-    }
+    const fast = FAST[f.hint];
+    const [test, read] = fast ? fast(key, i) : ['false', ''];
+    lines.push(`tag = u8[at]; if (${test}) { ${read} }`);
     lines.push(`else if (tag === ${NULL}) { ${key} = null; at += 1; } else { r.at = at; ${key} = r.value(); at = r.at; }`);
   });
   lines.push('r.at = at; return rec;');
@@ -143,7 +146,7 @@ function makeFastDecoder(fields, Rec) {
 function makeLoopDecoder(fields, Rec) {
   const n = fields.length;
   const names = fields.map((f) => f.name);
-  const kinds = fields.map((f) => (f.type === 'enum' ? 1 : f.type === 'datetime' ? 2 : 0));
+  const dates = fields.map((f) => f.hint === HINT.DATE);
   const enums = fields.map((f) => f.values || null);
   return function decode(r) {
     const rec = new Rec();
@@ -151,16 +154,9 @@ function makeLoopDecoder(fields, Rec) {
     for (let i = 0; i < n; i++) {
       const tag = u8[r.at];
       let v;
-      if (tag === STR) {
-        r.at++;
-        const len = r.dv.getUint32(r.at, true);
-        r.at += 4;
-        v = readStr(u8, r.at, len);
-        r.at += len;
-      } else if (tag === NUM) {
-        v = r.dv.getFloat64(r.at + 1, true);
+      if (tag === NUM && dates[i]) {
+        v = iso(r.dv.getFloat64(r.at + 1, true));
         r.at += 9;
-        if (kinds[i] === 2) v = iso(v);
       } else if (tag === ENUM) {
         v = enums[i][u8[r.at + 1]];
         r.at += 2;

@@ -92,10 +92,10 @@ NW_EXPORT int nw_constants(nw_instance *I) {
     NW_EDIT_OPS(NW_EDIT_JSON)
 #undef NW_EDIT_JSON
     nw_buf_str(o, "},\"slots\":{");
-    static const struct { const char *name; int v; } slots[] = {
-        { "TEXT", DS_TEXT }, { "CONTENT", DS_CONTENT }, { "ATTR", DS_ATTR }, { "LIST", DS_LIST }, { "HTML", DS_HTML },
-        { "INVERTED", DSF_INVERTED }, { "ONLY", DSF_ONLY },
-    };
+    /* slot kinds and flags (wire.h) */
+#define NW_SLOT_ROW(n, v) { #n, v },
+    static const struct { const char *name; int v; } slots[] = { NW_WIRE_SLOT(NW_SLOT_ROW) NW_WIRE_SLOTFLAG(NW_SLOT_ROW) };
+#undef NW_SLOT_ROW
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         nw_buf_str(o, i ? ",\"" : "\"");
         nw_buf_str(o, slots[i].name);

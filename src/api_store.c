@@ -11,7 +11,6 @@
 #include "alloc.h"
 #include <string.h>
 
-enum { F_EVENTS = 1, F_BEFORE = 2 };
 
 static nw_code need_store(nw_instance *I, nw_error *err) {
     if (I->store) return NW_OK;
@@ -44,7 +43,7 @@ static void put_row(nw_buf *o, const uint8_t *row) {
 
 static void begin_write(nw_instance *I, uint32_t flags) {
     nw_store_clear_events(I->store);
-    nw_store_capture_events(I->store, flags & F_EVENTS, flags & F_BEFORE);
+    nw_store_capture_events(I->store, flags & NW_WF_EVENTS, flags & NW_WF_BEFORE);
 }
 
 /* Ends a write: keep or undo, then append the events. */
@@ -79,6 +78,19 @@ NW_EXPORT int nw_set_client(nw_instance *I, uint32_t len) {
     return nw_api_end(I, rc);
 }
 
+/* The table index, then the fields in stored order, each as JS decodes it:
+ * u32 count, count x (u8 hint (NW_HINT_*, wire.h), u32 name length, name). */
+static void put_fields(nw_instance *I, nw_buf *o, uint32_t index) {
+    const nw_entity_def *def = nw_table_def(nw_store_table(I->store, index));
+    nw_buf_u32(o, index);
+    nw_buf_u32(o, def->nfields);
+    for (uint32_t i = 0; i < def->nfields; i++) {
+        nw_buf_byte(o, nw_field_hint(&def->fields[i]));
+        nw_buf_u32(o, def->fields[i].name_len);
+        nw_buf_append(o, def->fields[i].name, def->fields[i].name_len);
+    }
+}
+
 NW_EXPORT int nw_entity_define(nw_instance *I, uint32_t len) {
     nw_api_begin(I);
     nw_error *err = nw_api_err(I);
@@ -87,7 +99,7 @@ NW_EXPORT int nw_entity_define(nw_instance *I, uint32_t len) {
     nw_code rc = need_store(I, err);
     if (!rc) rc = input_value(I, len, &v, err);
     if (!rc) rc = nw_store_define(I->store, v, &index, err);
-    if (!rc) nw_buf_u32(nw_api_out(I), index);
+    if (!rc) put_fields(I, nw_api_out(I), index);
     return nw_api_end(I, rc);
 }
 
@@ -322,7 +334,7 @@ NW_EXPORT int nw_stats(nw_instance *I) {
 #include "query.h"
 #include "record_view.h"
 
-enum { Q_ALL = 0, Q_FIRST, Q_COUNT, Q_IDS, Q_UPDATE, Q_DELETE, Q_EXPLAIN };
+/* op: NW_Q_ALL ... NW_Q_EXPLAIN (wire.h) */
 
 /* query: input is the NVAL spec of query.h (plus `patch` for updates).
  * Output: all/first: u32 count + records; count: u32; ids: u32 count + (u32
@@ -339,20 +351,20 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
     nw_query *q = NULL;
     if ((rc = nw_query_parse(I->store, table, v, &q, err))) return nw_api_end(I, rc);
     nw_buf *o = nw_api_out(I);
-    if (op == Q_COUNT) {
+    if (op == NW_Q_COUNT) {
         uint32_t n = 0;
         rc = nw_query_count(I->store, q, &n, err);
         nw_buf_u32(o, n);
         nw_query_free(q);
         return nw_api_end(I, rc);
     }
-    if (op == Q_EXPLAIN) {
+    if (op == NW_Q_EXPLAIN) {
         rc = nw_query_explain(I->store, q, o, err);
         nw_query_free(q);
         return nw_api_end(I, rc);
     }
     uint32_t *slots = NULL, n = 0;
-    if (op == Q_FIRST) {
+    if (op == NW_Q_FIRST) {
         /* first = limit 1 inside the window */
         rc = nw_query_run(I->store, q, false, &slots, &n, err);
         if (n > 1) n = 1;
@@ -360,10 +372,10 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
         rc = nw_query_run(I->store, q, false, &slots, &n, err);
     }
     if (rc) { nw_query_free(q); return nw_api_end(I, rc); }
-    if (op == Q_ALL || op == Q_FIRST) {
+    if (op == NW_Q_ALL || op == NW_Q_FIRST) {
         nw_buf_u32(o, n);
         for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
-    } else if (op == Q_IDS) {
+    } else if (op == NW_Q_IDS) {
         nw_buf_u32(o, n);
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *f = nw_table_row(t, slots[i]) + 4;
@@ -371,13 +383,13 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
         }
     } else {
         const uint8_t *patch = nval_get(v, "patch");
-        if (op == Q_UPDATE && !patch) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "update needs a patch");
+        if (op == NW_Q_UPDATE && !patch) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "update needs a patch");
         nw_query_free(q);
         if (rc) { nw_free(slots); return nw_api_end(I, rc); }
         begin_write(I, flags);
         size_t mark = nw_store_mark(I->store);
         uint32_t affected = 0;
-        rc = nw_store_write_slots(I->store, table, slots, n, op == Q_UPDATE ? patch : NULL, &affected, err);
+        rc = nw_store_write_slots(I->store, table, slots, n, op == NW_Q_UPDATE ? patch : NULL, &affected, err);
         nw_free(slots);
         if (!rc) {
             nw_buf_u32(o, 1);

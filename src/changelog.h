@@ -53,14 +53,12 @@
 #include "buf.h"
 #include "error.h"
 
-typedef enum nw_cl_op { NW_CL_CREATE = 1, NW_CL_UPDATE = 2, NW_CL_DELETE = 3 } nw_cl_op;
+#include "wire.h"
 
-/* Entry flags. */
-#define NW_CL_CONFLICT 0x01u
-
-/* Table flags (configuration, not saved in snapshots). */
-#define NW_CLT_LOCAL 0x01u      /* writes to the table are not logged */
-#define NW_CLT_VERSIONS 0x02u   /* keep record versions; entries carry a base */
+/* nw_cl_op (NW_CL_CREATE, NW_CL_UPDATE, NW_CL_DELETE), the entry flag
+ * NW_CL_CONFLICT and the table flags (configuration, not saved in snapshots)
+ * NW_CLT_LOCAL (writes to the table are not logged) and NW_CLT_VERSIONS (keep
+ * record versions; entries carry a base) are defined in wire.h. */
 
 typedef struct nw_changelog nw_changelog;
 /* Checks an entry's stored fields (snapshot and journal reading). */

@@ -17,12 +17,9 @@
 #ifndef NW_NVAL_H
 #define NW_NVAL_H
 #include "nv.h"
+#include "wire.h"
 
-enum {
-    NVAL_NULL = 0x00, NVAL_FALSE = 0x01, NVAL_TRUE = 0x02, NVAL_NUM = 0x03,
-    NVAL_STR = 0x04, NVAL_ARR = 0x05, NVAL_OBJ = 0x06, NVAL_DATE = 0x07,
-    NVAL_QUERY = 0x08, NVAL_FIELD = 0x09, NVAL_FIELDS = 0x0A, NVAL_UNKNOWN = 0x0B
-};
+/* The tags NVAL_NULL ... NVAL_UNKNOWN are defined in wire.h (NW_WIRE_TAG). */
 
 /* The deepest one value may nest (a json field value, template data, a query
  * spec): levels below the value itself. The JS encoder reads it from

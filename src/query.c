@@ -66,60 +66,22 @@ static nw_code qerr(pctx *c, const char *field, const char *rule, const char *ms
 }
 
 /* Converts a query value to the stored form of field f for comparison (type
- * only, no value rules). */
+ * only, no value rules; the type table's qconv). */
 static nw_code conv(pctx *c, const nw_field *f, qop op, const uint8_t *v, nw_buf *out, bool *unknown_enum) {
     const char *on = op_names[op];
     if (v[0] == NVAL_NULL) { nw_buf_byte(out, NVAL_NULL); return NW_OK; }
-    nw_type t = f->type;
-    if (t == NW_T_LIST && (op == OP_CONTAINS)) t = f->of;
-    switch (t) {
-    case NW_T_ID: case NW_T_STRING: case NW_T_REF:
-        if (v[0] != NVAL_STR) return qerr(c, f->name, on, "expects a string", v);
-        nw_buf_append(out, v, 5 + (size_t)nw_rd_u32(v + 1));
-        return NW_OK;
-    case NW_T_INT: case NW_T_FLOAT:
-        if (v[0] != NVAL_NUM || isnan(nw_rd_f64(v + 1))) return qerr(c, f->name, on, "expects a number", v);
-        nw_buf_append(out, v, 9);
-        return NW_OK;
-    case NW_T_DATETIME: {
-        double ms;
-        if (v[0] == NVAL_NUM || v[0] == NVAL_DATE) ms = nw_rd_f64(v + 1);
-        else if (v[0] == NVAL_STR && nw_parse_iso_date((const char *)v + 5, nw_rd_u32(v + 1), &ms)) {}
-        else return qerr(c, f->name, on, "expects a date", v);
-        if (isnan(ms)) return qerr(c, f->name, on, "expects a date", v);   /* NaN would match nothing yet pass index ranges */
-        nw_buf_byte(out, NVAL_NUM);
-        nw_buf_f64(out, floor(ms));
-        return NW_OK;
-    }
-    case NW_T_BOOL:
-        if (v[0] != NVAL_TRUE && v[0] != NVAL_FALSE) return qerr(c, f->name, on, "expects a boolean", v);
-        nw_buf_byte(out, v[0]);
-        return NW_OK;
-    case NW_T_ENUM: {
-        if (v[0] != NVAL_STR) return qerr(c, f->name, on, "expects a string", v);
-        uint32_t len = nw_rd_u32(v + 1);
-        for (uint32_t i = 0; i < f->nvalues; i++) {
-            if (f->value_lens[i] == len && memcmp(f->values[i], v + 5, len) == 0) {
-                nw_buf_byte(out, NW_ROW_ENUM);
-                nw_buf_byte(out, (uint8_t)i);
-                return NW_OK;
-            }
-        }
-        if (op == OP_EQ || op == OP_NE || op == OP_IN || op == OP_NIN) {
-            /* a value the enum cannot hold: never equal to anything */
-            *unknown_enum = true;
-            nw_buf_byte(out, NW_ROW_ENUM);
-            nw_buf_byte(out, 0xFF);
-            return NW_OK;
-        }
+    const nw_type_ops *ops = nw_type_of(f->type);
+    bool eqlike = op == OP_EQ || op == OP_NE || op == OP_IN || op == OP_NIN;
+    if (op == OP_CONTAINS && (ops->flags & NW_TF_LIST)) ops = nw_type_of(f->of);
+    else if ((ops->flags & NW_TF_EQONLY) && !eqlike) return qerr(c, f->name, on, "is not supported on this field type", NULL);
+    switch (ops->qconv(f, v, out)) {
+    case NW_QC_OK: return NW_OK;
+    case NW_QC_UNKNOWN:
+        /* a value the field cannot hold (an enum's): never equal to anything */
+        if (eqlike) { *unknown_enum = true; return NW_OK; }
         return qerr(c, f->name, on, "is not one of the enum's values", v);
+    default: return qerr(c, f->name, on, ops->expects, v);
     }
-    case NW_T_LIST: case NW_T_JSON:
-        if (op != OP_EQ && op != OP_NE && op != OP_IN && op != OP_NIN) return qerr(c, f->name, on, "is not supported on this field type", NULL);
-        nw_buf_append(out, v, nval_span(v));
-        return NW_OK;
-    }
-    return qerr(c, f->name, on, "unsupported field type", NULL);
 }
 
 static nw_code parse_where(pctx *c, const uint8_t *w, qnode **out, int depth);
@@ -160,11 +122,11 @@ static nw_code parse_cmp(pctx *c, uint32_t fi, qop op, const uint8_t *v, qnode *
             n->nvals++;
         }
     } else if (op == OP_STARTS) {
-        if (f->type != NW_T_STRING && f->type != NW_T_ID && f->type != NW_T_REF) rc = qerr(c, f->name, "startsWith", "applies to string fields", NULL);
+        if (!(nw_type_of(f->type)->flags & NW_TF_PREFIX)) rc = qerr(c, f->name, "startsWith", "applies to string fields", NULL);
         else rc = conv(c, f, op, v, &b, &n->unknown_enum);
         n->nvals = 1;
     } else if (op == OP_CONTAINS) {
-        if (f->type != NW_T_STRING && f->type != NW_T_LIST) rc = qerr(c, f->name, "contains", "applies to string and list fields", NULL);
+        if (!(nw_type_of(f->type)->flags & (NW_TF_TEXT | NW_TF_LIST))) rc = qerr(c, f->name, "contains", "applies to string and list fields", NULL);
         else rc = conv(c, f, op, v, &b, &n->unknown_enum);
         n->nvals = 1;
     } else {
@@ -233,7 +195,7 @@ static nw_code parse_where(pctx *c, const uint8_t *w, qnode **out, int depth) {
                 uint32_t m = kl < NW_ERR_NAME - 1 ? kl : NW_ERR_NAME - 1;
                 memcpy(name, k, m); name[m] = 0;
                 rc = nw_error_set(c->err, NW_E_QUERY, c->def->name, name, "unknown", "is not a field of %s", c->def->name);
-            } else if (v[0] == NVAL_OBJ && c->def->fields[fi].type != NW_T_JSON) {
+            } else if (v[0] == NVAL_OBJ && !(nw_type_of(c->def->fields[fi].type)->flags & NW_TF_OBJECT)) {
                 /* operator object: several operators are AND */
                 uint32_t m = nw_rd_u32(v + 1);
                 size_t o2 = 5;

@@ -43,8 +43,9 @@ nw_code nw_query_run(nw_store *s, const nw_query *q, bool ignore_window, uint32_
  * length and UTF-8 bytes ("" for a scan; "status,-priority,id" for an
  * index, "id" for primary-key lookups, "trigram:title|notes" for trigram
  * candidates of those fields). */
-#define NW_EXPLAIN_ORDERED 1u   /* the index walk yields the order: no sort */
-#define NW_EXPLAIN_STOPS 2u     /* the walk stops after offset + limit matches */
+/* NW_EXPLAIN_ORDERED (wire.h): the index walk yields the order, no sort;
+ * NW_EXPLAIN_STOPS: the walk stops after offset + limit matches. */
+#include "wire.h"
 nw_code nw_query_explain(nw_store *s, const nw_query *q, nw_buf *o, nw_error *err);
 
 /* Number of matches (ignores limit/offset). */

@@ -158,212 +158,25 @@ bool nw_reserved_key(const char *s, size_t n) {
     }
 }
 
-static nw_code reserved(const nw_entity_def *def, const nw_field *f, nw_error *err, const char *what, const uint8_t *k, uint32_t kl) {
-    return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "reserved-key",
-                        "%s \"%.*s\" is reserved (__proto__, constructor and prototype cannot be keys)", what, (int)kl, (const char *)k);
-}
-
 static nw_code fail(const nw_entity_def *def, const nw_field *f, nw_error *err, const char *rule, const char *msg, const uint8_t *v) {
     char got[64];
     nw_describe_value(v, got, sizeof got);
     return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, rule, "%s (got %s)", msg, got);
 }
 
-static bool is_int(double d) { return isfinite(d) && d == floor(d) && fabs(d) <= 9007199254740991.0; }
-
-static nw_code check_num_range(const nw_entity_def *def, const nw_field *f, double d, const uint8_t *v, nw_error *err) {
-    if (f->has_min && d < f->min) {
-        char lim[NW_NUM_MAX + 1]; lim[nw_fmt_num(lim, f->min)] = 0;
-        char got[64]; nw_describe_value(v, got, sizeof got);
-        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "min", "must be >= %s (got %s)", lim, got);
-    }
-    if (f->has_max && d > f->max) {
-        char lim[NW_NUM_MAX + 1]; lim[nw_fmt_num(lim, f->max)] = 0;
-        char got[64]; nw_describe_value(v, got, sizeof got);
-        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "max", "must be <= %s (got %s)", lim, got);
-    }
-    return NW_OK;
-}
-
-/* `unit` is singular ("character", "item"); the message says "1 character",
- * "2 characters". */
-static nw_code check_len(const nw_entity_def *def, const nw_field *f, uint32_t n, const char *unit, nw_error *err) {
-    if (f->has_minlen && n < f->minlen)
-        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "minLength",
-                            "must have at least %u %s%s (got %u)", f->minlen, unit, f->minlen == 1 ? "" : "s", n);
-    if (f->has_maxlen && n > f->maxlen)
-        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "maxLength",
-                            "must have at most %u %s%s (got %u)", f->maxlen, unit, f->maxlen == 1 ? "" : "s", n);
-    return NW_OK;
-}
-
-static bool scalar_ok(nw_type t, const uint8_t *v) {
-    switch (t) {
-    case NW_T_STRING: return v[0] == NVAL_STR;
-    case NW_T_INT: return v[0] == NVAL_NUM && is_int(nw_rd_f64(v + 1));
-    case NW_T_FLOAT: return v[0] == NVAL_NUM && isfinite(nw_rd_f64(v + 1));
-    case NW_T_BOOL: return v[0] == NVAL_TRUE || v[0] == NVAL_FALSE;
-    default: return false;
-    }
-}
-
-/* Why a json value is refused: JSON_OK, or what is wrong; *key is set to the
- * reserved key (at *key + 4 its bytes, u32 length first). */
-enum { JSON_OK, JSON_TYPE, JSON_DEEP, JSON_RESERVED };
-
-static int json_check(const uint8_t *v, int depth, const uint8_t **key) {
-    if (depth > NVAL_MAX_DEPTH) return JSON_DEEP;
-    switch (v[0]) {
-    case NVAL_NULL: case NVAL_TRUE: case NVAL_FALSE: case NVAL_STR: return JSON_OK;
-    case NVAL_NUM: case NVAL_DATE: return isfinite(nw_rd_f64(v + 1)) ? JSON_OK : JSON_TYPE;
-    case NVAL_ARR: case NVAL_OBJ: {
-        uint32_t n = nw_rd_u32(v + 1);
-        size_t off = 5;
-        for (uint32_t i = 0; i < n; i++) {
-            if (v[0] == NVAL_OBJ) {
-                uint32_t kl = nw_rd_u32(v + off);
-                if (nw_reserved_key((const char *)v + off + 4, kl)) { *key = v + off; return JSON_RESERVED; }
-                off += 4 + kl;
-            }
-            int rc = json_check(v + off, depth + 1, key);
-            if (rc != JSON_OK) return rc;
-            off += nval_span(v + off);
-        }
-        return JSON_OK;
-    }
-    default: return JSON_TYPE;
-    }
-}
-
+/* The rules of each type live in the type table (types.c). */
 nw_code nw_field_convert(const nw_entity_def *def, uint32_t fi, const uint8_t *v, nw_buf *out, nw_error *err) {
     const nw_field *f = &def->fields[fi];
     if (v[0] == NVAL_NULL) { nw_buf_byte(out, NVAL_NULL); return NW_OK; }
-    switch (f->type) {
-    case NW_T_ID: case NW_T_STRING: case NW_T_REF: {
-        if (v[0] != NVAL_STR) return fail(def, f, err, "type", "must be a string", v);
-        uint32_t len = nw_rd_u32(v + 1);
-        if (f->type != NW_T_STRING && len == 0) return fail(def, f, err, "type", "must be a non-empty string", v);
-        if (f->type != NW_T_STRING && nw_reserved_key((const char *)v + 5, len))
-            return reserved(def, f, err, f->type == NW_T_ID ? "the id" : "the ref", v + 5, len);
-        if (f->has_minlen || f->has_maxlen) {
-            nw_code rc = check_len(def, f, nw_utf8_count(v + 5, len), "character", err);
-            if (rc) return rc;
-        }
-        nw_buf_append(out, v, 5 + (size_t)len);
-        return NW_OK;
-    }
-    case NW_T_INT: case NW_T_FLOAT: {
-        if (!scalar_ok(f->type, v))
-            return fail(def, f, err, "type", f->type == NW_T_INT ? "must be an integer" : "must be a finite number", v);
-        nw_code rc = check_num_range(def, f, nw_rd_f64(v + 1), v, err);
-        if (rc) return rc;
-        nw_buf_append(out, v, 9);
-        return NW_OK;
-    }
-    case NW_T_BOOL:
-        if (!scalar_ok(NW_T_BOOL, v)) return fail(def, f, err, "type", "must be a boolean", v);
-        nw_buf_byte(out, v[0]);
-        return NW_OK;
-    case NW_T_ENUM: {
-        if (v[0] != NVAL_STR) return fail(def, f, err, "type", "must be a string", v);
-        uint32_t len = nw_rd_u32(v + 1);
-        for (uint32_t i = 0; i < f->nvalues; i++) {
-            if (f->value_lens[i] == len && memcmp(f->values[i], v + 5, len) == 0) {
-                nw_buf_byte(out, NW_ROW_ENUM);
-                nw_buf_byte(out, (uint8_t)i);
-                return NW_OK;
-            }
-        }
-        char list[200];
-        size_t n = 0;
-        for (uint32_t i = 0; i < f->nvalues && n + 4 < sizeof list; i++) {
-            if (i) { list[n++] = ','; list[n++] = ' '; }
-            size_t k = f->value_lens[i];
-            if (k > sizeof list - n - 4) k = sizeof list - n - 4;
-            memcpy(list + n, f->values[i], k);
-            n += k;
-        }
-        list[n] = 0;
-        char got[64];
-        nw_describe_value(v, got, sizeof got);
-        return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "values", "must be one of %s (got %s)", list, got);
-    }
-    case NW_T_DATETIME: {
-        double ms;
-        if (v[0] == NVAL_DATE || v[0] == NVAL_NUM) {
-            ms = nw_rd_f64(v + 1);
-            if (!isfinite(ms) || fabs(ms) > 8.64e15) return fail(def, f, err, "type", "must be a valid date", v);
-        } else if (v[0] == NVAL_STR) {
-            if (!nw_parse_iso_date((const char *)v + 5, nw_rd_u32(v + 1), &ms))
-                return fail(def, f, err, "type", "must be an ISO 8601 date", v);
-        } else {
-            return fail(def, f, err, "type", "must be a date (ISO string, Date or epoch ms)", v);
-        }
-        ms = floor(ms);
-        uint8_t tmp[9] = { NVAL_NUM };
-        nw_buf_append(out, tmp, 1);
-        nw_buf_f64(out, ms);
-        return check_num_range(def, f, ms, v, err);
-    }
-    case NW_T_LIST: {
-        if (v[0] != NVAL_ARR) return fail(def, f, err, "type", "must be an array", v);
-        uint32_t n = nw_rd_u32(v + 1);
-        size_t off = 5;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!scalar_ok(f->of, v + off)) {
-                char got[64];
-                nw_describe_value(v + off, got, sizeof got);
-                return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "type",
-                                    "item %u must be a %s (got %s)", i, nw_type_name(f->of), got);
-            }
-            off += nval_span(v + off);
-        }
-        nw_code rc = check_len(def, f, n, "item", err);
-        if (rc) return rc;
-        nw_buf_append(out, v, off);
-        return NW_OK;
-    }
-    case NW_T_JSON: {
-        const uint8_t *key = NULL;
-        int why = json_check(v, 0, &key);
-        if (why == JSON_RESERVED) return reserved(def, f, err, "the key", key + 4, nw_rd_u32(key));
-        if (why == JSON_DEEP)
-            return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "depth", "nests deeper than %d levels", NVAL_MAX_DEPTH);
-        if (why != JSON_OK) return fail(def, f, err, "type", "must be JSON data", v);
-        nw_buf_append(out, v, nval_span(v));
-        return NW_OK;
-    }
-    }
-    return fail(def, f, err, "type", "has an unknown type", v);
+    return nw_type_of(f->type)->convert(def, f, v, out, err);
 }
 
 /* ---- ordering --------------------------------------------------------------- */
 
-static int cmp_bytes(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
-    uint32_t n = al < bl ? al : bl;
-    int c = memcmp(a, b, n);
-    if (c) return c;
-    return al < bl ? -1 : al > bl;
-}
-
 int nw_field_cmp(const nw_field *f, const uint8_t *a, const uint8_t *b) {
     bool an = a[0] == NVAL_NULL, bn = b[0] == NVAL_NULL;
     if (an || bn) return an == bn ? 0 : an ? -1 : 1;
-    switch (a[0]) {
-    case NVAL_NUM: case NVAL_DATE: {
-        double x = nw_rd_f64(a + 1), y = nw_rd_f64(b + 1);
-        return x < y ? -1 : x > y;
-    }
-    case NVAL_STR:
-        if (b[0] != NVAL_STR) break;
-        return cmp_bytes(a + 5, nw_rd_u32(a + 1), b + 5, nw_rd_u32(b + 1));
-    case NW_ROW_ENUM: return a[1] < b[1] ? -1 : a[1] > b[1];
-    case NVAL_FALSE: case NVAL_TRUE: return a[0] < b[0] ? -1 : a[0] > b[0];
-    default: break;
-    }
-    /* lists and json: order by encoded bytes, which is stable and total */
-    (void)f;
-    return cmp_bytes(a, (uint32_t)nw_field_span(a), b, (uint32_t)nw_field_span(b));
+    return nw_type_of(f->type)->cmp(f, a, b);
 }
 
 /* ---- stored values from outside (snapshots) --------------------------------- */
@@ -403,9 +216,10 @@ nw_code nw_field_check_stored(const nw_entity_def *def, uint32_t fi, const uint8
         if (f->required || fi == 0) return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "required", "is required");
         return NW_OK;
     }
-    if (f->type == NW_T_ENUM) {
-        if (p[0] != NW_ROW_ENUM || p[1] >= f->nvalues)
-            return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "values", "holds no value of the enum");
+    const nw_type_ops *ops = nw_type_of(f->type);
+    if (ops->flags & NW_TF_OPAQUE) {   /* a stored form no write takes: its span checks it */
+        if (!ops->span(f, p, nw_field_span(p)))
+            return nw_error_set(err, NW_E_VALIDATION, def->name, f->name, "values", "%s", ops->unstored);
         return NW_OK;
     }
     if (!value_utf8_ok(p, 0)) return fail(def, f, err, "type", "holds text that is not valid UTF-8", p);
@@ -416,6 +230,6 @@ nw_code nw_field_check_stored(const nw_entity_def *def, uint32_t fi, const uint8
     if (scratch->oom) return nw_error_nomem(err);
     size_t n = nw_field_span(p);
     if (scratch->len != n || memcmp(scratch->p, p, n) != 0)
-        return fail(def, f, err, "type", f->type == NW_T_DATETIME ? "must be a whole number of ms" : "is not in stored form", p);
+        return fail(def, f, err, "type", ops->unstored ? ops->unstored : "is not in stored form", p);
     return NW_OK;
 }

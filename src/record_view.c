@@ -87,7 +87,7 @@ static bool rec_get(const nv *self, const char *key, size_t klen, nv *out) {
         out->u.str.len = fd->value_lens[f[1]];
         return true;
     case NVAL_NUM:
-        out->kind = fd->type == NW_T_DATETIME ? NV_DATE : NV_NUM;
+        out->kind = nw_type_of(fd->type)->hint == NW_HINT_DATE ? NV_DATE : NV_NUM;
         out->u.num = nw_rd_f64(f + 1);
         return true;
     default:

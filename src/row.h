@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include "nval.h"
 
-#define NW_ROW_ENUM 0x0C
+#define NW_ROW_ENUM NVAL_ENUM   /* wire.h */
 
 /* Size in bytes of the stored field starting at f. */
 size_t nw_field_span(const uint8_t *f);

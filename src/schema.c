@@ -6,18 +6,6 @@
 #include <string.h>
 #include <math.h>
 
-static const struct { const char *name; nw_type type; } type_names[] = {
-    { "id", NW_T_ID }, { "string", NW_T_STRING }, { "int", NW_T_INT }, { "float", NW_T_FLOAT },
-    { "bool", NW_T_BOOL }, { "enum", NW_T_ENUM }, { "datetime", NW_T_DATETIME },
-    { "list", NW_T_LIST }, { "json", NW_T_JSON }, { "ref", NW_T_REF },
-};
-
-const char *nw_type_name(nw_type t) {
-    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
-        if (type_names[i].type == t) return type_names[i].name;
-    return "?";
-}
-
 static char *dup_n(const char *s, size_t n) {
     char *p = nw_malloc(n + 1);
     if (!p) return NULL;
@@ -84,9 +72,12 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
     uint32_t tl;
     const char *tn = nval_str(nval_get(spec, "type"), &tl);
     if (!tn) return SCHEMA_ERR(f->name, "field needs a type");
-    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
-        if (strlen(type_names[i].name) == tl && memcmp(type_names[i].name, tn, tl) == 0) f->type = type_names[i].type;
-    if (!f->type) return SCHEMA_ERR(f->name, "unknown type \"%.*s\" (id, string, int, float, bool, enum, datetime, list, json, ref)", (int)tl, tn);
+    f->type = nw_type_lookup(tn, tl);
+    if (!f->type) {
+        char names[160];
+        nw_type_names(names, sizeof names, 0);
+        return SCHEMA_ERR(f->name, "unknown type \"%.*s\" (%s)", (int)(tl > 40 ? 40 : tl), tn, names);
+    }
     f->required = nval_bool(nval_get(spec, "required"), false);
     const uint8_t *v;
     if ((v = nval_get(spec, "min"))) {
@@ -109,49 +100,8 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
         f->has_maxlen = true; f->maxlen = (uint32_t)d;
     }
     if (f->has_minlen && f->has_maxlen && f->minlen > f->maxlen) return SCHEMA_ERR(f->name, "minLength is greater than maxLength");
-    if (f->type == NW_T_ENUM) {
-        const uint8_t *it;
-        uint32_t n = nval_arr(nval_get(spec, "values"), &it);
-        if (!n) return SCHEMA_ERR(f->name, "an enum needs a non-empty values array");
-        if (n > 255) return SCHEMA_ERR(f->name, "an enum has at most 255 values");
-        f->values = nw_calloc(n, sizeof *f->values);
-        f->value_lens = nw_calloc(n, sizeof *f->value_lens);
-        if (!f->values || !f->value_lens) return nw_error_nomem(err);
-        for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
-            uint32_t sl;
-            const char *s = nval_str(it, &sl);
-            if (!s) return SCHEMA_ERR(f->name, "enum values must be strings");
-            for (uint32_t j = 0; j < i; j++)
-                if (f->value_lens[j] == sl && memcmp(f->values[j], s, sl) == 0)
-                    return SCHEMA_ERR(f->name, "enum value \"%.*s\" is listed twice", (int)(sl > 40 ? 40 : sl), s);
-            if (!(f->values[i] = dup_n(s, sl))) return nw_error_nomem(err);
-            f->value_lens[i] = sl;
-            f->nvalues = i + 1;
-        }
-    }
-    if (f->type == NW_T_LIST) {
-        uint32_t ol;
-        const char *of = nval_str(nval_get(spec, "of"), &ol);
-        if (!of) return SCHEMA_ERR(f->name, "a list needs `of` (string, int, float or bool)");
-        if (ol == 6 && !memcmp(of, "string", 6)) f->of = NW_T_STRING;
-        else if (ol == 3 && !memcmp(of, "int", 3)) f->of = NW_T_INT;
-        else if (ol == 5 && !memcmp(of, "float", 5)) f->of = NW_T_FLOAT;
-        else if (ol == 4 && !memcmp(of, "bool", 4)) f->of = NW_T_BOOL;
-        else return SCHEMA_ERR(f->name, "list `of` must be string, int, float or bool");
-    }
-    if (f->type == NW_T_REF) {
-        uint32_t rl;
-        const char *rn = nval_str(nval_get(spec, "entity"), &rl);
-        if (!rn || !rl) return SCHEMA_ERR(f->name, "a ref needs `entity` (the referenced entity name)");
-        if (!(f->ref_name = dup_n(rn, rl))) return nw_error_nomem(err);
-        uint32_t dl;
-        const char *od = nval_str(nval_get(spec, "onDelete"), &dl);
-        if (!od || (dl == 8 && !memcmp(od, "restrict", 8))) f->on_delete = NW_ONDEL_RESTRICT;
-        else if (dl == 7 && !memcmp(od, "cascade", 7)) f->on_delete = NW_ONDEL_CASCADE;
-        else if (dl == 7 && !memcmp(od, "nullify", 7)) f->on_delete = NW_ONDEL_NULLIFY;
-        else return SCHEMA_ERR(f->name, "onDelete must be restrict, cascade or nullify");
-    }
-    return NW_OK;
+    const nw_type_ops *ops = nw_type_of(f->type);
+    return ops->parse ? ops->parse(def, f, spec, err) : NW_OK;
 }
 
 static nw_code parse_keys(nw_entity_def *def, const uint8_t *list, nw_keydef **out, uint32_t *count, bool allow_single, nw_error *err) {
@@ -275,8 +225,10 @@ nw_code nw_schema_parse(const uint8_t *p, nw_entity_def *out, nw_error *err) {
             const char *s = nval_str(it, &sl);
             int fi = s ? nw_schema_field(def, s, sl) : -1;
             if (fi < 0) { rc = SCHEMA_ERR(NULL, "search names unknown field \"%.*s\"", s ? (int)sl : 0, s ? s : ""); goto fail; }
-            nw_type t = d.fields[fi].type;
-            if (t != NW_T_STRING && !(t == NW_T_LIST && d.fields[fi].of == NW_T_STRING))
+            const nw_field *sf = &d.fields[fi];
+            bool text = (nw_type_of(sf->type)->flags & NW_TF_TEXT) ||
+                        ((nw_type_of(sf->type)->flags & NW_TF_LIST) && (nw_type_of(sf->of)->flags & NW_TF_TEXT));
+            if (!text)
                 { rc = SCHEMA_ERR(d.fields[fi].name, "search fields are strings or lists of strings"); goto fail; }
             d.search[d.nsearch++] = (uint8_t)fi;
         }

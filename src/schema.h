@@ -16,11 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "error.h"
+#include "types.h"
 
-typedef enum nw_type {
-    NW_T_ID = 1, NW_T_STRING, NW_T_INT, NW_T_FLOAT, NW_T_BOOL, NW_T_ENUM,
-    NW_T_DATETIME, NW_T_LIST, NW_T_JSON, NW_T_REF
-} nw_type;
+/* nw_type and everything per type: types.h */
 
 typedef enum nw_ondelete { NW_ONDEL_RESTRICT = 0, NW_ONDEL_CASCADE, NW_ONDEL_NULLIFY } nw_ondelete;
 
@@ -44,6 +42,7 @@ typedef struct nw_field {
     char *ref_name;         /* target entity name for refs (owned) */
     int ref_entity;         /* resolved target index, -1 until resolved */
     nw_ondelete on_delete;
+    uint32_t tparam[2];     /* parameters of the type (decimal: precision, scale) */
 } nw_field;
 
 typedef struct nw_keydef {      /* an index or unique constraint */
@@ -77,7 +76,7 @@ void nw_schema_free(nw_entity_def *def);
 /* Index of the field called name[0..len), or -1. */
 int nw_schema_field(const nw_entity_def *def, const char *name, size_t len);
 
-/* Name of a type for messages ("string", "int", ...). */
+/* Name of a type for messages ("string", "int", ...); types.c. */
 const char *nw_type_name(nw_type t);
 
 #endif

@@ -1324,22 +1324,7 @@ double nw_table_expires(const nw_table *t, uint32_t slot) { return t->expires &&
 static size_t check_field(const nw_field *f, const uint8_t *p, size_t len, bool is_id) {
     if (!len) return 0;
     if (p[0] == NVAL_NULL) return is_id ? 0 : 1;
-    switch (f->type) {
-    case NW_T_ID: case NW_T_STRING: case NW_T_REF:
-        if (p[0] != NVAL_STR || len < 5) return 0;
-        if (nw_rd_u32(p + 1) > len - 5) return 0;
-        return 5 + (size_t)nw_rd_u32(p + 1);
-    case NW_T_INT: case NW_T_FLOAT: case NW_T_DATETIME:
-        return p[0] == NVAL_NUM && len >= 9 ? 9 : 0;
-    case NW_T_BOOL: return p[0] == NVAL_TRUE || p[0] == NVAL_FALSE ? 1 : 0;
-    case NW_T_ENUM: return p[0] == NW_ROW_ENUM && len >= 2 && p[1] < f->nvalues ? 2 : 0;
-    case NW_T_LIST: return p[0] == NVAL_ARR ? nval_check(p, len) : 0;
-    case NW_T_JSON: {
-        size_t n = nval_check(p, len);
-        return n && p[0] != NVAL_QUERY && p[0] != NVAL_FIELDS ? n : 0;
-    }
-    }
-    return 0;
+    return nw_type_of(f->type)->span(f, p, len);
 }
 
 bool nw_table_check_fields(const nw_table *t, uint64_t mask, const uint8_t *fields, uint32_t len) {

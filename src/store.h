@@ -22,11 +22,7 @@
 
 #define NW_NO_SLOT 0xFFFFFFFFu
 
-/* Event types written to the event buffer (order matters to JS). */
-typedef enum nw_event_type {
-    NW_EV_BEFORE_SAVE = 1, NW_EV_CREATED, NW_EV_UPDATED, NW_EV_BEFORE_DELETE,
-    NW_EV_DELETED, NW_EV_EXPIRED
-} nw_event_type;
+/* Event types written to the event buffer: nw_event_type, NW_EV_* (wire.h). */
 
 typedef struct nw_table nw_table;
 typedef struct nw_store nw_store;

@@ -39,10 +39,17 @@
 #ifndef NW_TPL_DOM_H
 #define NW_TPL_DOM_H
 #include "tpl_impl.h"
+#include "wire.h"
 
-enum { DS_TEXT = 1, DS_CONTENT, DS_ATTR, DS_LIST, DS_HTML };
-enum { DSF_INVERTED = 1,   /* DS_LIST: an inverted section */
-       DSF_ONLY = 2 };     /* DS_LIST: the list is its element's whole content */
+/* Slot kinds DS_TEXT, DS_CONTENT, DS_ATTR, DS_LIST, DS_HTML and the DS_LIST
+ * flags DSF_INVERTED (an inverted section) and DSF_ONLY (the list is its
+ * element's whole content): wire.h (NW_WIRE_SLOT, NW_WIRE_SLOTFLAG). */
+#define NW_DS_(n, v) DS_##n = v,
+enum { NW_WIRE_SLOT(NW_DS_) };
+#define NW_DSF_(n, v) DSF_##n = v,
+enum { NW_WIRE_SLOTFLAG(NW_DSF_) };
+#undef NW_DS_
+#undef NW_DSF_
 
 typedef struct nw_dom_slot {
     uint8_t kind, flags;

@@ -38,9 +38,9 @@
 #include "tpl_dom.h"
 #include "live.h"
 
-#define NW_EDIT_OPS(X) \
-    X(CREATE, 1) X(TEXT, 2) X(ATTR, 3) X(HTML, 4) X(DECODE, 5) X(INSERT, 6) X(MOVE, 7) \
-    X(REMOVE, 8) X(CLEAR, 9) X(DROP, 10) X(ROOT, 11) X(VIEW, 12)
+#include "wire.h"
+
+#define NW_EDIT_OPS NW_WIRE_EDIT   /* the op codes are defined in wire.h */
 #define NW_EDIT_ENUM(name, v) NW_ED_##name = v,
 enum { NW_EDIT_OPS(NW_EDIT_ENUM) NW_ED_COUNT };
 

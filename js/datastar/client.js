@@ -41,6 +41,7 @@
 // patch of 1,000 records, whatever the size of the bound signal.
 import { NitroError } from '../errors.js';
 import { isReservedKey, findReservedKey } from '../keys.js';
+import { HINT } from '../wire.js';
 
 /** `ds.version` for the 1.0 line (RC.6 and later, 1.0.0 .. 1.0.2). */
 export const DATASTAR_1 = '1.0';
@@ -143,22 +144,21 @@ function applyMergePatch(target, patch) {
   return out;
 }
 
-/** String form values (inputs give strings) turned into the field's type;
- * anything unconvertible is passed on for the entity to reject. */
+/** String form values (inputs give strings) turned into what the field
+ * holds, by its decode hint (src/wire.h); anything unconvertible is passed on
+ * for the entity to reject. */
 function coerce(field, v) {
   if (typeof v !== 'string') return v;
-  switch (field.type) {
-    case 'int':
-    case 'float': {
-      const t = v.trim();
-      if (t === '') return null;
-      const n = Number(t);
-      return Number.isFinite(n) ? n : v;
-    }
-    case 'bool': return v === 'true' ? true : v === 'false' ? false : v;
-    case 'datetime': case 'enum': case 'ref': return v === '' ? null : v;
-    default: return v;
+  const h = field.hint;
+  if (h === HINT.NUM) {
+    const t = v.trim();
+    if (t === '') return null;
+    const n = Number(t);
+    return Number.isFinite(n) ? n : v;
   }
+  if (h === HINT.BOOL) return v === 'true' ? true : v === 'false' ? false : v;
+  if (h === HINT.DATE || h === HINT.ENUM || h === HINT.TOKEN) return v === '' ? null : v;
+  return v;
 }
 
 /** The message without its `Task.title: ` prefix: the signal path says where. */
@@ -362,7 +362,7 @@ function diffRecord(out, entity, path, before, after) {
     const a = before ? before[k] : undefined;
     const b = after[k];
     if (same(a, b)) continue;
-    if (f.type === 'json' && isPlain(a) && isPlain(b)) diffObject(out, [...path, k], a, b);
+    if (f.hint === HINT.JSON && isPlain(a) && isPlain(b)) diffObject(out, [...path, k], a, b);
     else if (b === null || b === undefined) out.clear([...path, k]);
     else out.set([...path, k], b);
   }
@@ -922,8 +922,8 @@ class DatastarBridge {
       let v = values[k];
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && !whole) {
         // 1.0 reports only the changed leaves of an object or array
-        if (f.type === 'json') v = applyMergePatch(rec[k], v);
-        else if (f.type === 'list') v = this.readSignal([...b.pathOf(id), k].join('.'));
+        if (f.hint === HINT.JSON) v = applyMergePatch(rec[k], v);
+        else if (f.hint === HINT.VALUE || f.hint === HINT.STRLIST) v = this.readSignal([...b.pathOf(id), k].join('.'));
         if (v === undefined) continue;
       }
       v = coerce(f, plain(v));

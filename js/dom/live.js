@@ -8,6 +8,7 @@
 
 import { NitroError } from '../errors.js';
 import { Reader } from '../record.js';
+import { EDIT } from '../wire.js';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
@@ -103,7 +104,7 @@ export class LiveRegistry {
     this.core = nitro.core;
     this.subs = new Map();
     this.views = new Map();
-    this.VIEW = nitro.core.constants.edits.VIEW;
+    this.VIEW = EDIT.VIEW;
     this.flushQueued = false;
     this.flushNow = () => this.flush();
   }

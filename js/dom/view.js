@@ -10,6 +10,10 @@
 import { NitroError } from '../errors.js';
 import { readEdits } from './live.js';
 import { Reader } from '../record.js';
+import { EDIT, SLOT, SLOTFLAG } from '../wire.js';
+
+// DOM program slot kinds and flags (src/wire.h), looked up by name.
+const SLOTS = Object.freeze({ ...SLOT, ...SLOTFLAG });
 
 /** Decodes the DOM program of a template (src/tpl_dom.h encoding). */
 function readProgram(core) {
@@ -90,8 +94,8 @@ export class View {
   constructor(live, template, element, blocks, options) {
     this.#live = live;
     this.#core = live.core;
-    this.#K = live.core.constants.slots;
-    this.#E = live.core.constants.edits;
+    this.#K = SLOTS;
+    this.#E = EDIT;
     this.template = template;
     this.element = element;
     this.blocks = blocks;
@@ -438,7 +442,7 @@ export function mountView(live, template, element, data, options = {}) {
   if (!blocks || blocks.doc !== doc) {
     core.call0('nw_view_program', template._id());
     blocks = readProgram(core);
-    blocks.forEach((b, i) => prepareBlock(doc, b, core.constants.slots, i === 0));
+    blocks.forEach((b, i) => prepareBlock(doc, b, SLOTS, i === 0));
     blocks.doc = doc;
     template._domBlocks = blocks;
   }

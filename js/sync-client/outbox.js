@@ -6,10 +6,10 @@
 import { NitroError, errorMessage } from '../errors.js';
 import { utf8 } from '../core.js';
 
-const OP_NAMES = [null, 'create', 'update', 'delete'];
-export const CONFLICTED = 1;    // outbox entry flag (src/changelog.h)
-export const F_EVENTS = 1;      // event capture flag of writes (js/entity.js)
-const INDEX_BYTES = 24;         // per mutation after the body (src/api_sync.c nw_sync_push)
+import { OUTBOX_OP_NAMES as OP_NAMES, OUTBOX_FLAG, WRITE, PUSH_INDEX as PI } from '../wire.js';
+
+export const CONFLICTED = OUTBOX_FLAG.CONFLICT;   // outbox entry flag (src/wire.h)
+export const F_EVENTS = WRITE.EVENTS;             // event capture flag of writes (src/wire.h)
 const utf8enc = new TextEncoder();
 
 /** An outbox entry of a push body; id, fields and base come from its JSON
@@ -43,9 +43,9 @@ export function readOutbox(nitro, max, includeConflicted, mask) {
   const n = dv.getUint32(0, true), blen = dv.getUint32(4, true);
   const body = view.slice(8, 8 + blen);
   const list = new Array(n);
-  for (let i = 0, at = 8 + blen; i < n; i++, at += INDEX_BYTES) {
-    list[i] = new Mutation(body, dv.getFloat64(at, true), nitro.byTable[dv.getUint32(at + 8, true)],
-      view[at + 12], view[at + 13], dv.getUint32(at + 16, true), dv.getUint32(at + 20, true));
+  for (let i = 0, at = 8 + blen; i < n; i++, at += PI.BYTES) {
+    list[i] = new Mutation(body, dv.getFloat64(at + PI.SEQ, true), nitro.byTable[dv.getUint32(at + PI.TABLE, true)],
+      view[at + PI.OP], view[at + PI.FLAGS], dv.getUint32(at + PI.START, true), dv.getUint32(at + PI.END, true));
   }
   return { body, list };
 }
