@@ -197,23 +197,21 @@ export class Entity {
     const flags = this.flags() | (this.validateFn ? F_EVENTS | F_BEFORE : 0);
     const guarded = (flags & F_BEFORE) !== 0;
     const core = this.core;
-    let mark = 0;
-    if (guarded) {
-      core.call0('nw_tx_begin');
-      mark = core.dv.getUint32(core.outView().byteOffset, true);
-    }
-    let result, events;
+    let result, events, mark = -1;
+    // A guarded write (F_BEFORE) runs in a savepoint the write export opens
+    // (its mark comes first in the output); approving or refusing it is one call.
     try {
       fn(flags);
       const r = this.out();
+      if (guarded) mark = r.u32();
       result = readResult(r);
       events = nitro._readEvents(r);
       if (guarded) nitro._approve(events, batch);
     } catch (err) {
-      if (guarded) core.x.nw_tx_rollback(core.I, mark);
+      if (mark >= 0) core.x.nw_guard_end(core.I, mark, 0);
       throw err;
     }
-    if (guarded) core.call0('nw_tx_commit');
+    if (guarded) core.call0('nw_guard_end', mark, 1);
     nitro._deliver(events);
     if (nitro._syncHook !== null) nitro._syncHook();
     nitro._committed();

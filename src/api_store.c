@@ -41,24 +41,44 @@ static void put_row(nw_buf *o, const uint8_t *row) {
     nw_buf_append(o, row + 4, n);
 }
 
+/* Starts a write. One that JS must approve (NW_WF_BEFORE: validate,
+ * before* handlers) opens a savepoint here and puts its mark first in the
+ * output (u32); JS ends it with nw_guard_end: one call to approve, none to
+ * open. */
 static void begin_write(nw_instance *I, uint32_t flags) {
     nw_store_clear_events(I->store);
     nw_store_capture_events(I->store, flags & NW_WF_EVENTS, flags & NW_WF_BEFORE);
+    if (flags & NW_WF_BEFORE) {
+        I->guard_mark = nw_store_mark(I->store);
+        nw_store_tx_begin(I->store);
+        I->guard_open = true;
+        nw_buf_u32(nw_api_out(I), (uint32_t)I->guard_mark);
+    }
 }
 
-/* Ends a write: keep or undo, then append the events. */
+/* Ends a write: keep or undo, then append the events. A failed guarded
+ * write also closes its savepoint: there is nothing left to approve. */
 static int end_write(nw_instance *I, size_t mark, nw_code rc) {
     if (rc) {
         nw_store_rollback(I->store, mark);
         nw_store_clear_events(I->store);
+        if (I->guard_open) nw_store_tx_end(I->store);
     } else {
         nw_store_release(I->store, mark);
         nw_buf *o = nw_api_out(I);
         nw_buf_u32(o, nw_store_event_count(I->store));
         nw_buf *ev = nw_store_events(I->store);
         nw_buf_append(o, ev->p, ev->len);
-        if (ev->oom) rc = nw_error_nomem(nw_api_err(I));
+        if (ev->oom || o->oom) {
+            /* nothing reaches JS, so nothing is left to approve */
+            rc = nw_error_nomem(nw_api_err(I));
+            if (I->guard_open) {
+                nw_store_rollback(I->store, I->guard_mark);
+                nw_store_tx_end(I->store);
+            }
+        }
     }
+    I->guard_open = false;
     nw_store_capture_events(I->store, false, false);
     return nw_api_end(I, rc);
 }
@@ -297,6 +317,17 @@ NW_EXPORT int nw_tx_rollback(nw_instance *I, uint32_t mark) {
     nw_api_begin(I);
     if (I->store && nw_store_in_tx(I->store)) {
         nw_store_rollback(I->store, mark);
+        nw_store_tx_end(I->store);
+    }
+    return nw_api_end(I, NW_OK);
+}
+
+/* Ends the savepoint a guarded write opened at `mark` (the first u32 of its
+ * output): kept when JS approved (commit != 0), undone when it refused. */
+NW_EXPORT int nw_guard_end(nw_instance *I, uint32_t mark, uint32_t commit) {
+    nw_api_begin(I);
+    if (I->store && nw_store_in_tx(I->store)) {
+        if (!commit) nw_store_rollback(I->store, mark);
         nw_store_tx_end(I->store);
     }
     return nw_api_end(I, NW_OK);

@@ -19,6 +19,7 @@
 #ifndef NW_INSTANCE_H
 #define NW_INSTANCE_H
 #include <stdint.h>
+#include <stdbool.h>
 #include "buf.h"
 #include "error.h"
 #include "nval.h"
@@ -43,6 +44,11 @@ typedef struct nw_instance {
     /* api_store.c: the store (created on first use) and render queries */
     nw_store *store;
     nw_prepared *prep;
+    /* scratch of one write call: a write JS must approve (NW_WF_BEFORE)
+     * opens a savepoint at guard_mark and hands the mark to JS, which ends
+     * it with nw_guard_end (so guarded writes nest, e.g. from a handler) */
+    size_t guard_mark;
+    bool guard_open;
     uint32_t nprep;
     /* api_live.c: live results, DOM programs, views, the edit buffer */
     nw_live *live;

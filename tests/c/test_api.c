@@ -34,6 +34,7 @@ int nw_count(nw_instance *I, uint32_t table);
 int nw_tx_begin(nw_instance *I);
 int nw_tx_commit(nw_instance *I);
 int nw_tx_rollback(nw_instance *I, uint32_t mark);
+int nw_guard_end(nw_instance *I, uint32_t mark, uint32_t commit);
 int nw_stats(nw_instance *I);
 int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32_t op, uint32_t flags);
 int nw_query_prepare(nw_instance *I, uint32_t len);
@@ -234,6 +235,38 @@ static void test_transactions(void) {
     CHECK_EQ(nw_tx_rollback(I, 0), NW_OK);
     CHECK_EQ(nw_get(I, task_t, str("x2")), NW_OK);
     CHECK(out_u32(0) > 0);
+}
+
+/* A write JS must approve (flag 2, NW_WF_BEFORE) opens its own savepoint and
+ * puts the mark first in its output; nw_guard_end keeps or undoes it, and
+ * a guarded write that fails in C leaves no savepoint behind. */
+static void test_guarded_writes(void) {
+    CHECK_EQ(nw_create(I, task_t, in("{id: g1, title: Refused}"), -1, 3, 0), NW_OK);
+    uint32_t mark = out_u32(0);
+    CHECK_EQ(nw_guard_end(I, mark, 0), NW_OK);
+    CHECK_EQ(nw_get(I, task_t, str("g1")), NW_OK);
+    CHECK_EQ(out_u32(0), 0);
+    CHECK_EQ(nw_create(I, task_t, in("{id: g2, title: Approved}"), -1, 3, 0), NW_OK);
+    mark = out_u32(0);
+    /* a guarded write from a handler nests inside the first one */
+    CHECK_EQ(nw_create(I, task_t, in("{id: g3, title: Nested}"), -1, 3, 0), NW_OK);
+    CHECK_EQ(nw_guard_end(I, out_u32(0), 1), NW_OK);
+    CHECK_EQ(nw_guard_end(I, mark, 1), NW_OK);
+    CHECK_EQ(nw_get(I, task_t, str("g3")), NW_OK);
+    CHECK(out_u32(0) > 0);
+    /* refused in C: no savepoint stays open, so a later rollback undoes */
+    CHECK_EQ(nw_create(I, task_t, in("{id: g4, title: Bad, n: -1}"), -1, 3, 0), NW_E_VALIDATION);
+    CHECK_EQ(nw_tx_begin(I), NW_OK);
+    mark = out_u32(0);
+    CHECK_EQ(nw_create(I, task_t, in("{id: g5, title: Undone}"), -1, 0, 0), NW_OK);
+    CHECK_EQ(nw_tx_rollback(I, mark), NW_OK);
+    CHECK_EQ(nw_get(I, task_t, str("g5")), NW_OK);
+    CHECK_EQ(out_u32(0), 0);
+    CHECK_EQ(nw_tx_commit(I), NW_OK);          /* nothing open: nothing to do */
+    CHECK_EQ(nw_get(I, task_t, str("g2")), NW_OK);
+    CHECK(out_u32(0) > 0);
+    CHECK_EQ(nw_delete(I, task_t, str("g2"), 0), NW_OK);   /* leave the store as the next tests expect */
+    CHECK_EQ(nw_delete(I, task_t, str("g3"), 0), NW_OK);
 }
 
 static void test_queries_and_search(void) {
@@ -569,6 +602,7 @@ int main(void) {
     RUN(test_define_and_errors);
     RUN(test_writes_and_reads);
     RUN(test_transactions);
+    RUN(test_guarded_writes);
     RUN(test_queries_and_search);
     RUN(test_snapshot_restore);
     RUN(test_templates);
