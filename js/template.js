@@ -153,17 +153,16 @@ export class Template {
     const core = this.#core;
     if (!this.#id) throw new NitroError('CLOSED', 'this template was freed');
     const enc = core.enc.reset();
-    // Queries in the data become handles; C runs them all in one crossing
-    // (nw_query_prepare) and the renderer iterates their records in place.
+    // Queries in the data become handles, their specs follow the data in the
+    // same input, and one crossing runs them and renders over their records.
     const queries = encodeData(core, enc, data);
     if (!queries.length) {
       core.call0('nw_template_render', this.#id, core.send(enc));
       return;
     }
-    const bytes = enc.u8.slice(0, enc.len);
-    enc.reset().value(querySpecs(queries));
-    core.call0('nw_query_prepare', core.send(enc));
-    core.call0('nw_template_render', this.#id, core.sendBytes(bytes));
+    const dlen = enc.len;
+    enc.value(querySpecs(queries));
+    core.call0('nw_template_render_queries', this.#id, core.send(enc), dlen);
   }
 }
 

@@ -67,6 +67,10 @@ void nw_api_store_replaced(nw_instance *I, nw_store *s);
 void nw_api_journal_store_replaced(nw_instance *I, nw_store *s);
 /* A template is being freed (api_template.c): its views go with it. */
 void nw_api_template_freed(nw_instance *I, uint32_t id);
+/* Runs the queries of a render's data (api_store.c): `arr` is an NVAL array
+ * of { table, query }; query handle i in the data then reads the records
+ * of queries[i] (nw_api_env), until the next prepare. */
+nw_code nw_api_prepare_queries(nw_instance *I, const uint8_t *arr, nw_error *err);
 /* The compiled template with that id, or NULL. */
 nw_tpl *nw_api_template(nw_instance *I, uint32_t id);
 

@@ -450,20 +450,16 @@ static bool prep_query(void *ud, uint32_t handle, nv *out) {
     return true;
 }
 
-NW_EXPORT int nw_query_prepare(nw_instance *I, uint32_t len) {
-    nw_api_begin(I);
-    nw_error *err = nw_api_err(I);
-    const uint8_t *v;
+nw_code nw_api_prepare_queries(nw_instance *I, const uint8_t *v, nw_error *err) {
     prep_clear(I);
     nw_code rc = need_store(I, err);
-    if (!rc) rc = input_value(I, len, &v, err);
-    if (!rc && v[0] != NVAL_ARR) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
-    if (rc) return nw_api_end(I, rc);
+    if (!rc && (!v || v[0] != NVAL_ARR)) rc = nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "expected an array");
+    if (rc) return rc;
     nw_api_set_query_resolver(I, prep_query, I);
     const uint8_t *it;
     uint32_t n = nval_arr(v, &it);
     I->prep = nw_calloc(n ? n : 1, sizeof *I->prep);
-    if (!I->prep) return nw_api_end(I, nw_error_nomem(err));
+    if (!I->prep) return nw_error_nomem(err);
     for (uint32_t i = 0; i < n && !rc; i++, it += nval_span(it)) {
         uint32_t table = (uint32_t)nval_num(nval_get(it, "table"), -1);
         const uint8_t *spec = nval_get(it, "query");
@@ -475,6 +471,16 @@ NW_EXPORT int nw_query_prepare(nw_instance *I, uint32_t len) {
         nw_query_free(q);
     }
     if (rc) prep_clear(I);
+    return rc;
+}
+
+NW_EXPORT int nw_query_prepare(nw_instance *I, uint32_t len) {
+    nw_api_begin(I);
+    nw_error *err = nw_api_err(I);
+    const uint8_t *v = NULL;
+    nw_code rc = need_store(I, err);
+    if (!rc) rc = input_value(I, len, &v, err);
+    if (!rc) rc = nw_api_prepare_queries(I, v, err);
     return nw_api_end(I, rc);
 }
 

@@ -136,12 +136,12 @@ export function rawRenderer(nitro, src, partials, data) {
     enc.reset();
     enc.handleOf = (v) => (v && typeof v.spec === 'function' && v.entity ? queries.push(v) - 1 : undefined);
     try { enc.value(data); } finally { enc.handleOf = null; }
-    const dataBytes = enc.u8.slice(0, enc.len);
-    enc.reset().value(queries.map((q) => ({ table: q.entity.table, query: q.spec() })));
-    const queryBytes = enc.u8.slice(0, enc.len);
+    const dlen = enc.len;
+    if (queries.length) enc.value(queries.map((q) => ({ table: q.entity.table, query: q.spec() })));
+    const bytes = enc.u8.slice(0, enc.len);
     const render = () => {
-      if (queries.length) core.call0('nw_query_prepare', core.sendBytes(queryBytes));
-      core.call0('nw_template_render', id, core.sendBytes(dataBytes));
+      if (queries.length) core.call0('nw_template_render_queries', id, core.sendBytes(bytes), dlen);
+      else core.call0('nw_template_render', id, core.sendBytes(bytes));
     };
     const outView = () => core.outView();
     const free = () => core.x.nw_template_free(core.I, id);
