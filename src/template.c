@@ -521,6 +521,96 @@ static void url_scheme_step(hstate *h, char ch) {
     if (++h->umatch == 11) { h->vk = NW_ATTR_JSURL; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; }
 }
 
+/* The next byte of a tag or attribute name (a name past its buffer is marked
+ * too long: 255 for a tag, `along` for an attribute). */
+static void h_tag_char(hstate *h, char ch) {
+    if (h->tlen < 15) h->tag[h->tlen++] = lower_c(ch);
+    else h->tlen = 255;
+}
+
+static void h_attr_start(hstate *h, char ch) {
+    h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
+}
+
+static void h_attr_char(hstate *h, char ch) {
+    if (h->alen < 31) h->attr[h->alen++] = lower_c(ch);
+    else h->along = 1;
+}
+
+/* After '=': a quoted value opens (a URL value may start a URL mark at the
+ * byte after the quote), an unquoted one, or the tag ends. */
+static void h_before_val(hstate *h, char ch, uint32_t tn, uint32_t off) {
+    if (is_hws(ch)) return;
+    if (ch == '"' || ch == '\'') {
+        h->st = ch == '"' ? H_VAL_DQ : H_VAL_SQ;
+        h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; h->umatch = h->url ? 0 : 255;
+        if (h->url) { h->in_url = 1; h->committed = 0; h->pend_tok = tn; h->pend_off = off + 1; }
+        return;
+    }
+    if (ch == '>') { tag_done(h); return; }
+    h->st = H_VAL_UQ;
+    h->vk = h->sk; h->js = JS_LOST;
+}
+
+/* A byte of a quoted value: the closing quote ends a committed URL mark;
+ * script values step the JS lexer, URL values the javascript: match. */
+static bool h_quoted_val(cc *c, hstate *h, char ch, uint32_t tn, uint32_t off) {
+    if (ch == (h->st == H_VAL_DQ ? '"' : '\'')) {
+        if (h->in_url && h->committed && !add_mark(c, tn, off, OP_URL_END)) return false;
+        h->in_url = 0;
+        h->vk = 0;
+        h->st = H_AFTER_VAL;
+    } else if (h->vk == NW_ATTR_DATASTAR || h->vk == NW_ATTR_JSURL) {
+        js_step(h, ch);
+    } else if (h->umatch < 11) {
+        url_scheme_step(h, ch);
+    }
+    return true;
+}
+
+/* "<!", comments and bogus comments; true when `ch` is to be read again in
+ * the new state. */
+static bool h_markup(hstate *h, char ch) {
+    switch (h->st) {
+    case H_MD:
+        h->st = ch == '-' ? H_MD_DASH : H_BOGUS;
+        if (ch == '>') h->st = H_DATA;
+        return false;
+    case H_MD_DASH:
+        if (ch == '-') { h->st = H_COMMENT; h->dashes = 2; return false; }
+        h->st = H_BOGUS;
+        return true;
+    case H_COMMENT:
+        if (ch == '-') { if (h->dashes < 2) h->dashes++; return false; }
+        if (ch == '>' && h->dashes >= 2) { h->st = H_DATA; return false; }
+        h->dashes = 0;
+        return false;
+    default:   /* H_BOGUS */
+        if (ch == '>') h->st = H_DATA;
+        return false;
+    }
+}
+
+/* Raw text: matches "</rawtag" then whitespace, '/' or '>', which becomes the
+ * end tag's name (true: `ch` is read again as part of that tag). */
+static bool h_raw(hstate *h, char ch) {
+    if (!h->rtlen) return false; /* plaintext never ends */
+    if (h->rtm == 0) { if (ch == '<') h->rtm = 1; return false; }
+    if (h->rtm == 1) { h->rtm = ch == '/' ? 2 : (ch == '<' ? 1 : 0); return false; }
+    if (h->rtm - 2 < h->rtlen) {
+        if (lower_c(ch) == h->rt[h->rtm - 2]) { h->rtm++; return false; }
+        h->rtm = ch == '<' ? 1 : 0;
+        return false;
+    }
+    if (is_hws(ch) || ch == '/' || ch == '>') {
+        h->st = H_TAG_NAME; h->end_tag = 1; h->refuse = 0;
+        memcpy(h->tag, h->rt, h->rtlen); h->tlen = h->rtlen;
+        return true;
+    }
+    h->rtm = ch == '<' ? 1 : 0;
+    return false;
+}
+
 /* One byte of literal text at source offset `off` of token `tn`. */
 static bool h_step(cc *c, hstate *h, char ch, uint32_t tn, uint32_t off) {
 again:
@@ -543,54 +633,33 @@ again:
         if (is_hws(ch)) { h->st = H_BEFORE_ATTR; return true; }
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
-        if (h->tlen < 15) h->tag[h->tlen++] = lower_c(ch);
-        else h->tlen = 255;
+        h_tag_char(h, ch);
         return true;
     case H_BEFORE_ATTR:
         if (is_hws(ch)) return true;
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
-        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
+        h_attr_start(h, ch);
         return true;
     case H_ATTR_NAME:
         if (is_hws(ch)) { h->st = H_AFTER_ATTR; return true; }
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
         if (ch == '=') { attr_named(h); return true; }
-        if (h->alen < 31) h->attr[h->alen++] = lower_c(ch);
-        else h->along = 1;
+        h_attr_char(h, ch);
         return true;
     case H_AFTER_ATTR:
         if (is_hws(ch)) return true;
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '=') { attr_named(h); return true; }
         if (ch == '>') { tag_done(h); return true; }
-        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
+        h_attr_start(h, ch);
         return true;
     case H_BEFORE_VAL:
-        if (is_hws(ch)) return true;
-        if (ch == '"' || ch == '\'') {
-            h->st = ch == '"' ? H_VAL_DQ : H_VAL_SQ;
-            h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; h->umatch = h->url ? 0 : 255;
-            if (h->url) { h->in_url = 1; h->committed = 0; h->pend_tok = tn; h->pend_off = off + 1; }
-            return true;
-        }
-        if (ch == '>') { tag_done(h); return true; }
-        h->st = H_VAL_UQ;
-        h->vk = h->sk; h->js = JS_LOST;
+        h_before_val(h, ch, tn, off);
         return true;
     case H_VAL_DQ: case H_VAL_SQ:
-        if (ch == (h->st == H_VAL_DQ ? '"' : '\'')) {
-            if (h->in_url && h->committed && !add_mark(c, tn, off, OP_URL_END)) return false;
-            h->in_url = 0;
-            h->vk = 0;
-            h->st = H_AFTER_VAL;
-        } else if (h->vk == NW_ATTR_DATASTAR || h->vk == NW_ATTR_JSURL) {
-            js_step(h, ch);
-        } else if (h->umatch < 11) {
-            url_scheme_step(h, ch);
-        }
-        return true;
+        return h_quoted_val(c, h, ch, tn, off);
     case H_VAL_UQ:
         if (is_hws(ch)) { h->st = H_BEFORE_ATTR; h->vk = 0; return true; }
         if (ch == '>') { h->vk = 0; tag_done(h); return true; }
@@ -605,37 +674,11 @@ again:
         if (ch == '>') { tag_done(h); return true; }
         h->st = H_BEFORE_ATTR;
         goto again;
-    case H_MD:
-        h->st = ch == '-' ? H_MD_DASH : H_BOGUS;
-        if (ch == '>') h->st = H_DATA;
-        return true;
-    case H_MD_DASH:
-        if (ch == '-') { h->st = H_COMMENT; h->dashes = 2; return true; }
-        h->st = H_BOGUS;
-        goto again;
-    case H_COMMENT:
-        if (ch == '-') { if (h->dashes < 2) h->dashes++; return true; }
-        if (ch == '>' && h->dashes >= 2) { h->st = H_DATA; return true; }
-        h->dashes = 0;
-        return true;
-    case H_BOGUS:
-        if (ch == '>') h->st = H_DATA;
+    case H_MD: case H_MD_DASH: case H_COMMENT: case H_BOGUS:
+        if (h_markup(h, ch)) goto again;
         return true;
     case H_RAW:
-        if (!h->rtlen) return true; /* plaintext never ends */
-        if (h->rtm == 0) { if (ch == '<') h->rtm = 1; return true; }
-        if (h->rtm == 1) { h->rtm = ch == '/' ? 2 : (ch == '<' ? 1 : 0); return true; }
-        if (h->rtm - 2 < h->rtlen) {
-            if (lower_c(ch) == h->rt[h->rtm - 2]) { h->rtm++; return true; }
-            h->rtm = ch == '<' ? 1 : 0;
-            return true;
-        }
-        if (is_hws(ch) || ch == '/' || ch == '>') {
-            h->st = H_TAG_NAME; h->end_tag = 1; h->refuse = 0;
-            memcpy(h->tag, h->rt, h->rtlen); h->tlen = h->rtlen;
-            goto again;
-        }
-        h->rtm = ch == '<' ? 1 : 0;
+        if (h_raw(h, ch)) goto again;
         return true;
     }
     return true;
