@@ -737,11 +737,85 @@ static nw_code script_refusal(cc *c, const hstate *h, const tok *t, const char *
     }
 }
 
-static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
+/* {{x}}: refused inside a tag, an unquoted value, <script>/<style>, or a
+ * script value outside a JS string; a JS-string value is marked TF_JS. */
+static nw_code html_var(cc *c, hstate *h, tok *t, uint8_t vk) {
+    int nl = (int)(t->ne - t->ns);
+    const char *nm = c->src + t->ns;
+    if (in_tag(h->st) || h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{%.*s}} inside a tag must be in a quoted attribute value (or use {{{%.*s}}} for trusted markup)",
+                    nl, nm, nl, nm);
+    if (h->st == H_RAW && h->refuse)
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{%.*s}} inside <%.*s> cannot be escaped safely (use {{{%.*s}}} for trusted content)",
+                    nl, nm, (int)h->rtlen, h->rt, nl, nm);
+    if (vk) {
+        if ((vk != NW_ATTR_DATASTAR && vk != NW_ATTR_JSURL) || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
+            return script_refusal(c, h, t, "{{", "}}");
+        t->flags |= TF_JS;
+    }
+    if (!commit_url(c, h)) return nomem(c);
+    return NW_OK;
+}
+
+/* The blocks a {{<parent}} passes, each from the context of the parent tag
+ * (the parent's own text is ignored); `h` is left as it was. */
+static nw_code parent_blocks(cc *c, hstate *h, uint32_t i, uint32_t end, int depth) {
+    hstate saved = *h;
+    uint32_t k = i + 1;
+    while (k < end) {
+        tok *b = &c->toks[k];
+        if (b->type == TT_BLOCK && b->match != NONE) {
+            *h = saved;
+            nw_code rc = html_range(c, h, k + 1, b->match, depth + 1);
+            if (rc) return rc;
+            k = b->match + 1;
+        } else if (b->match != NONE && b->type != TT_CLOSE) {
+            k = b->match + 1;
+        } else {
+            k++;
+        }
+    }
+    *h = saved;
+    return NW_OK;
+}
+
+/* {{>partial}}, {{<parent}} and {{$block}}: refused where their content
+ * could not be checked; a partial is compiled to start where it is included. */
+static nw_code html_include(cc *c, hstate *h, uint32_t *pi, int depth, uint8_t vk) {
     uint32_t i = *pi;
     tok *t = &c->toks[i];
     int nl = (int)(t->ne - t->ns);
     const char *nm = c->src + t->ns;
+    if (h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{%c%.*s}} in an unquoted attribute value: quote the value", sigil(t->type), nl, nm);
+    if (t->type == TT_BLOCK && (vk || (h->st == H_RAW && h->refuse)))
+        /* a block's content may come from another template, where this
+         * context is not known */
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{$%.*s}} inside %s%.*s%s: a block there could hold values that run as script",
+                    nl, nm, vk ? "the attribute " : "<", vk ? (int)h->alen : (int)h->rtlen, vk ? h->attr : h->rt, vk ? "=" : ">");
+    if (t->type != TT_BLOCK) {
+        uint32_t pk = find_partial(c, nm, (uint32_t)nl);
+        if (pk != NONE && !request_prog(c, pk, V_AT, h, &t->prog)) return nomem(c);
+    }
+    if (!commit_url(c, h)) return nomem(c);
+    if (t->type == TT_PARENT && t->match != NONE) {
+        uint32_t end = t->match;
+        nw_code rc = parent_blocks(c, h, i, end, depth);
+        if (rc) return rc;
+        *pi = end;
+    }
+    /* what the partial leaves the expression as is not known here */
+    if (t->type != TT_BLOCK && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL)) h->js = JS_LOST;
+    return NW_OK;
+}
+
+static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
+    uint32_t i = *pi;
+    tok *t = &c->toks[i];
     if (t->type != TT_TEXT && h->umatch < 11 && in_value(h)) h->umatch = 255;
     uint8_t vk = value_kind(h);
     switch (t->type) {
@@ -750,21 +824,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             if (!h_step(c, h, c->src[p], i, p)) return nomem(c);
         return NW_OK;
     case TT_VAR:
-        if (in_tag(h->st) || h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{%.*s}} inside a tag must be in a quoted attribute value (or use {{{%.*s}}} for trusted markup)",
-                        nl, nm, nl, nm);
-        if (h->st == H_RAW && h->refuse)
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{%.*s}} inside <%.*s> cannot be escaped safely (use {{{%.*s}}} for trusted content)",
-                        nl, nm, (int)h->rtlen, h->rt, nl, nm);
-        if (vk) {
-            if ((vk != NW_ATTR_DATASTAR && vk != NW_ATTR_JSURL) || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
-                return script_refusal(c, h, t, "{{", "}}");
-            t->flags |= TF_JS;
-        }
-        if (!commit_url(c, h)) return nomem(c);
-        return NW_OK;
+        return html_var(c, h, t, vk);
     case TT_RAW:
         if (vk) {
             /* {{{x}}} or {{&x}}: the sigil is the first non-space byte before the name */
@@ -785,45 +845,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             h->js = JS_LOST;
         return NW_OK;
     case TT_PARTIAL: case TT_PARENT: case TT_BLOCK:
-        if (h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{%c%.*s}} in an unquoted attribute value: quote the value", sigil(t->type), nl, nm);
-        if (t->type == TT_BLOCK && (vk || (h->st == H_RAW && h->refuse)))
-            /* a block's content may come from another template, where this
-             * context is not known */
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{$%.*s}} inside %s%.*s%s: a block there could hold values that run as script",
-                        nl, nm, vk ? "the attribute " : "<", vk ? (int)h->alen : (int)h->rtlen, vk ? h->attr : h->rt, vk ? "=" : ">");
-        if (t->type != TT_BLOCK) {
-            /* the partial is compiled to start where it is included */
-            uint32_t pk = find_partial(c, nm, (uint32_t)nl);
-            if (pk != NONE && !request_prog(c, pk, V_AT, h, &t->prog)) return nomem(c);
-        }
-        if (!commit_url(c, h)) return nomem(c);
-        if (t->type == TT_PARENT && t->match != NONE) {
-            /* the parent's own text is ignored; each block it passes starts
-             * in the context of the parent tag */
-            hstate saved = *h;
-            uint32_t k = i + 1, end = t->match;
-            while (k < end) {
-                tok *b = &c->toks[k];
-                if (b->type == TT_BLOCK && b->match != NONE) {
-                    *h = saved;
-                    nw_code rc = html_range(c, h, k + 1, b->match, depth + 1);
-                    if (rc) return rc;
-                    k = b->match + 1;
-                } else if (b->match != NONE && b->type != TT_CLOSE) {
-                    k = b->match + 1;
-                } else {
-                    k++;
-                }
-            }
-            *h = saved;
-            *pi = end;
-        }
-        /* what the partial leaves the expression as is not known here */
-        if (t->type != TT_BLOCK && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL)) h->js = JS_LOST;
-        return NW_OK;
+        return html_include(c, h, pi, depth, vk);
     default:
         return NW_OK;
     }
