@@ -1135,87 +1135,114 @@ static nw_code set_indent(cc *c, uint32_t at, uint32_t is, uint32_t ie) {
 
 static nw_code gen_range(cc *c, uint32_t from, uint32_t to, int depth);
 
-static nw_code gen_tok(cc *c, uint32_t *pi, int depth) {
+static nw_code gen_tok(cc *c, uint32_t *pi, int depth);
+
+/* {{x}} and {{{x}}}: one VAR or RAW op. */
+static nw_code gen_value(cc *c, const tok *t) {
+    uint32_t name;
+    if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
+    uint8_t f = tag_sol(c, t);
+    tpl_op *o = emit(c, t->type == TT_VAR ? OP_VAR : OP_RAW);
+    if (!o) return nomem(c);
+    o->a = name; o->flags = (uint8_t)(f | ((t->flags & TF_JS) ? OF_JS : 0));
+    return NW_OK;
+}
+
+/* A section, inverted section or block: its op, then its body, then the
+ * op's end (`b`). */
+static nw_code gen_section(cc *c, uint32_t *pi, int depth) {
     uint32_t i = *pi;
     tok *t = &c->toks[i];
     nw_tpl *T = c->t;
-    switch (t->type) {
-    case TT_TEXT:
-        return emit_text(c, i);
-    case TT_VAR: case TT_RAW: {
-        uint32_t name;
-        if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
-        uint8_t f = tag_sol(c, t);
-        tpl_op *o = emit(c, t->type == TT_VAR ? OP_VAR : OP_RAW);
-        if (!o) return nomem(c);
-        o->a = name; o->flags = (uint8_t)(f | ((t->flags & TF_JS) ? OF_JS : 0));
-        return NW_OK;
+    uint32_t name;
+    if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
+    uint8_t f = tag_sol(c, t);
+    tpl_op *o = emit(c, t->type == TT_SECTION ? OP_SECTION : t->type == TT_INVERTED ? OP_INVERTED : OP_BLOCK);
+    if (!o) return nomem(c);
+    uint32_t at = (uint32_t)(o - T->ops);
+    o->a = name; o->flags = f;
+    if (t->type == TT_BLOCK && (t->flags & TF_STANDALONE)) {
+        /* re-indent where used: by the block's own margin, else by the
+         * indentation of its line, both net of the enclosing dedent */
+        uint32_t is, ie;
+        if (t->mlen > t->dd) { is = t->ms + t->dd; ie = t->ms + t->mlen; }
+        else { is = t->is + t->dd; ie = t->ie; }
+        o->flags |= OF_STANDALONE;
+        nw_code rc = set_indent(c, at, is, ie);
+        if (rc) return rc;
     }
-    case TT_SECTION: case TT_INVERTED: case TT_BLOCK: {
-        uint32_t name;
-        if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
-        uint8_t f = tag_sol(c, t);
-        tpl_op *o = emit(c, t->type == TT_SECTION ? OP_SECTION : t->type == TT_INVERTED ? OP_INVERTED : OP_BLOCK);
-        if (!o) return nomem(c);
-        uint32_t at = (uint32_t)(o - T->ops);
-        o->a = name; o->flags = f;
-        if (t->type == TT_BLOCK && (t->flags & TF_STANDALONE)) {
-            /* re-indent where used: by the block's own margin, else by the
-             * indentation of its line, both net of the enclosing dedent */
-            uint32_t is, ie;
-            if (t->mlen > t->dd) { is = t->ms + t->dd; ie = t->ms + t->mlen; }
-            else { is = t->is + t->dd; ie = t->ie; }
-            o->flags |= OF_STANDALONE;
-            nw_code rc = set_indent(c, at, is, ie);
+    nw_code rc = gen_range(c, i + 1, t->match, depth + 1);
+    if (rc) return rc;
+    T->ops[at].b = T->nops;
+    c->merge = -1;
+    *pi = t->match;
+    return NW_OK;
+}
+
+/* The body of {{<parent}} toks (i, end): only the blocks it passes. */
+static nw_code gen_parent_blocks(cc *c, uint32_t i, uint32_t end, int depth) {
+    uint32_t k = i + 1;
+    while (k < end) {
+        tok *b = &c->toks[k];
+        if (b->type == TT_BLOCK) {
+            uint32_t kk = k;
+            nw_code rc = gen_tok(c, &kk, depth + 1);
             if (rc) return rc;
+            k = b->match + 1;
+        } else if (b->match != NONE && b->type != TT_CLOSE) {
+            k = b->match + 1;
+        } else {
+            k++;
         }
-        nw_code rc = gen_range(c, i + 1, t->match, depth + 1);
+    }
+    return NW_OK;
+}
+
+/* {{>partial}} and {{<parent}}: the op naming the program to run (unknown
+ * partials are an error in strict mode), then a parent's blocks. */
+static nw_code gen_include(cc *c, uint32_t *pi, int depth) {
+    uint32_t i = *pi;
+    tok *t = &c->toks[i];
+    nw_tpl *T = c->t;
+    uint32_t pk = find_partial(c, c->src + t->ns, t->ne - t->ns);
+    if (pk == NONE && c->strict)
+        return cerr(c, NW_E_TEMPLATE, "partial", t->s, "unknown partial \"%.*s\"", (int)(t->ne - t->ns), c->src + t->ns);
+    uint32_t prog = t->prog;
+    if (pk != NONE && prog == NONE && !request_prog(c, pk, V_DATA, NULL, &prog)) return nomem(c);
+    uint8_t f = tag_sol(c, t);
+    tpl_op *o = emit(c, t->type == TT_PARTIAL ? OP_PARTIAL : OP_PARENT);
+    if (!o) return nomem(c);
+    uint32_t at = (uint32_t)(o - T->ops);
+    o->a = prog; o->flags = f;
+    if (t->flags & TF_STANDALONE) {
+        T->ops[at].flags |= OF_STANDALONE;
+        uint32_t is = t->is + t->dd;
+        nw_code rc = set_indent(c, at, is, t->ie);
+        if (rc) return rc;
+    }
+    if (t->type == TT_PARENT) {
+        uint32_t end = t->match;
+        nw_code rc = gen_parent_blocks(c, i, end, depth);
         if (rc) return rc;
         T->ops[at].b = T->nops;
         c->merge = -1;
-        *pi = t->match;
-        return NW_OK;
+        c->sol_pending = false;
+        *pi = end;
     }
-    case TT_PARTIAL: case TT_PARENT: {
-        uint32_t pk = find_partial(c, c->src + t->ns, t->ne - t->ns);
-        if (pk == NONE && c->strict)
-            return cerr(c, NW_E_TEMPLATE, "partial", t->s, "unknown partial \"%.*s\"", (int)(t->ne - t->ns), c->src + t->ns);
-        uint32_t prog = t->prog;
-        if (pk != NONE && prog == NONE && !request_prog(c, pk, V_DATA, NULL, &prog)) return nomem(c);
-        uint8_t f = tag_sol(c, t);
-        tpl_op *o = emit(c, t->type == TT_PARTIAL ? OP_PARTIAL : OP_PARENT);
-        if (!o) return nomem(c);
-        uint32_t at = (uint32_t)(o - T->ops);
-        o->a = prog; o->flags = f;
-        if (t->flags & TF_STANDALONE) {
-            T->ops[at].flags |= OF_STANDALONE;
-            uint32_t is = t->is + t->dd;
-            nw_code rc = set_indent(c, at, is, t->ie);
-            if (rc) return rc;
-        }
-        if (t->type == TT_PARENT) {
-            /* the body holds only the blocks it passes */
-            uint32_t k = i + 1, end = t->match;
-            while (k < end) {
-                tok *b = &c->toks[k];
-                if (b->type == TT_BLOCK) {
-                    uint32_t kk = k;
-                    nw_code rc = gen_tok(c, &kk, depth + 1);
-                    if (rc) return rc;
-                    k = b->match + 1;
-                } else if (b->match != NONE && b->type != TT_CLOSE) {
-                    k = b->match + 1;
-                } else {
-                    k++;
-                }
-            }
-            T->ops[at].b = T->nops;
-            c->merge = -1;
-            c->sol_pending = false;
-            *pi = end;
-        }
-        return NW_OK;
-    }
+    return NW_OK;
+}
+
+static nw_code gen_tok(cc *c, uint32_t *pi, int depth) {
+    const tok *t = &c->toks[*pi];
+    switch (t->type) {
+    case TT_TEXT:
+        return emit_text(c, *pi);
+    case TT_VAR: case TT_RAW:
+        return gen_value(c, t);
+    case TT_SECTION: case TT_INVERTED: case TT_BLOCK:
+        return gen_section(c, pi, depth);
+    case TT_PARTIAL: case TT_PARENT:
+        return gen_include(c, pi, depth);
     default:
         return NW_OK;
     }
