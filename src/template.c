@@ -1508,8 +1508,67 @@ static void block_body(rs *r, uint32_t at, uint32_t *b, uint32_t *e) {
     *e = ops[at].b;
 }
 
-static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
+/* A section (once per list item, or once with a truthy value as the
+ * context) or an inverted section at op `i`. */
+static nw_code render_section(rs *r, const tpl_op *o, uint32_t i) {
+    nv v;
+    lookup(r, o->a, &v);
+    bool truthy = nv_truthy(&v);
+    nw_code rc = NW_OK;
+    if (o->kind == OP_INVERTED) {
+        if (!truthy) rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
+        return rc;
+    }
+    if (!truthy) return NW_OK;
+    if (r->nctx >= MAX_CTX) return too_deep(r);
+    if (v.kind == NV_LIST) {
+        uint32_t n = v.ops->len(&v);
+        nv_iter it = { 0, 0 };
+        for (uint32_t k = 0; k < n && !rc; k++) {
+            if (!v.ops->next(&v, &it, &r->ctx[r->nctx])) break;
+            r->nctx++;
+            rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
+            r->nctx--;
+        }
+    } else {
+        r->ctx[r->nctx++] = v;
+        rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
+        r->nctx--;
+    }
+    return rc;
+}
+
+/* A partial or parent at op `i` (a parent is a frame its blocks look up). */
+static nw_code render_include(rs *r, const tpl_op *o, uint32_t i) {
+    if (o->a == NONE) return NW_OK;
     const nw_tpl *t = r->t;
+    const tpl_prog *p = &t->progs[o->a];
+    bool sa = o->flags & OF_STANDALONE;
+    if (o->kind == OP_PARENT) {
+        if (r->nframes >= NW_TPL_MAX_DEPTH) return too_deep(r);
+        r->frames[r->nframes++] = i;
+    }
+    nw_code rc = render_nested(r, p->begin, p->end, sa ? 1 : 2, o->d ? t->pool + o->c : NULL, o->d, false);
+    if (o->kind == OP_PARENT) r->nframes--;
+    return rc;
+}
+
+static nw_code render_block(rs *r, const tpl_op *o, uint32_t i) {
+    uint32_t b, e;
+    block_body(r, i, &b, &e);
+    bool sa = o->flags & OF_STANDALONE;
+    return render_nested(r, b, e, sa ? 1 : 0, o->d ? r->t->pool + o->c : NULL, o->d, sa);
+}
+
+static void url_begin(rs *r) {
+    guard_end(r);
+    r->guard = true;
+    r->gdyn = false;
+    r->gstart = r->out->len;
+    nw_url_check_init(&r->chk);
+}
+
+static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
     for (uint32_t i = begin; i < end;) {
         const tpl_op *o = &r->ops[i];
         bool sol = (o->flags & OF_SOL) || r->pending_sol;
@@ -1520,6 +1579,7 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
         if (sol && o->kind != OP_TEXT && !(o->flags & OF_STANDALONE) && r->ilen > r->istart &&
             o->kind != OP_URL_BEGIN && o->kind != OP_URL_END)
             write_indent(r);
+        nw_code rc = NW_OK;
         switch (o->kind) {
         case OP_TEXT:
             write_text(r, o, sol);
@@ -1532,65 +1592,20 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
             i++;
             break;
         }
-        case OP_SECTION: case OP_INVERTED: {
-            nv v;
-            lookup(r, o->a, &v);
-            bool truthy = nv_truthy(&v);
-            nw_code rc = NW_OK;
-            if (o->kind == OP_INVERTED) {
-                if (!truthy) rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
-            } else if (truthy) {
-                if (r->nctx >= MAX_CTX) return too_deep(r);
-                if (v.kind == NV_LIST) {
-                    uint32_t n = v.ops->len(&v);
-                    nv_iter it = { 0, 0 };
-                    for (uint32_t k = 0; k < n && !rc; k++) {
-                        if (!v.ops->next(&v, &it, &r->ctx[r->nctx])) break;
-                        r->nctx++;
-                        rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
-                        r->nctx--;
-                    }
-                } else {
-                    r->ctx[r->nctx++] = v;
-                    rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
-                    r->nctx--;
-                }
-            }
-            if (rc) return rc;
+        case OP_SECTION: case OP_INVERTED:
+            rc = render_section(r, o, i);
             i = o->b;
             break;
-        }
-        case OP_PARTIAL: case OP_PARENT: {
-            nw_code rc = NW_OK;
-            if (o->a != NONE) {
-                const tpl_prog *p = &t->progs[o->a];
-                bool sa = o->flags & OF_STANDALONE;
-                if (o->kind == OP_PARENT) {
-                    if (r->nframes >= NW_TPL_MAX_DEPTH) return too_deep(r);
-                    r->frames[r->nframes++] = i;
-                }
-                rc = render_nested(r, p->begin, p->end, sa ? 1 : 2, o->d ? t->pool + o->c : NULL, o->d, false);
-                if (o->kind == OP_PARENT) r->nframes--;
-            }
-            if (rc) return rc;
+        case OP_PARTIAL: case OP_PARENT:
+            rc = render_include(r, o, i);
             i = o->kind == OP_PARENT ? o->b : i + 1;
             break;
-        }
-        case OP_BLOCK: {
-            uint32_t b, e;
-            block_body(r, i, &b, &e);
-            bool sa = o->flags & OF_STANDALONE;
-            nw_code rc = render_nested(r, b, e, sa ? 1 : 0, o->d ? t->pool + o->c : NULL, o->d, sa);
-            if (rc) return rc;
+        case OP_BLOCK:
+            rc = render_block(r, o, i);
             i = o->b;
             break;
-        }
         case OP_URL_BEGIN:
-            guard_end(r);
-            r->guard = true;
-            r->gdyn = false;
-            r->gstart = r->out->len;
-            nw_url_check_init(&r->chk);
+            url_begin(r);
             i++;
             break;
         case OP_URL_END:
@@ -1601,6 +1616,7 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
             i++;
             break;
         }
+        if (rc) return rc;
     }
     return NW_OK;
 }
