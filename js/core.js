@@ -20,8 +20,11 @@ const moduleCache = new Map();
 /** Used by the script-tag bundle, which has no import.meta. */
 export function setDefaultWasm(source) { defaultWasmOverride = source; }
 
+/** The bundled nitro.wasm; in Node, env NITRO_WASM (a path) names another
+ * build of the same exports (the Emscripten one, docs/toolchains.md). */
 function defaultWasm() {
   if (defaultWasmOverride) return defaultWasmOverride;
+  if (isNode && process.env.NITRO_WASM) return process.env.NITRO_WASM;
   return new URL('./nitro.wasm', import.meta.url);
 }
 
@@ -61,6 +64,13 @@ export async function compileModule(source = defaultWasm()) {
   return p;
 }
 
+/** The one import of the Emscripten build (clang's has none, and ignores it):
+ * a memory growth notice, rare, so views are refreshed right away. The
+ * check after every call (refresh, check) stays what keeps views valid. */
+function growthImports(onGrowth) {
+  return { env: { emscripten_notify_memory_growth: onGrowth } };
+}
+
 export class Core {
   /** @param {WebAssembly.Instance} instance */
   constructor(instance) {
@@ -90,8 +100,10 @@ export class Core {
     } catch (err) {
       throw new NitroError('LIMIT', `cannot load nitro.wasm: ${err.message}`, { cause: err });
     }
-    const instance = await WebAssembly.instantiate(mod, {});
-    return new Core(instance);
+    let core = null;
+    const instance = await WebAssembly.instantiate(mod, growthImports(() => core?.refresh()));
+    core = new Core(instance);
+    return core;
   }
 
   /** Fresh views after anything that may have grown memory. */

@@ -37,6 +37,10 @@ export interface OnOptions {
   /** Returning false skips the handler for that event (it gets no result slot).
    * 'error' handlers' filters receive `(err, event)`. */
   filter?: (event: any, ...rest: any[]) => unknown;
+  /** The handler takes the payload only: called as `handler(payload, type)`
+   * (a domain event passes the event itself as the payload), so an emit to
+   * such handlers builds no event object. Ignored for 'error' handlers. */
+  payload?: boolean;
 }
 
 export interface EventBusOptions {
@@ -44,6 +48,8 @@ export interface EventBusOptions {
   maxDepth?: number;
   /** Builds the LIMIT error; called as a plain function. Default: an Error with `code = 'LIMIT'`. */
   errorFactory?: (code: 'LIMIT', message: string) => Error;
+  /** Checks a type the first time emit/emitAsync meet it (throws for a bad one). */
+  checkType?: (type: unknown) => void;
 }
 
 export interface EventStats {
@@ -71,7 +77,9 @@ export declare class EventBus {
   /** True when a handler would receive an event of `type`. */
   hasListeners(type: string): boolean;
 
-  /** Handlers get `{ type, payload }`; returns their results in delivery order. */
+  /** Handlers get `{ type, payload }` (or `(payload, type)` with `payload: true`);
+   * returns their results in delivery order, as a shared frozen array when every
+   * handler returned undefined. */
   emit<P = unknown>(type: string, payload?: P): unknown[];
 
   /** Starts every handler without awaiting the previous one; resolves with the
@@ -88,6 +96,10 @@ export declare class EventBus {
   /** Delivers a `beforeSave` / `beforeDelete` event (sets `event.cancel`); returns
    * null, or the reason of the first cancel. Stops at the first cancel. */
   dispatchCancellable(event: DomainEvent): string | null;
+
+  /** Reports a failure of a callback run outside the bus to the 'error' handlers
+   * as (err, event), or to console.error when there are none. */
+  reportError(err: unknown, event: BusEvent | DomainEvent | { type: string; [key: string]: unknown }): void;
 
   /** Counters per event type (a copy). */
   stats(): Record<string, EventStats>;

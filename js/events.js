@@ -25,6 +25,22 @@ const SUFFIX = 3;  // '*.deleted': key holds '.deleted'
 // handler that already ran), so it gets no slot in the results.
 const SKIP = Symbol('skip');
 
+// Results of an emit whose handlers all returned undefined: one frozen array
+// per handler count, shared, so such an emit allocates nothing.
+const EMPTY = Object.freeze([]);
+const NONE = [EMPTY];
+function noResults(n) {
+  while (NONE.length <= n) NONE.push(Object.freeze(new Array(NONE.length).fill(undefined)));
+  return NONE[n];
+}
+
+// The results array of a plain emit, made when a handler first returns a value.
+function withResult(out, n, i, r) {
+  if (out === null) out = new Array(n).fill(undefined);
+  out[i] = r;
+  return out;
+}
+
 function defaultErrorFactory(code, message) {
   const err = new Error(message);
   err.code = code;
@@ -79,10 +95,11 @@ function reportUnhandled(err, event) {
 }
 
 class Subscription {
-  constructor(kind, key, fn, priority, once, filter) {
+  constructor(kind, key, fn, priority, once, filter, payloadOnly) {
     this.kind = kind;
     this.key = key;
     this.fn = fn;
+    this.payloadOnly = payloadOnly;  // called as fn(payload, type): no event object to build
     this.priority = priority;
     this.once = once;
     this.filter = filter;          // null when absent
@@ -98,6 +115,9 @@ class Route {
   constructor(subs) {
     this.subs = subs;    // replaced, never mutated (see set)
     this.plain = true;   // every handler is plain: delivery needs no per-handler checks
+    this.bare = false;   // plain, and every handler takes the payload only: no event object
+    this.fns = null;
+    this.none = EMPTY;   // what a plain emit returns when every handler returned undefined
     this.emitted = 0;    // events
     this.delivered = 0;  // handler calls
     this.failed = 0;     // handlers (or filters) that threw or rejected
@@ -108,6 +128,9 @@ class Route {
   set(subs) {
     this.subs = subs;
     this.plain = subs.every((s) => s.plain);
+    this.bare = this.plain && subs.every((s) => s.payloadOnly);
+    this.fns = this.bare ? subs.map((s) => s.fn) : null;  // the handlers of a bare route
+    this.none = noResults(subs.length);
   }
 }
 
@@ -126,16 +149,22 @@ export class EventBus {
   #next = [];                   // events produced while draining, delivered in the next round
   #maxDepth;
   #errorFactory;
+  #checkType;
 
   /**
-   * @param {{ maxDepth?: number, errorFactory?: (code: string, message: string) => Error }} [options]
-   *   `errorFactory` is called as a plain function (not with `new`).
+   * @param {{ maxDepth?: number, errorFactory?: (code: string, message: string) => Error,
+   *   checkType?: (type: unknown) => void }} [options]
+   *   `errorFactory` is called as a plain function (not with `new`). `checkType`
+   *   runs when emit/emitAsync meet a type without a route yet (it may throw
+   *   its own error for a bad type); known types skip it.
    */
-  constructor({ maxDepth = DEFAULT_MAX_DEPTH, errorFactory = defaultErrorFactory } = {}) {
+  constructor({ maxDepth = DEFAULT_MAX_DEPTH, errorFactory = defaultErrorFactory, checkType = null } = {}) {
     if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new TypeError('maxDepth must be an integer >= 0');
     if (typeof errorFactory !== 'function') throw new TypeError('errorFactory must be a function');
+    if (checkType !== null && typeof checkType !== 'function') throw new TypeError('checkType must be a function');
     this.#maxDepth = maxDepth;
     this.#errorFactory = errorFactory;
+    this.#checkType = checkType;
   }
 
   /**
@@ -147,13 +176,15 @@ export class EventBus {
    * exception is `once`: such a handler is removed just before it runs and runs
    * at most once, even when a handler before it emits the same type again.
    */
-  on(pattern, handler, { priority = 0, once = false, signal, filter } = {}) {
+  on(pattern, handler, { priority = 0, once = false, signal, filter, payload = false } = {}) {
     const { kind, key } = parsePattern(pattern);
     if (typeof handler !== 'function') throw new TypeError('event handler must be a function');
     if (typeof priority !== 'number' || Number.isNaN(priority)) throw new TypeError('priority must be a number');
     if (filter !== undefined && filter !== null && typeof filter !== 'function') throw new TypeError('filter must be a function');
     if (signal && signal.aborted) return () => {};
-    const sub = new Subscription(kind, key, handler, priority, Boolean(once), filter || null);
+    // 'error' handlers always get (err, event)
+    const payloadOnly = Boolean(payload) && !(kind === EXACT && key === ERROR);
+    const sub = new Subscription(kind, key, handler, priority, Boolean(once), filter || null, payloadOnly);
     const off = () => this.#unsubscribe(sub);
     if (signal) {
       sub.signal = signal;
@@ -171,45 +202,83 @@ export class EventBus {
     return route.subs.length !== 0;
   }
 
-  /** Emits a custom event; handlers get `{ type, payload }`. Returns their results in delivery order. */
+  /**
+   * Emits a custom event; handlers get `{ type, payload }`, or `(payload, type)`
+   * when subscribed with `payload: true`. Returns their results in delivery
+   * order: when every handler returned undefined, a shared frozen array.
+   */
   emit(type, payload) {
     const route = this.#routes[type];
-    if (route === undefined) return this.#emitNew(type, payload);
+    if (route === undefined || typeof type !== 'string') return this.#emitNew(type, payload);
     route.emitted++;
+    if (route.bare) return this.#emitBare(route, type, payload);
+    if (route.plain) return this.#emitPlain(route, type, payload);
     const subs = route.subs;
     const event = { type, payload };
-    if (route.plain) {
-      // No once/filter to check: every handler gets a slot.
-      const n = subs.length;
-      route.delivered += n;
-      if (n === 1) {
-        // The common case: no loop, no growing array.
-        const fn = subs[0].fn;  // called without a receiver: `this` is not the subscription
-        try {
-          return [fn(event)];
-        } catch (err) {
-          this.#fail(err, event, route);
-          return [undefined];
-        }
-      }
-      const out = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const fn = subs[i].fn;
-        try {
-          out[i] = fn(event);
-        } catch (err) {
-          out[i] = undefined;  // a slot, not a hole
-          this.#fail(err, event, route);
-        }
-      }
-      return out;
-    }
     const out = [];
     for (let i = 0; i < subs.length; i++) {
-      const r = this.#call(subs[i], route, event);
+      const r = this.#call(subs[i], route, event, payload);
       if (r !== SKIP) out.push(r);
     }
     return out;
+  }
+
+  // Every handler is plain and takes the payload only: nothing to allocate
+  // unless a handler returns a value.
+  #emitBare(route, type, payload) {
+    const fns = route.fns;
+    const n = fns.length;
+    route.delivered += n;
+    if (n === 1) {
+      try {
+        const r = fns[0](payload, type);
+        return r === undefined ? route.none : [r];
+      } catch (err) {
+        this.#fail(err, { type, payload }, route);
+        return route.none;
+      }
+    }
+    let out = null;
+    let i = 0;
+    while (i < n) {
+      try {
+        for (; i < n; i++) {
+          const fn = fns[i];
+          const r = fn(payload, type);
+          if (r !== undefined) out = withResult(out, n, i, r);
+        }
+      } catch (err) {
+        this.#fail(err, { type, payload }, route);
+        i++;
+      }
+    }
+    return out === null ? route.none : out;
+  }
+
+  // No once/filter to check: every handler gets a slot. Allocates nothing when
+  // every handler takes the payload only and returns undefined. One try/catch
+  // around the loop, which resumes after the handler that threw.
+  #emitPlain(route, type, payload) {
+    const subs = route.subs;
+    const n = subs.length;
+    route.delivered += n;
+    const event = route.bare ? null : { type, payload };
+    let out = null;
+    let i = 0;
+    while (i < n) {
+      try {
+        for (; i < n; i++) {
+          const sub = subs[i];
+          const fn = sub.fn;  // called without a receiver: `this` is not the subscription
+          const r = sub.payloadOnly ? fn(payload, type) : fn(event);
+          if (r !== undefined) out = withResult(out, n, i, r);
+        }
+      } catch (err) {
+        this.#fail(err, event ?? { type, payload }, route);
+        i++;
+      }
+    }
+    return out === null ? route.none : out;
   }
 
   /**
@@ -220,9 +289,12 @@ export class EventBus {
    * Never rejects because of a handler.
    */
   emitAsync(type, payload) {
-    let route;
+    let route = typeof type === 'string' ? this.#routes[type] : undefined;
     try {
-      route = this.#routes[type] ?? this.#newRoute(type);
+      if (route === undefined) {
+        if (this.#checkType !== null) this.#checkType(type);
+        route = this.#newRoute(type);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
@@ -231,7 +303,7 @@ export class EventBus {
     const event = { type, payload };
     const slots = [];
     for (let i = 0; i < subs.length; i++) {
-      const r = this.#call(subs[i], route, event);
+      const r = this.#call(subs[i], route, event, payload);
       if (r === SKIP) continue;
       slots.push(isThenable(r)
         ? Promise.resolve(r).then(undefined, (err) => { this.#fail(err, event, route); return undefined; })
@@ -303,9 +375,15 @@ export class EventBus {
       if (reason !== null) return;  // the first reason wins
       reason = why === undefined || why === null || why === '' ? DEFAULT_REASON : String(why);
     };
-    for (let i = 0; i < subs.length && reason === null; i++) this.#call(subs[i], route, event);
+    for (let i = 0; i < subs.length && reason === null; i++) this.#call(subs[i], route, event, event);
     if (reason !== null) route.cancelled++;
     return reason;
+  }
+
+  /** Reports the failure of a callback run outside the bus (a live-query
+   * subscriber, say) to the 'error' handlers as (err, event), or console.error. */
+  reportError(err, event) {
+    this.#fail(err, event, null);
   }
 
   /**
@@ -337,6 +415,7 @@ export class EventBus {
   }
 
   #emitNew(type, payload) {
+    if (this.#checkType !== null) this.#checkType(type);
     this.#newRoute(type);
     return this.emit(type, payload);
   }
@@ -363,8 +442,10 @@ export class EventBus {
     this.#eachRoute(sub, (route) => { route.set(route.subs.filter((s) => s !== sub)); });
   }
 
-  // Runs one handler; returns its result, or SKIP when it was not run.
-  #call(sub, route, event) {
+  // Runs one handler; returns its result, or SKIP when it was not run. A
+  // payload-only handler gets (arg, type): the payload of a custom event, or
+  // the domain event itself.
+  #call(sub, route, event, arg) {
     if (!sub.plain) {
       if (sub.fired) return SKIP;
       if (sub.filter !== null) {
@@ -384,7 +465,7 @@ export class EventBus {
     route.delivered++;
     const fn = sub.fn;
     try {
-      return fn(event);
+      return sub.payloadOnly ? fn(arg, event.type) : fn(event);
     } catch (err) {
       this.#fail(err, event, route);
       return undefined;
@@ -399,16 +480,18 @@ export class EventBus {
     if (route.plain) {
       route.delivered += subs.length;
       for (let i = 0; i < subs.length; i++) {
-        const fn = subs[i].fn;
+        const sub = subs[i];
+        const fn = sub.fn;
         try {
-          fn(event);
+          if (sub.payloadOnly) fn(event, type);
+          else fn(event);
         } catch (err) {
           this.#fail(err, event, route);
         }
       }
       return;
     }
-    for (let i = 0; i < subs.length; i++) this.#call(subs[i], route, event);
+    for (let i = 0; i < subs.length; i++) this.#call(subs[i], route, event, event);
   }
 
   // Delivers queued events round by round; a round holds the events produced
@@ -431,7 +514,7 @@ export class EventBus {
   // or console.error when there are none. Never throws: errors thrown by
   // 'error' handlers go to console.error, not back to 'error'.
   #fail(err, event, route) {
-    route.failed++;
+    if (route !== null) route.failed++;
     const errRoute = this.#errorRoute;
     const subs = errRoute.subs;
     errRoute.emitted++;

@@ -199,6 +199,9 @@ export interface OnOptions {
   once?: boolean;
   signal?: AbortSignal;
   filter?: (e: any) => boolean;
+  /** The handler takes the payload only, `handler(payload, type)` (a domain
+   * event passes the event itself): an emit to such handlers allocates nothing. */
+  payload?: boolean;
 }
 
 export interface EventCounts { emitted: number; delivered: number; failed: number; cancelled: number }
@@ -214,7 +217,8 @@ export interface Nitro {
   entity<R = Record<string, any>>(name: string, def: EntityDef<R>): Entity<R>;
   on(pattern: 'error', handler: (err: unknown, event: any) => void, options?: OnOptions): () => void;
   on(pattern: string, handler: (e: any) => any, options?: OnOptions): () => void;
-  emit(type: string, payload?: unknown): unknown[];
+  /** Handler results in delivery order (a shared frozen array when all returned undefined). */
+  emit(type: string, payload?: unknown): readonly unknown[];
   emitAsync(type: string, payload?: unknown): Promise<unknown[]>;
   /** `fn` is synchronous (VALIDATION otherwise, as for a non-function). */
   transaction<T>(fn: () => T): T;
@@ -237,7 +241,9 @@ export interface Nitro {
 }
 
 export interface CreateOptions {
-  /** Where to find nitro.wasm: URL, path or URL string, bytes, a compiled module or a Response. */
+  /** Where to find nitro.wasm: URL, path or URL string, bytes, a compiled module or a Response.
+   * Default: nitro.wasm next to the module; in Node, the path in env NITRO_WASM when set
+   * (another build of the same exports, such as the Emscripten one: docs/toolchains.md). */
   wasm?: URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response;
   /** false: do not record writes in the outbox (a store that never syncs). */
   outbox?: boolean;

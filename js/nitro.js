@@ -97,7 +97,7 @@ class Nitro {
     this.core = core;
     this.entities = new Map();
     this.byTable = [];
-    this.bus = new EventBus({ errorFactory: (code, message) => new NitroError(code, message) });
+    this.bus = new EventBus({ errorFactory: (code, message) => new NitroError(code, message), checkType: checkEventType });
     this.txDepth = 0;
     this.pending = [];
     this.flagCache = new Map();
@@ -131,7 +131,7 @@ class Nitro {
 
   /** @internal a throwing subscriber goes where throwing handlers go. */
   _handlerError(err, e) {
-    if (this.bus.hasListeners('error')) this.bus.emit('error', err, e);
+    if (this.bus.hasListeners('error')) this.bus.reportError(err, e);
     else queueMicrotask(() => { throw err; });
   }
 
@@ -194,11 +194,10 @@ class Nitro {
     return () => { off(); this.flagCache.clear(); };
   }
 
-  emit(type, payload) { checkEventType(type); return this.bus.emit(type, payload); }
-  emitAsync(type, payload) {
-    try { checkEventType(type); } catch (err) { return Promise.reject(err); }
-    return this.bus.emitAsync(type, payload);
-  }
+  // The bus checks a type the first time it is emitted (checkEventType): an
+  // emit of a known type is one lookup and the handler calls.
+  emit(type, payload) { return this.bus.emit(type, payload); }
+  emitAsync(type, payload) { return this.bus.emitAsync(type, payload); }
 
   /** Which events C must capture for writes to this entity. */
   _eventFlags(entity) {
@@ -209,7 +208,7 @@ class Nitro {
     for (const t of AFTER_TYPES) if (bus.hasListeners(`${entity.name}.${t}`)) f |= F_EVENTS;
     if (bus.hasListeners(`${entity.name}.beforeSave`) || bus.hasListeners(`${entity.name}.beforeDelete`)) f |= F_EVENTS | F_BEFORE;
     // cascades write to other entities: capture when any entity is listened to
-    if (!f && this.entities.size > 1) {
+    if (!(f & F_BEFORE) && this.entities.size > 1) {
       for (const other of this.entities.values()) {
         if (other === entity) continue;
         for (const t of AFTER_TYPES) if (bus.hasListeners(`${other.name}.${t}`)) f |= F_EVENTS;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh - every test: C under ASan/UBSan, the JS API in Node,
-# the packed tarball, and real Chromium. `npm test` runs this.
+# the packed tarball, real Chromium, and the Node tests again on the
+# Emscripten build. `npm test` runs this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
-bash build.sh --native
+bash build.sh --native --emscripten
 
 status=0
 c_pass=0; c_fail=0
@@ -34,4 +35,7 @@ bash scripts/fuzz.sh 7 || status=1
 
 # Node's runner: unit tests, the packed tarball, then real Chromium.
 node --test --test-concurrency=2 tests/js/*.test.js tests/pack/*.test.js tests/browser/*.test.js || status=1
+# The Node unit tests again on the Emscripten build of the same C (same
+# exports, docs/toolchains.md), and its static library (tests/emcc/).
+NITRO_WASM=build/emcc/nitro.wasm node --test --test-concurrency=2 tests/js/*.test.js tests/emcc/*.test.js || status=1
 exit $status

@@ -21,7 +21,10 @@
 #include "error.h"
 #include "instance.h"
 
-#if defined(NW_WASM)
+#if defined(NW_WASM) && defined(__EMSCRIPTEN__)
+/* emcc exports what is kept alive (EMSCRIPTEN_KEEPALIVE is `used`). */
+#define NW_EXPORT __attribute__((used, visibility("default")))
+#elif defined(NW_WASM)
 #define NW_EXPORT __attribute__((visibility("default")))
 #else
 #define NW_EXPORT
