@@ -521,6 +521,96 @@ static void url_scheme_step(hstate *h, char ch) {
     if (++h->umatch == 11) { h->vk = NW_ATTR_JSURL; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; }
 }
 
+/* The next byte of a tag or attribute name (a name past its buffer is marked
+ * too long: 255 for a tag, `along` for an attribute). */
+static void h_tag_char(hstate *h, char ch) {
+    if (h->tlen < 15) h->tag[h->tlen++] = lower_c(ch);
+    else h->tlen = 255;
+}
+
+static void h_attr_start(hstate *h, char ch) {
+    h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
+}
+
+static void h_attr_char(hstate *h, char ch) {
+    if (h->alen < 31) h->attr[h->alen++] = lower_c(ch);
+    else h->along = 1;
+}
+
+/* After '=': a quoted value opens (a URL value may start a URL mark at the
+ * byte after the quote), an unquoted one, or the tag ends. */
+static void h_before_val(hstate *h, char ch, uint32_t tn, uint32_t off) {
+    if (is_hws(ch)) return;
+    if (ch == '"' || ch == '\'') {
+        h->st = ch == '"' ? H_VAL_DQ : H_VAL_SQ;
+        h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; h->umatch = h->url ? 0 : 255;
+        if (h->url) { h->in_url = 1; h->committed = 0; h->pend_tok = tn; h->pend_off = off + 1; }
+        return;
+    }
+    if (ch == '>') { tag_done(h); return; }
+    h->st = H_VAL_UQ;
+    h->vk = h->sk; h->js = JS_LOST;
+}
+
+/* A byte of a quoted value: the closing quote ends a committed URL mark;
+ * script values step the JS lexer, URL values the javascript: match. */
+static bool h_quoted_val(cc *c, hstate *h, char ch, uint32_t tn, uint32_t off) {
+    if (ch == (h->st == H_VAL_DQ ? '"' : '\'')) {
+        if (h->in_url && h->committed && !add_mark(c, tn, off, OP_URL_END)) return false;
+        h->in_url = 0;
+        h->vk = 0;
+        h->st = H_AFTER_VAL;
+    } else if (h->vk == NW_ATTR_DATASTAR || h->vk == NW_ATTR_JSURL) {
+        js_step(h, ch);
+    } else if (h->umatch < 11) {
+        url_scheme_step(h, ch);
+    }
+    return true;
+}
+
+/* "<!", comments and bogus comments; true when `ch` is to be read again in
+ * the new state. */
+static bool h_markup(hstate *h, char ch) {
+    switch (h->st) {
+    case H_MD:
+        h->st = ch == '-' ? H_MD_DASH : H_BOGUS;
+        if (ch == '>') h->st = H_DATA;
+        return false;
+    case H_MD_DASH:
+        if (ch == '-') { h->st = H_COMMENT; h->dashes = 2; return false; }
+        h->st = H_BOGUS;
+        return true;
+    case H_COMMENT:
+        if (ch == '-') { if (h->dashes < 2) h->dashes++; return false; }
+        if (ch == '>' && h->dashes >= 2) { h->st = H_DATA; return false; }
+        h->dashes = 0;
+        return false;
+    default:   /* H_BOGUS */
+        if (ch == '>') h->st = H_DATA;
+        return false;
+    }
+}
+
+/* Raw text: matches "</rawtag" then whitespace, '/' or '>', which becomes the
+ * end tag's name (true: `ch` is read again as part of that tag). */
+static bool h_raw(hstate *h, char ch) {
+    if (!h->rtlen) return false; /* plaintext never ends */
+    if (h->rtm == 0) { if (ch == '<') h->rtm = 1; return false; }
+    if (h->rtm == 1) { h->rtm = ch == '/' ? 2 : (ch == '<' ? 1 : 0); return false; }
+    if (h->rtm - 2 < h->rtlen) {
+        if (lower_c(ch) == h->rt[h->rtm - 2]) { h->rtm++; return false; }
+        h->rtm = ch == '<' ? 1 : 0;
+        return false;
+    }
+    if (is_hws(ch) || ch == '/' || ch == '>') {
+        h->st = H_TAG_NAME; h->end_tag = 1; h->refuse = 0;
+        memcpy(h->tag, h->rt, h->rtlen); h->tlen = h->rtlen;
+        return true;
+    }
+    h->rtm = ch == '<' ? 1 : 0;
+    return false;
+}
+
 /* One byte of literal text at source offset `off` of token `tn`. */
 static bool h_step(cc *c, hstate *h, char ch, uint32_t tn, uint32_t off) {
 again:
@@ -543,54 +633,33 @@ again:
         if (is_hws(ch)) { h->st = H_BEFORE_ATTR; return true; }
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
-        if (h->tlen < 15) h->tag[h->tlen++] = lower_c(ch);
-        else h->tlen = 255;
+        h_tag_char(h, ch);
         return true;
     case H_BEFORE_ATTR:
         if (is_hws(ch)) return true;
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
-        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
+        h_attr_start(h, ch);
         return true;
     case H_ATTR_NAME:
         if (is_hws(ch)) { h->st = H_AFTER_ATTR; return true; }
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '>') { tag_done(h); return true; }
         if (ch == '=') { attr_named(h); return true; }
-        if (h->alen < 31) h->attr[h->alen++] = lower_c(ch);
-        else h->along = 1;
+        h_attr_char(h, ch);
         return true;
     case H_AFTER_ATTR:
         if (is_hws(ch)) return true;
         if (ch == '/') { h->st = H_SELF_CLOSE; return true; }
         if (ch == '=') { attr_named(h); return true; }
         if (ch == '>') { tag_done(h); return true; }
-        h->st = H_ATTR_NAME; h->attr[0] = lower_c(ch); h->alen = 1; h->along = 0;
+        h_attr_start(h, ch);
         return true;
     case H_BEFORE_VAL:
-        if (is_hws(ch)) return true;
-        if (ch == '"' || ch == '\'') {
-            h->st = ch == '"' ? H_VAL_DQ : H_VAL_SQ;
-            h->vk = h->sk; h->js = JS_CODE; h->jesc = 0; h->jamp = 0; h->jd = 0; h->umatch = h->url ? 0 : 255;
-            if (h->url) { h->in_url = 1; h->committed = 0; h->pend_tok = tn; h->pend_off = off + 1; }
-            return true;
-        }
-        if (ch == '>') { tag_done(h); return true; }
-        h->st = H_VAL_UQ;
-        h->vk = h->sk; h->js = JS_LOST;
+        h_before_val(h, ch, tn, off);
         return true;
     case H_VAL_DQ: case H_VAL_SQ:
-        if (ch == (h->st == H_VAL_DQ ? '"' : '\'')) {
-            if (h->in_url && h->committed && !add_mark(c, tn, off, OP_URL_END)) return false;
-            h->in_url = 0;
-            h->vk = 0;
-            h->st = H_AFTER_VAL;
-        } else if (h->vk == NW_ATTR_DATASTAR || h->vk == NW_ATTR_JSURL) {
-            js_step(h, ch);
-        } else if (h->umatch < 11) {
-            url_scheme_step(h, ch);
-        }
-        return true;
+        return h_quoted_val(c, h, ch, tn, off);
     case H_VAL_UQ:
         if (is_hws(ch)) { h->st = H_BEFORE_ATTR; h->vk = 0; return true; }
         if (ch == '>') { h->vk = 0; tag_done(h); return true; }
@@ -605,37 +674,11 @@ again:
         if (ch == '>') { tag_done(h); return true; }
         h->st = H_BEFORE_ATTR;
         goto again;
-    case H_MD:
-        h->st = ch == '-' ? H_MD_DASH : H_BOGUS;
-        if (ch == '>') h->st = H_DATA;
-        return true;
-    case H_MD_DASH:
-        if (ch == '-') { h->st = H_COMMENT; h->dashes = 2; return true; }
-        h->st = H_BOGUS;
-        goto again;
-    case H_COMMENT:
-        if (ch == '-') { if (h->dashes < 2) h->dashes++; return true; }
-        if (ch == '>' && h->dashes >= 2) { h->st = H_DATA; return true; }
-        h->dashes = 0;
-        return true;
-    case H_BOGUS:
-        if (ch == '>') h->st = H_DATA;
+    case H_MD: case H_MD_DASH: case H_COMMENT: case H_BOGUS:
+        if (h_markup(h, ch)) goto again;
         return true;
     case H_RAW:
-        if (!h->rtlen) return true; /* plaintext never ends */
-        if (h->rtm == 0) { if (ch == '<') h->rtm = 1; return true; }
-        if (h->rtm == 1) { h->rtm = ch == '/' ? 2 : (ch == '<' ? 1 : 0); return true; }
-        if (h->rtm - 2 < h->rtlen) {
-            if (lower_c(ch) == h->rt[h->rtm - 2]) { h->rtm++; return true; }
-            h->rtm = ch == '<' ? 1 : 0;
-            return true;
-        }
-        if (is_hws(ch) || ch == '/' || ch == '>') {
-            h->st = H_TAG_NAME; h->end_tag = 1; h->refuse = 0;
-            memcpy(h->tag, h->rt, h->rtlen); h->tlen = h->rtlen;
-            goto again;
-        }
-        h->rtm = ch == '<' ? 1 : 0;
+        if (h_raw(h, ch)) goto again;
         return true;
     }
     return true;
@@ -694,11 +737,85 @@ static nw_code script_refusal(cc *c, const hstate *h, const tok *t, const char *
     }
 }
 
-static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
+/* {{x}}: refused inside a tag, an unquoted value, <script>/<style>, or a
+ * script value outside a JS string; a JS-string value is marked TF_JS. */
+static nw_code html_var(cc *c, hstate *h, tok *t, uint8_t vk) {
+    int nl = (int)(t->ne - t->ns);
+    const char *nm = c->src + t->ns;
+    if (in_tag(h->st) || h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{%.*s}} inside a tag must be in a quoted attribute value (or use {{{%.*s}}} for trusted markup)",
+                    nl, nm, nl, nm);
+    if (h->st == H_RAW && h->refuse)
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{%.*s}} inside <%.*s> cannot be escaped safely (use {{{%.*s}}} for trusted content)",
+                    nl, nm, (int)h->rtlen, h->rt, nl, nm);
+    if (vk) {
+        if ((vk != NW_ATTR_DATASTAR && vk != NW_ATTR_JSURL) || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
+            return script_refusal(c, h, t, "{{", "}}");
+        t->flags |= TF_JS;
+    }
+    if (!commit_url(c, h)) return nomem(c);
+    return NW_OK;
+}
+
+/* The blocks a {{<parent}} passes, each from the context of the parent tag
+ * (the parent's own text is ignored); `h` is left as it was. */
+static nw_code parent_blocks(cc *c, hstate *h, uint32_t i, uint32_t end, int depth) {
+    hstate saved = *h;
+    uint32_t k = i + 1;
+    while (k < end) {
+        tok *b = &c->toks[k];
+        if (b->type == TT_BLOCK && b->match != NONE) {
+            *h = saved;
+            nw_code rc = html_range(c, h, k + 1, b->match, depth + 1);
+            if (rc) return rc;
+            k = b->match + 1;
+        } else if (b->match != NONE && b->type != TT_CLOSE) {
+            k = b->match + 1;
+        } else {
+            k++;
+        }
+    }
+    *h = saved;
+    return NW_OK;
+}
+
+/* {{>partial}}, {{<parent}} and {{$block}}: refused where their content
+ * could not be checked; a partial is compiled to start where it is included. */
+static nw_code html_include(cc *c, hstate *h, uint32_t *pi, int depth, uint8_t vk) {
     uint32_t i = *pi;
     tok *t = &c->toks[i];
     int nl = (int)(t->ne - t->ns);
     const char *nm = c->src + t->ns;
+    if (h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{%c%.*s}} in an unquoted attribute value: quote the value", sigil(t->type), nl, nm);
+    if (t->type == TT_BLOCK && (vk || (h->st == H_RAW && h->refuse)))
+        /* a block's content may come from another template, where this
+         * context is not known */
+        return cerr(c, NW_E_TEMPLATE, "context", t->s,
+                    "{{$%.*s}} inside %s%.*s%s: a block there could hold values that run as script",
+                    nl, nm, vk ? "the attribute " : "<", vk ? (int)h->alen : (int)h->rtlen, vk ? h->attr : h->rt, vk ? "=" : ">");
+    if (t->type != TT_BLOCK) {
+        uint32_t pk = find_partial(c, nm, (uint32_t)nl);
+        if (pk != NONE && !request_prog(c, pk, V_AT, h, &t->prog)) return nomem(c);
+    }
+    if (!commit_url(c, h)) return nomem(c);
+    if (t->type == TT_PARENT && t->match != NONE) {
+        uint32_t end = t->match;
+        nw_code rc = parent_blocks(c, h, i, end, depth);
+        if (rc) return rc;
+        *pi = end;
+    }
+    /* what the partial leaves the expression as is not known here */
+    if (t->type != TT_BLOCK && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL)) h->js = JS_LOST;
+    return NW_OK;
+}
+
+static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
+    uint32_t i = *pi;
+    tok *t = &c->toks[i];
     if (t->type != TT_TEXT && h->umatch < 11 && in_value(h)) h->umatch = 255;
     uint8_t vk = value_kind(h);
     switch (t->type) {
@@ -707,21 +824,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             if (!h_step(c, h, c->src[p], i, p)) return nomem(c);
         return NW_OK;
     case TT_VAR:
-        if (in_tag(h->st) || h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{%.*s}} inside a tag must be in a quoted attribute value (or use {{{%.*s}}} for trusted markup)",
-                        nl, nm, nl, nm);
-        if (h->st == H_RAW && h->refuse)
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{%.*s}} inside <%.*s> cannot be escaped safely (use {{{%.*s}}} for trusted content)",
-                        nl, nm, (int)h->rtlen, h->rt, nl, nm);
-        if (vk) {
-            if ((vk != NW_ATTR_DATASTAR && vk != NW_ATTR_JSURL) || (h->js != JS_SQ && h->js != JS_DQ) || h->jesc || h->jamp)
-                return script_refusal(c, h, t, "{{", "}}");
-            t->flags |= TF_JS;
-        }
-        if (!commit_url(c, h)) return nomem(c);
-        return NW_OK;
+        return html_var(c, h, t, vk);
     case TT_RAW:
         if (vk) {
             /* {{{x}}} or {{&x}}: the sigil is the first non-space byte before the name */
@@ -742,45 +845,7 @@ static nw_code html_tok(cc *c, hstate *h, uint32_t *pi, int depth) {
             h->js = JS_LOST;
         return NW_OK;
     case TT_PARTIAL: case TT_PARENT: case TT_BLOCK:
-        if (h->st == H_BEFORE_VAL || h->st == H_VAL_UQ)
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{%c%.*s}} in an unquoted attribute value: quote the value", sigil(t->type), nl, nm);
-        if (t->type == TT_BLOCK && (vk || (h->st == H_RAW && h->refuse)))
-            /* a block's content may come from another template, where this
-             * context is not known */
-            return cerr(c, NW_E_TEMPLATE, "context", t->s,
-                        "{{$%.*s}} inside %s%.*s%s: a block there could hold values that run as script",
-                        nl, nm, vk ? "the attribute " : "<", vk ? (int)h->alen : (int)h->rtlen, vk ? h->attr : h->rt, vk ? "=" : ">");
-        if (t->type != TT_BLOCK) {
-            /* the partial is compiled to start where it is included */
-            uint32_t pk = find_partial(c, nm, (uint32_t)nl);
-            if (pk != NONE && !request_prog(c, pk, V_AT, h, &t->prog)) return nomem(c);
-        }
-        if (!commit_url(c, h)) return nomem(c);
-        if (t->type == TT_PARENT && t->match != NONE) {
-            /* the parent's own text is ignored; each block it passes starts
-             * in the context of the parent tag */
-            hstate saved = *h;
-            uint32_t k = i + 1, end = t->match;
-            while (k < end) {
-                tok *b = &c->toks[k];
-                if (b->type == TT_BLOCK && b->match != NONE) {
-                    *h = saved;
-                    nw_code rc = html_range(c, h, k + 1, b->match, depth + 1);
-                    if (rc) return rc;
-                    k = b->match + 1;
-                } else if (b->match != NONE && b->type != TT_CLOSE) {
-                    k = b->match + 1;
-                } else {
-                    k++;
-                }
-            }
-            *h = saved;
-            *pi = end;
-        }
-        /* what the partial leaves the expression as is not known here */
-        if (t->type != TT_BLOCK && (vk == NW_ATTR_DATASTAR || vk == NW_ATTR_JSURL)) h->js = JS_LOST;
-        return NW_OK;
+        return html_include(c, h, pi, depth, vk);
     default:
         return NW_OK;
     }
@@ -1070,87 +1135,114 @@ static nw_code set_indent(cc *c, uint32_t at, uint32_t is, uint32_t ie) {
 
 static nw_code gen_range(cc *c, uint32_t from, uint32_t to, int depth);
 
-static nw_code gen_tok(cc *c, uint32_t *pi, int depth) {
+static nw_code gen_tok(cc *c, uint32_t *pi, int depth);
+
+/* {{x}} and {{{x}}}: one VAR or RAW op. */
+static nw_code gen_value(cc *c, const tok *t) {
+    uint32_t name;
+    if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
+    uint8_t f = tag_sol(c, t);
+    tpl_op *o = emit(c, t->type == TT_VAR ? OP_VAR : OP_RAW);
+    if (!o) return nomem(c);
+    o->a = name; o->flags = (uint8_t)(f | ((t->flags & TF_JS) ? OF_JS : 0));
+    return NW_OK;
+}
+
+/* A section, inverted section or block: its op, then its body, then the
+ * op's end (`b`). */
+static nw_code gen_section(cc *c, uint32_t *pi, int depth) {
     uint32_t i = *pi;
     tok *t = &c->toks[i];
     nw_tpl *T = c->t;
-    switch (t->type) {
-    case TT_TEXT:
-        return emit_text(c, i);
-    case TT_VAR: case TT_RAW: {
-        uint32_t name;
-        if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
-        uint8_t f = tag_sol(c, t);
-        tpl_op *o = emit(c, t->type == TT_VAR ? OP_VAR : OP_RAW);
-        if (!o) return nomem(c);
-        o->a = name; o->flags = (uint8_t)(f | ((t->flags & TF_JS) ? OF_JS : 0));
-        return NW_OK;
+    uint32_t name;
+    if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
+    uint8_t f = tag_sol(c, t);
+    tpl_op *o = emit(c, t->type == TT_SECTION ? OP_SECTION : t->type == TT_INVERTED ? OP_INVERTED : OP_BLOCK);
+    if (!o) return nomem(c);
+    uint32_t at = (uint32_t)(o - T->ops);
+    o->a = name; o->flags = f;
+    if (t->type == TT_BLOCK && (t->flags & TF_STANDALONE)) {
+        /* re-indent where used: by the block's own margin, else by the
+         * indentation of its line, both net of the enclosing dedent */
+        uint32_t is, ie;
+        if (t->mlen > t->dd) { is = t->ms + t->dd; ie = t->ms + t->mlen; }
+        else { is = t->is + t->dd; ie = t->ie; }
+        o->flags |= OF_STANDALONE;
+        nw_code rc = set_indent(c, at, is, ie);
+        if (rc) return rc;
     }
-    case TT_SECTION: case TT_INVERTED: case TT_BLOCK: {
-        uint32_t name;
-        if (!intern(c, c->src + t->ns, t->ne - t->ns, &name)) return nomem(c);
-        uint8_t f = tag_sol(c, t);
-        tpl_op *o = emit(c, t->type == TT_SECTION ? OP_SECTION : t->type == TT_INVERTED ? OP_INVERTED : OP_BLOCK);
-        if (!o) return nomem(c);
-        uint32_t at = (uint32_t)(o - T->ops);
-        o->a = name; o->flags = f;
-        if (t->type == TT_BLOCK && (t->flags & TF_STANDALONE)) {
-            /* re-indent where used: by the block's own margin, else by the
-             * indentation of its line, both net of the enclosing dedent */
-            uint32_t is, ie;
-            if (t->mlen > t->dd) { is = t->ms + t->dd; ie = t->ms + t->mlen; }
-            else { is = t->is + t->dd; ie = t->ie; }
-            o->flags |= OF_STANDALONE;
-            nw_code rc = set_indent(c, at, is, ie);
+    nw_code rc = gen_range(c, i + 1, t->match, depth + 1);
+    if (rc) return rc;
+    T->ops[at].b = T->nops;
+    c->merge = -1;
+    *pi = t->match;
+    return NW_OK;
+}
+
+/* The body of {{<parent}} toks (i, end): only the blocks it passes. */
+static nw_code gen_parent_blocks(cc *c, uint32_t i, uint32_t end, int depth) {
+    uint32_t k = i + 1;
+    while (k < end) {
+        tok *b = &c->toks[k];
+        if (b->type == TT_BLOCK) {
+            uint32_t kk = k;
+            nw_code rc = gen_tok(c, &kk, depth + 1);
             if (rc) return rc;
+            k = b->match + 1;
+        } else if (b->match != NONE && b->type != TT_CLOSE) {
+            k = b->match + 1;
+        } else {
+            k++;
         }
-        nw_code rc = gen_range(c, i + 1, t->match, depth + 1);
+    }
+    return NW_OK;
+}
+
+/* {{>partial}} and {{<parent}}: the op naming the program to run (unknown
+ * partials are an error in strict mode), then a parent's blocks. */
+static nw_code gen_include(cc *c, uint32_t *pi, int depth) {
+    uint32_t i = *pi;
+    tok *t = &c->toks[i];
+    nw_tpl *T = c->t;
+    uint32_t pk = find_partial(c, c->src + t->ns, t->ne - t->ns);
+    if (pk == NONE && c->strict)
+        return cerr(c, NW_E_TEMPLATE, "partial", t->s, "unknown partial \"%.*s\"", (int)(t->ne - t->ns), c->src + t->ns);
+    uint32_t prog = t->prog;
+    if (pk != NONE && prog == NONE && !request_prog(c, pk, V_DATA, NULL, &prog)) return nomem(c);
+    uint8_t f = tag_sol(c, t);
+    tpl_op *o = emit(c, t->type == TT_PARTIAL ? OP_PARTIAL : OP_PARENT);
+    if (!o) return nomem(c);
+    uint32_t at = (uint32_t)(o - T->ops);
+    o->a = prog; o->flags = f;
+    if (t->flags & TF_STANDALONE) {
+        T->ops[at].flags |= OF_STANDALONE;
+        uint32_t is = t->is + t->dd;
+        nw_code rc = set_indent(c, at, is, t->ie);
+        if (rc) return rc;
+    }
+    if (t->type == TT_PARENT) {
+        uint32_t end = t->match;
+        nw_code rc = gen_parent_blocks(c, i, end, depth);
         if (rc) return rc;
         T->ops[at].b = T->nops;
         c->merge = -1;
-        *pi = t->match;
-        return NW_OK;
+        c->sol_pending = false;
+        *pi = end;
     }
-    case TT_PARTIAL: case TT_PARENT: {
-        uint32_t pk = find_partial(c, c->src + t->ns, t->ne - t->ns);
-        if (pk == NONE && c->strict)
-            return cerr(c, NW_E_TEMPLATE, "partial", t->s, "unknown partial \"%.*s\"", (int)(t->ne - t->ns), c->src + t->ns);
-        uint32_t prog = t->prog;
-        if (pk != NONE && prog == NONE && !request_prog(c, pk, V_DATA, NULL, &prog)) return nomem(c);
-        uint8_t f = tag_sol(c, t);
-        tpl_op *o = emit(c, t->type == TT_PARTIAL ? OP_PARTIAL : OP_PARENT);
-        if (!o) return nomem(c);
-        uint32_t at = (uint32_t)(o - T->ops);
-        o->a = prog; o->flags = f;
-        if (t->flags & TF_STANDALONE) {
-            T->ops[at].flags |= OF_STANDALONE;
-            uint32_t is = t->is + t->dd;
-            nw_code rc = set_indent(c, at, is, t->ie);
-            if (rc) return rc;
-        }
-        if (t->type == TT_PARENT) {
-            /* the body holds only the blocks it passes */
-            uint32_t k = i + 1, end = t->match;
-            while (k < end) {
-                tok *b = &c->toks[k];
-                if (b->type == TT_BLOCK) {
-                    uint32_t kk = k;
-                    nw_code rc = gen_tok(c, &kk, depth + 1);
-                    if (rc) return rc;
-                    k = b->match + 1;
-                } else if (b->match != NONE && b->type != TT_CLOSE) {
-                    k = b->match + 1;
-                } else {
-                    k++;
-                }
-            }
-            T->ops[at].b = T->nops;
-            c->merge = -1;
-            c->sol_pending = false;
-            *pi = end;
-        }
-        return NW_OK;
-    }
+    return NW_OK;
+}
+
+static nw_code gen_tok(cc *c, uint32_t *pi, int depth) {
+    const tok *t = &c->toks[*pi];
+    switch (t->type) {
+    case TT_TEXT:
+        return emit_text(c, *pi);
+    case TT_VAR: case TT_RAW:
+        return gen_value(c, t);
+    case TT_SECTION: case TT_INVERTED: case TT_BLOCK:
+        return gen_section(c, pi, depth);
+    case TT_PARTIAL: case TT_PARENT:
+        return gen_include(c, pi, depth);
     default:
         return NW_OK;
     }
@@ -1416,8 +1508,67 @@ static void block_body(rs *r, uint32_t at, uint32_t *b, uint32_t *e) {
     *e = ops[at].b;
 }
 
-static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
+/* A section (once per list item, or once with a truthy value as the
+ * context) or an inverted section at op `i`. */
+static nw_code render_section(rs *r, const tpl_op *o, uint32_t i) {
+    nv v;
+    lookup(r, o->a, &v);
+    bool truthy = nv_truthy(&v);
+    nw_code rc = NW_OK;
+    if (o->kind == OP_INVERTED) {
+        if (!truthy) rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
+        return rc;
+    }
+    if (!truthy) return NW_OK;
+    if (r->nctx >= MAX_CTX) return too_deep(r);
+    if (v.kind == NV_LIST) {
+        uint32_t n = v.ops->len(&v);
+        nv_iter it = { 0, 0 };
+        for (uint32_t k = 0; k < n && !rc; k++) {
+            if (!v.ops->next(&v, &it, &r->ctx[r->nctx])) break;
+            r->nctx++;
+            rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
+            r->nctx--;
+        }
+    } else {
+        r->ctx[r->nctx++] = v;
+        rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
+        r->nctx--;
+    }
+    return rc;
+}
+
+/* A partial or parent at op `i` (a parent is a frame its blocks look up). */
+static nw_code render_include(rs *r, const tpl_op *o, uint32_t i) {
+    if (o->a == NONE) return NW_OK;
     const nw_tpl *t = r->t;
+    const tpl_prog *p = &t->progs[o->a];
+    bool sa = o->flags & OF_STANDALONE;
+    if (o->kind == OP_PARENT) {
+        if (r->nframes >= NW_TPL_MAX_DEPTH) return too_deep(r);
+        r->frames[r->nframes++] = i;
+    }
+    nw_code rc = render_nested(r, p->begin, p->end, sa ? 1 : 2, o->d ? t->pool + o->c : NULL, o->d, false);
+    if (o->kind == OP_PARENT) r->nframes--;
+    return rc;
+}
+
+static nw_code render_block(rs *r, const tpl_op *o, uint32_t i) {
+    uint32_t b, e;
+    block_body(r, i, &b, &e);
+    bool sa = o->flags & OF_STANDALONE;
+    return render_nested(r, b, e, sa ? 1 : 0, o->d ? r->t->pool + o->c : NULL, o->d, sa);
+}
+
+static void url_begin(rs *r) {
+    guard_end(r);
+    r->guard = true;
+    r->gdyn = false;
+    r->gstart = r->out->len;
+    nw_url_check_init(&r->chk);
+}
+
+static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
     for (uint32_t i = begin; i < end;) {
         const tpl_op *o = &r->ops[i];
         bool sol = (o->flags & OF_SOL) || r->pending_sol;
@@ -1428,6 +1579,7 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
         if (sol && o->kind != OP_TEXT && !(o->flags & OF_STANDALONE) && r->ilen > r->istart &&
             o->kind != OP_URL_BEGIN && o->kind != OP_URL_END)
             write_indent(r);
+        nw_code rc = NW_OK;
         switch (o->kind) {
         case OP_TEXT:
             write_text(r, o, sol);
@@ -1440,65 +1592,20 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
             i++;
             break;
         }
-        case OP_SECTION: case OP_INVERTED: {
-            nv v;
-            lookup(r, o->a, &v);
-            bool truthy = nv_truthy(&v);
-            nw_code rc = NW_OK;
-            if (o->kind == OP_INVERTED) {
-                if (!truthy) rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
-            } else if (truthy) {
-                if (r->nctx >= MAX_CTX) return too_deep(r);
-                if (v.kind == NV_LIST) {
-                    uint32_t n = v.ops->len(&v);
-                    nv_iter it = { 0, 0 };
-                    for (uint32_t k = 0; k < n && !rc; k++) {
-                        if (!v.ops->next(&v, &it, &r->ctx[r->nctx])) break;
-                        r->nctx++;
-                        rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
-                        r->nctx--;
-                    }
-                } else {
-                    r->ctx[r->nctx++] = v;
-                    rc = render_nested(r, i + 1, o->b, 0, NULL, 0, false);
-                    r->nctx--;
-                }
-            }
-            if (rc) return rc;
+        case OP_SECTION: case OP_INVERTED:
+            rc = render_section(r, o, i);
             i = o->b;
             break;
-        }
-        case OP_PARTIAL: case OP_PARENT: {
-            nw_code rc = NW_OK;
-            if (o->a != NONE) {
-                const tpl_prog *p = &t->progs[o->a];
-                bool sa = o->flags & OF_STANDALONE;
-                if (o->kind == OP_PARENT) {
-                    if (r->nframes >= NW_TPL_MAX_DEPTH) return too_deep(r);
-                    r->frames[r->nframes++] = i;
-                }
-                rc = render_nested(r, p->begin, p->end, sa ? 1 : 2, o->d ? t->pool + o->c : NULL, o->d, false);
-                if (o->kind == OP_PARENT) r->nframes--;
-            }
-            if (rc) return rc;
+        case OP_PARTIAL: case OP_PARENT:
+            rc = render_include(r, o, i);
             i = o->kind == OP_PARENT ? o->b : i + 1;
             break;
-        }
-        case OP_BLOCK: {
-            uint32_t b, e;
-            block_body(r, i, &b, &e);
-            bool sa = o->flags & OF_STANDALONE;
-            nw_code rc = render_nested(r, b, e, sa ? 1 : 0, o->d ? t->pool + o->c : NULL, o->d, sa);
-            if (rc) return rc;
+        case OP_BLOCK:
+            rc = render_block(r, o, i);
             i = o->b;
             break;
-        }
         case OP_URL_BEGIN:
-            guard_end(r);
-            r->guard = true;
-            r->gdyn = false;
-            r->gstart = r->out->len;
-            nw_url_check_init(&r->chk);
+            url_begin(r);
             i++;
             break;
         case OP_URL_END:
@@ -1509,6 +1616,7 @@ static nw_code render_range(rs *r, uint32_t begin, uint32_t end) {
             i++;
             break;
         }
+        if (rc) return rc;
     }
     return NW_OK;
 }

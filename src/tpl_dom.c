@@ -266,165 +266,193 @@ static void tag_char(bs *b, char ch) {
     else b->tag_long = true;
 }
 
+static void feed(dc *c, bs *b, char ch);
+
+/* After '<': a start tag, an end tag, markup ("<!", "<?") or plain text. */
+static void feed_tag_open(dc *c, bs *b, char ch) {
+    if (alpha(ch)) {
+        run_end(c, b, false);
+        flush_hold(b);
+        nw_buf_byte(&b->html, (uint8_t)ch);
+        elem *e = &b->st[b->depth];
+        b->cur = e->child++;
+        e->only_list = -1;
+        b->tlen = 0; b->tag_long = false; b->nattr = 0;
+        tag_char(b, ch);
+        b->state = S_TAG_NAME;
+    } else if (ch == '/') {
+        b->hold[b->hlen++] = '/';
+        b->tlen = 0; b->tag_long = false;
+        b->state = S_END_OPEN;
+    } else if (ch == '!' || ch == '?') {
+        run_end(c, b, false);
+        flush_hold(b);
+        nw_buf_byte(&b->html, (uint8_t)ch);
+        elem *e = &b->st[b->depth];
+        e->child++;
+        e->only_list = -1;
+        b->md = 0;
+        b->state = ch == '!' ? S_MD : S_BOGUS;
+    } else {
+        nw_buf_byte(&b->run, '<');
+        b->hlen = 0;
+        b->state = S_DATA;
+        feed(c, b, ch);
+    }
+}
+
+/* After "</": an end tag name, or a bogus comment ("</>" makes no node). */
+static void feed_end_open(dc *c, bs *b, char ch) {
+    if (alpha(ch)) { tag_char(b, ch); b->state = S_END_NAME; if (b->hlen < sizeof b->hold) b->hold[b->hlen++] = ch; }
+    else {
+        run_end(c, b, false);
+        flush_hold(b);
+        nw_buf_byte(&b->html, (uint8_t)ch);
+        if (ch != '>') b->st[b->depth].child++;   /* "</>" makes no node; "</ x>" a comment */
+        b->state = ch == '>' ? S_DATA : S_BOGUS;
+    }
+}
+
+static void feed_end_name(dc *c, bs *b, char ch) {
+    if (ch == '>') { end_tag_done(c, b); return; }
+    if (ws(ch) || ch == '/') { b->state = S_END_AFTER; return; }
+    tag_char(b, ch);
+    if (b->hlen < sizeof b->hold) b->hold[b->hlen++] = ch;
+}
+
+/* Inside a start tag, between attributes (S_TAG_NAME also extends the name). */
+static void feed_in_tag(dc *c, bs *b, char ch, bool name) {
+    if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_BEFORE_ATTR; }
+    else if (ch == '/') { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_SELF; }
+    else if (ch == '>') tag_done(c, b, false);
+    else if (name) { nw_buf_byte(&b->html, (uint8_t)ch); tag_char(b, ch); }
+    else { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_ATTR_NAME; }
+}
+
+static void feed_attr_name(dc *c, bs *b, char ch) {
+    nw_buf_byte(&b->html, ch == '>' ? (uint8_t)' ' : (uint8_t)ch);
+    if (ch == '>') { b->html.len--; attr_done(b); tag_done(c, b, false); }
+    else if (ws(ch)) b->state = S_AFTER_ATTR_NAME;
+    else if (ch == '=') b->state = S_BEFORE_VAL;
+    else if (ch == '/') { attr_done(b); b->state = S_SELF; }
+}
+
+static void feed_after_attr_name(dc *c, bs *b, char ch) {
+    if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); return; }
+    if (ch == '=') { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_BEFORE_VAL; return; }
+    attr_done(b);
+    b->state = S_BEFORE_ATTR;
+    feed(c, b, ch);
+}
+
+static void feed_before_val(dc *c, bs *b, char ch) {
+    if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); return; }
+    if (ch == '"' || ch == '\'') {
+        b->quote = ch;
+        b->state = S_VAL_Q;
+        nw_buf_reset(&b->val);
+        b->val_dyn = false;
+        b->val_url = b->url_pending;
+        b->url_pending = false;
+        return;
+    }
+    if (ch == '>') { attr_done(b); tag_done(c, b, false); return; }
+    nw_buf_byte(&b->html, (uint8_t)ch);
+    b->state = S_VAL_UQ;
+}
+
+/* The closing quote of a quoted value: static text goes to the skeleton; a
+ * value with values becomes an attribute slot. */
+static void quoted_val_end(dc *c, bs *b) {
+    nw_buf_byte(&b->html, (uint8_t)b->quote);
+    if (b->val_dyn) {
+        op_text(c, (const char *)b->val.p, (uint32_t)b->val.len);
+        if (b->val_url) op_new(c, OP_URL_END);
+        nw_dom_slot *s = slot_new(c, b, DS_ATTR, true);
+        if (s) { s->attr = b->nattr; s->begin = b->val_begin; s->end = c->d->nops; }
+    } else {
+        nw_buf_append(&b->html, b->val.p, b->val.len);
+    }
+    nw_buf_byte(&b->html, (uint8_t)b->quote);
+    attr_done(b);
+    b->state = S_AFTER_VAL;
+}
+
+static void feed_val_uq(dc *c, bs *b, char ch) {
+    if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); attr_done(b); b->state = S_BEFORE_ATTR; }
+    else if (ch == '>') { attr_done(b); tag_done(c, b, false); }
+    else nw_buf_byte(&b->html, (uint8_t)ch);
+}
+
+/* "<!", "<!--" comments and bogus comments: copied to the skeleton as they are. */
+static void feed_markup(bs *b, char ch) {
+    nw_buf_byte(&b->html, (uint8_t)ch);
+    switch (b->state) {
+    case S_MD:
+        if (ch == '-' && b->md == 0) { b->md = 1; return; }
+        if (ch == '-' && b->md == 1) { b->state = S_COMMENT; b->cdash = 0; return; }
+        b->state = ch == '>' ? S_DATA : S_BOGUS;
+        return;
+    case S_COMMENT:
+        if (ch == '-') { if (b->cdash < 2) b->cdash++; }
+        else if (ch == '>' && b->cdash >= 2) b->state = S_DATA;
+        else b->cdash = 0;
+        return;
+    default:   /* S_BOGUS */
+        if (ch == '>') b->state = S_DATA;
+        return;
+    }
+}
+
+/* Raw text (script, style, textarea, ...): "</rawtag" followed by whitespace,
+ * '/' or '>' ends the element. */
+static void feed_raw(dc *c, bs *b, char ch) {
+    nw_buf_byte(&b->run, (uint8_t)ch);
+    size_t n = b->run.len, k = (size_t)b->rawlen + 3;
+    if (!((ws(ch) || ch == '/' || ch == '>') && n >= k)) return;
+    const char *p = (const char *)b->run.p + n - k;
+    bool hit = p[0] == '<' && p[1] == '/';
+    for (uint32_t i = 0; hit && i < b->rawlen; i++) hit = lower(p[2 + i]) == b->rawtag[i];
+    if (!hit) return;
+    b->run.len -= k;
+    b->hold[0] = '<'; b->hold[1] = '/';
+    memcpy(b->hold + 2, p + 2, b->rawlen);
+    b->hlen = (uint8_t)(b->rawlen + 2);
+    memcpy(b->tag, b->rawtag, b->rawlen);
+    b->tlen = b->rawlen;
+    if (ch == '>') end_tag_done(c, b);
+    else b->state = S_END_AFTER;
+}
+
 static void feed(dc *c, bs *b, char ch) {
     switch (b->state) {
     case S_DATA:
         if (ch == '<') { b->hold[0] = '<'; b->hlen = 1; b->state = S_TAG_OPEN; }
         else nw_buf_byte(&b->run, (uint8_t)ch);
         return;
-    case S_TAG_OPEN:
-        if (alpha(ch)) {
-            run_end(c, b, false);
-            flush_hold(b);
-            nw_buf_byte(&b->html, (uint8_t)ch);
-            elem *e = &b->st[b->depth];
-            b->cur = e->child++;
-            e->only_list = -1;
-            b->tlen = 0; b->tag_long = false; b->nattr = 0;
-            tag_char(b, ch);
-            b->state = S_TAG_NAME;
-        } else if (ch == '/') {
-            b->hold[b->hlen++] = '/';
-            b->tlen = 0; b->tag_long = false;
-            b->state = S_END_OPEN;
-        } else if (ch == '!' || ch == '?') {
-            run_end(c, b, false);
-            flush_hold(b);
-            nw_buf_byte(&b->html, (uint8_t)ch);
-            elem *e = &b->st[b->depth];
-            e->child++;
-            e->only_list = -1;
-            b->md = 0;
-            b->state = ch == '!' ? S_MD : S_BOGUS;
-        } else {
-            nw_buf_byte(&b->run, '<');
-            b->hlen = 0;
-            b->state = S_DATA;
-            feed(c, b, ch);
-        }
-        return;
-    case S_END_OPEN:
-        if (alpha(ch)) { tag_char(b, ch); b->state = S_END_NAME; if (b->hlen < sizeof b->hold) b->hold[b->hlen++] = ch; }
-        else {
-            run_end(c, b, false);
-            flush_hold(b);
-            nw_buf_byte(&b->html, (uint8_t)ch);
-            if (ch != '>') b->st[b->depth].child++;   /* "</>" makes no node; "</ x>" a comment */
-            b->state = ch == '>' ? S_DATA : S_BOGUS;
-        }
-        return;
-    case S_END_NAME:
-        if (ch == '>') { end_tag_done(c, b); return; }
-        if (ws(ch) || ch == '/') { b->state = S_END_AFTER; return; }
-        tag_char(b, ch);
-        if (b->hlen < sizeof b->hold) b->hold[b->hlen++] = ch;
-        return;
+    case S_TAG_OPEN: feed_tag_open(c, b, ch); return;
+    case S_END_OPEN: feed_end_open(c, b, ch); return;
+    case S_END_NAME: feed_end_name(c, b, ch); return;
     case S_END_AFTER:
         if (ch == '>') end_tag_done(c, b);
         return;
-    case S_TAG_NAME:
-        if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_BEFORE_ATTR; }
-        else if (ch == '/') { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_SELF; }
-        else if (ch == '>') tag_done(c, b, false);
-        else { nw_buf_byte(&b->html, (uint8_t)ch); tag_char(b, ch); }
-        return;
-    case S_BEFORE_ATTR: case S_AFTER_VAL:
-        if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_BEFORE_ATTR; }
-        else if (ch == '/') { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_SELF; }
-        else if (ch == '>') tag_done(c, b, false);
-        else { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_ATTR_NAME; }
-        return;
-    case S_ATTR_NAME:
-        nw_buf_byte(&b->html, ch == '>' ? (uint8_t)' ' : (uint8_t)ch);
-        if (ch == '>') { b->html.len--; attr_done(b); tag_done(c, b, false); }
-        else if (ws(ch)) b->state = S_AFTER_ATTR_NAME;
-        else if (ch == '=') b->state = S_BEFORE_VAL;
-        else if (ch == '/') { attr_done(b); b->state = S_SELF; }
-        return;
-    case S_AFTER_ATTR_NAME:
-        if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); return; }
-        if (ch == '=') { nw_buf_byte(&b->html, (uint8_t)ch); b->state = S_BEFORE_VAL; return; }
-        attr_done(b);
-        b->state = S_BEFORE_ATTR;
-        feed(c, b, ch);
-        return;
-    case S_BEFORE_VAL:
-        if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); return; }
-        if (ch == '"' || ch == '\'') {
-            b->quote = ch;
-            b->state = S_VAL_Q;
-            nw_buf_reset(&b->val);
-            b->val_dyn = false;
-            b->val_url = b->url_pending;
-            b->url_pending = false;
-            return;
-        }
-        if (ch == '>') { attr_done(b); tag_done(c, b, false); return; }
-        nw_buf_byte(&b->html, (uint8_t)ch);
-        b->state = S_VAL_UQ;
-        return;
+    case S_TAG_NAME: feed_in_tag(c, b, ch, true); return;
+    case S_BEFORE_ATTR: case S_AFTER_VAL: feed_in_tag(c, b, ch, false); return;
+    case S_ATTR_NAME: feed_attr_name(c, b, ch); return;
+    case S_AFTER_ATTR_NAME: feed_after_attr_name(c, b, ch); return;
+    case S_BEFORE_VAL: feed_before_val(c, b, ch); return;
     case S_VAL_Q:
-        if (ch != b->quote) { nw_buf_byte(&b->val, (uint8_t)ch); return; }
-        nw_buf_byte(&b->html, (uint8_t)b->quote);
-        if (b->val_dyn) {
-            op_text(c, (const char *)b->val.p, (uint32_t)b->val.len);
-            if (b->val_url) op_new(c, OP_URL_END);
-            nw_dom_slot *s = slot_new(c, b, DS_ATTR, true);
-            if (s) { s->attr = b->nattr; s->begin = b->val_begin; s->end = c->d->nops; }
-        } else {
-            nw_buf_append(&b->html, b->val.p, b->val.len);
-        }
-        nw_buf_byte(&b->html, (uint8_t)b->quote);
-        attr_done(b);
-        b->state = S_AFTER_VAL;
+        if (ch != b->quote) nw_buf_byte(&b->val, (uint8_t)ch);
+        else quoted_val_end(c, b);
         return;
-    case S_VAL_UQ:
-        if (ws(ch)) { nw_buf_byte(&b->html, (uint8_t)ch); attr_done(b); b->state = S_BEFORE_ATTR; }
-        else if (ch == '>') { attr_done(b); tag_done(c, b, false); }
-        else nw_buf_byte(&b->html, (uint8_t)ch);
-        return;
+    case S_VAL_UQ: feed_val_uq(c, b, ch); return;
     case S_SELF:
         if (ch == '>') { tag_done(c, b, true); return; }
         b->state = S_BEFORE_ATTR;
         feed(c, b, ch);
         return;
-    case S_MD:
-        nw_buf_byte(&b->html, (uint8_t)ch);
-        if (ch == '-' && b->md == 0) { b->md = 1; return; }
-        if (ch == '-' && b->md == 1) { b->state = S_COMMENT; b->cdash = 0; return; }
-        b->state = ch == '>' ? S_DATA : S_BOGUS;
-        return;
-    case S_COMMENT:
-        nw_buf_byte(&b->html, (uint8_t)ch);
-        if (ch == '-') { if (b->cdash < 2) b->cdash++; }
-        else if (ch == '>' && b->cdash >= 2) b->state = S_DATA;
-        else b->cdash = 0;
-        return;
-    case S_BOGUS:
-        nw_buf_byte(&b->html, (uint8_t)ch);
-        if (ch == '>') b->state = S_DATA;
-        return;
-    case S_RAW: {
-        nw_buf_byte(&b->run, (uint8_t)ch);
-        /* "</rawtag" followed by whitespace, '/' or '>' ends the element */
-        size_t n = b->run.len, k = (size_t)b->rawlen + 3;
-        if ((ws(ch) || ch == '/' || ch == '>') && n >= k) {
-            const char *p = (const char *)b->run.p + n - k;
-            bool hit = p[0] == '<' && p[1] == '/';
-            for (uint32_t i = 0; hit && i < b->rawlen; i++) hit = lower(p[2 + i]) == b->rawtag[i];
-            if (hit) {
-                b->run.len -= k;
-                b->hold[0] = '<'; b->hold[1] = '/';
-                memcpy(b->hold + 2, p + 2, b->rawlen);
-                b->hlen = (uint8_t)(b->rawlen + 2);
-                memcpy(b->tag, b->rawtag, b->rawlen);
-                b->tlen = b->rawlen;
-                if (ch == '>') end_tag_done(c, b);
-                else b->state = S_END_AFTER;
-            }
-        }
-        return;
-    }
+    case S_MD: case S_COMMENT: case S_BOGUS: feed_markup(b, ch); return;
+    case S_RAW: feed_raw(c, b, ch); return;
     }
 }
 
