@@ -146,12 +146,15 @@ fi
 
 # --- native tests under sanitizers ------------------------------------------------------
 if [ $want_native = 1 ]; then
-  mkdir -p build/native
+  mkdir -p build/native/obj
+  SAN="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  # each source compiled once (in parallel), then each test linked against them
+  printf '%s\n' "${SRCS[@]}" | xargs -P "$(nproc)" -I{} sh -c \
+    'clang '"$CFLAGS_COMMON $SAN"' -Isrc -c "$1" -o "build/native/obj/$(basename "$1" .c).o"' _ {}
   for t in tests/c/test_*.c; do
     [ -e "$t" ] || continue
     name=$(basename "$t" .c)
-    clang $CFLAGS_COMMON -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
-      -fno-omit-frame-pointer -Isrc -o "build/native/$name" "$t" "${SRCS[@]}" -lm
+    clang $CFLAGS_COMMON $SAN -Isrc -o "build/native/$name" "$t" build/native/obj/*.o -lm
   done
   echo "build.sh: native tests in build/native/"
 fi

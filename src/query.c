@@ -776,56 +776,67 @@ static int walk_index(const nw_query *q, const qnode *const *conds, uint32_t n, 
     return -1;
 }
 
-static void make_plan(nw_store *s, const nw_query *q, bool ignore_window, plan *p) {
-    memset(p, 0, sizeof *p);
-    p->index = -1;
-    nw_table *t = q->t;
-    const qnode *conds[MAX_CONDS];
-    uint32_t n = top_conds(q->where, conds, &p->nconds);
+/* A query by id (`where: { id }` or `id in [...]`): a list of slots.
+ * Returns false when the query is not one. */
+static bool plan_by_id(const nw_query *q, plan *p) {
     const uint8_t *idp;
     uint32_t idl;
     if (id_lookup(q, &idp, &idl)) {
         p->kind = P_LIST;
         p->by_id = true;
         p->list = nw_malloc(sizeof *p->list);
-        if (!p->list) { p->nomem = true; return; }
-        uint32_t slot = nw_table_find(t, (const char *)idp, idl);
+        if (!p->list) { p->nomem = true; return true; }
+        uint32_t slot = nw_table_find(q->t, (const char *)idp, idl);
         if (slot != NW_NO_SLOT) p->list[p->nlist++] = slot;
-        return;
+        return true;
     }
-    if (id_in_list(q, &p->list, &p->nlist)) {
-        p->kind = P_LIST;
-        p->by_id = true;
-        p->nomem = !p->list;
-        return;
-    }
-    double lim = ignore_window ? -1 : q->limit;
-    double want = lim >= 0 ? lim + (ignore_window ? 0 : q->offset) : -1;
-    uint32_t total = nw_table_live(t);
-    /* the best index range: equality prefix (4 each), a range (1), yields the order (2) */
-    int best = -1;
+    if (!id_in_list(q, &p->list, &p->nlist)) return false;
+    p->kind = P_LIST;
+    p->by_id = true;
+    p->nomem = !p->list;
+    return true;
+}
+
+typedef struct { int index; int dir; uint32_t group; } index_choice;
+
+/* The best index range: equality prefix (4 each), a range (1), yields the
+ * order (2); index -1 when no index helps. */
+static index_choice best_index(const nw_query *q, const qnode **conds, uint32_t n) {
+    index_choice best = { -1, 0, 0 };
     uint32_t best_score = 0;
-    int best_dir = 0;
-    uint32_t best_group = 0;
-    for (uint32_t i = 0; i < nw_table_nindexes(t); i++) {
-        const nw_keydef *k = nw_table_index_key(t, i);
+    for (uint32_t i = 0; i < nw_table_nindexes(q->t); i++) {
+        const nw_keydef *k = nw_table_index_key(q->t, i);
         uint32_t m = eq_prefix(k, conds, n), score = m * 4, group = 0;
         if (m < k->nfields)
             for (uint32_t c = 0; c < n; c++)
                 if (is_range(conds[c]) && conds[c]->field == k->fields[m]) { score += 1; break; }
         int d = score ? order_dir(q, conds, n, k, m, &group) : 0;
         if (d) score += 2;
-        if (score > best_score) { best_score = score; best = (int)i; best_dir = d; best_group = group; }
+        if (score > best_score) { best_score = score; best = (index_choice){ (int)i, d, group }; }
     }
+    return best;
+}
+
+static void make_plan(nw_store *s, const nw_query *q, bool ignore_window, plan *p) {
+    memset(p, 0, sizeof *p);
+    p->index = -1;
+    nw_table *t = q->t;
+    const qnode *conds[MAX_CONDS];
+    uint32_t n = top_conds(q->where, conds, &p->nconds);
+    if (plan_by_id(q, p)) return;
+    double lim = ignore_window ? -1 : q->limit;
+    double want = lim >= 0 ? lim + (ignore_window ? 0 : q->offset) : -1;
+    uint32_t total = nw_table_live(t);
+    index_choice best = best_index(q, conds, n);
     size_t cand = total;
-    nw_oindex *ix = best >= 0 ? nw_table_index(t, (uint32_t)best) : NULL;
+    nw_oindex *ix = best.index >= 0 ? nw_table_index(t, (uint32_t)best.index) : NULL;
     if (ix) {
-        index_range(q, conds, n, (uint32_t)best, ix, p);
+        index_range(q, conds, n, (uint32_t)best.index, ix, p);
         if (p->empty) return;
-        p->index = best;
+        p->index = best.index;
         cand = p->hi - p->lo;
         p->kind = P_RANGE;
-        if (best_dir) { p->kind = P_WALK; p->dir = best_dir; p->group_field = best_group; return; }
+        if (best.dir) { p->kind = P_WALK; p->dir = best.dir; p->group_field = best.group; return; }
     }
     /* substring conditions with fewer candidates than the index range */
     int64_t tcount = 0;

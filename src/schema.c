@@ -135,6 +135,121 @@ static nw_code parse_keys(nw_entity_def *def, const uint8_t *list, nw_keydef **o
     return NW_OK;
 }
 
+/* Field i of a `fields` object: its name and its spec; *off advances. */
+static const uint8_t *next_field(const uint8_t *fields, size_t *off, const char **name, uint32_t *len) {
+    uint32_t kl = nw_rd_u32(fields + *off);
+    *name = (const char *)fields + *off + 4;
+    *len = kl;
+    const uint8_t *spec = fields + *off + 4 + kl;
+    *off += 4 + kl + nval_span(spec);
+    return spec;
+}
+
+/* The id field goes first (position 0): the declared one (its index in
+ * *id_at) or a plain `id`. */
+static nw_code parse_id_field(nw_entity_def *def, const uint8_t *fields, uint32_t n, int *id_at, nw_error *err) {
+    size_t off = 5;
+    *id_at = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *fname;
+        uint32_t kl, tl;
+        const uint8_t *spec = next_field(fields, &off, &fname, &kl);
+        const char *tn = nval_str(nval_get(spec, "type"), &tl);
+        if (!tn || tl != 2 || memcmp(tn, "id", 2)) continue;
+        if (*id_at >= 0) return SCHEMA_ERR(NULL, "an entity has one id field");
+        *id_at = (int)i;
+        def->nfields = 1;
+        nw_code rc = parse_field(def, &def->fields[0], fname, kl, spec, err);
+        if (rc) return rc;
+    }
+    if (*id_at >= 0) return NW_OK;
+    if (!(def->fields[0].name = dup_n("id", 2))) return nw_error_nomem(err);
+    def->fields[0].name_len = 2;
+    def->fields[0].type = NW_T_ID;
+    def->fields[0].ref_entity = -1;
+    def->nfields = 1;
+    return NW_OK;
+}
+
+/* Every field but the id, in declaration order. */
+static nw_code parse_fields(nw_entity_def *def, const uint8_t *fields, uint32_t n, int id_at, nw_error *err) {
+    size_t off = 5;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *fname;
+        uint32_t kl;
+        const uint8_t *spec = next_field(fields, &off, &fname, &kl);
+        if ((int)i == id_at) continue;
+        if (nw_schema_field(def, fname, kl) >= 0) return SCHEMA_ERR(NULL, "duplicate field \"%.*s\"", (int)kl, fname);
+        nw_field *f = &def->fields[def->nfields++];
+        nw_code rc = parse_field(def, f, fname, kl, spec, err);
+        if (rc) return rc;
+    }
+    return NW_OK;
+}
+
+/* Defaults, converted by the field rules (so after every field is parsed). */
+static nw_code parse_defaults(nw_entity_def *def, const uint8_t *fields, uint32_t n, nw_error *err) {
+    size_t off = 5;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *fname;
+        uint32_t kl;
+        const uint8_t *dv = nval_get(next_field(fields, &off, &fname, &kl), "default");
+        if (!dv) continue;
+        int fi = nw_schema_field(def, fname, kl);
+        nw_field *f = &def->fields[fi];
+        if (f->type == NW_T_ID) return SCHEMA_ERR(f->name, "an id field has no default (ids are generated)");
+        nw_buf b;
+        nw_buf_init(&b);
+        nw_error sub;
+        nw_error_clear(&sub);
+        nw_code crc = nw_field_convert(def, (uint32_t)fi, dv, &b, &sub);
+        if (crc == NW_OK && b.oom) crc = nw_error_nomem(&sub);
+        if (crc) {
+            nw_buf_free(&b);
+            return crc == NW_E_LIMIT ? nw_error_nomem(err) : SCHEMA_ERR(f->name, "invalid default: %s", sub.message);
+        }
+        f->def = b.p;
+        f->def_len = (uint32_t)b.len;
+    }
+    return NW_OK;
+}
+
+/* `search`: field names of strings or lists of strings. */
+static nw_code parse_search(nw_entity_def *def, const uint8_t *search, nw_error *err) {
+    if (!search) return NW_OK;
+    if (search[0] != NVAL_ARR) return SCHEMA_ERR(NULL, "search must be an array of field names");
+    const uint8_t *it;
+    uint32_t m = nval_arr(search, &it);
+    for (uint32_t i = 0; i < m; i++, it += nval_span(it)) {
+        uint32_t sl;
+        const char *s = nval_str(it, &sl);
+        int fi = s ? nw_schema_field(def, s, sl) : -1;
+        if (fi < 0) return SCHEMA_ERR(NULL, "search names unknown field \"%.*s\"", s ? (int)sl : 0, s ? s : "");
+        const nw_field *sf = &def->fields[fi];
+        bool text = (nw_type_of(sf->type)->flags & NW_TF_TEXT) ||
+                    ((nw_type_of(sf->type)->flags & NW_TF_LIST) && (nw_type_of(sf->of)->flags & NW_TF_TEXT));
+        if (!text) return SCHEMA_ERR(sf->name, "search fields are strings or lists of strings");
+        def->search[def->nsearch++] = (uint8_t)fi;
+    }
+    return NW_OK;
+}
+
+/* Everything after the fields: indexes, unique keys, search, ttl, shared. */
+static nw_code parse_options(nw_entity_def *def, const uint8_t *p, nw_error *err) {
+    nw_code rc;
+    if ((rc = parse_keys(def, nval_get(p, "indexes"), &def->indexes, &def->nindexes, true, err))) return rc;
+    if ((rc = parse_keys(def, nval_get(p, "unique"), &def->uniques, &def->nuniques, true, err))) return rc;
+    if ((rc = parse_search(def, nval_get(p, "search"), err))) return rc;
+    const uint8_t *ttl = nval_get(p, "ttl");
+    if (ttl && ttl[0] != NVAL_NULL) {
+        double t = nval_num(ttl, -1);
+        if (!(t > 0) || !isfinite(t)) return SCHEMA_ERR(NULL, "ttl must be a positive number of milliseconds");
+        def->ttl = t;
+    }
+    def->shared = nval_bool(nval_get(p, "shared"), false);
+    return NW_OK;
+}
+
 nw_code nw_schema_parse(const uint8_t *p, nw_entity_def *out, nw_error *err) {
     nw_entity_def d;
     memset(&d, 0, sizeof d);
@@ -151,95 +266,11 @@ nw_code nw_schema_parse(const uint8_t *p, nw_entity_def *out, nw_error *err) {
     if (n + 1 > NW_MAX_FIELDS) { rc = SCHEMA_ERR(NULL, "an entity has at most %d fields", NW_MAX_FIELDS - 1); goto fail; }
     d.fields = nw_calloc(n + 1, sizeof *d.fields);
     if (!d.fields) { rc = nw_error_nomem(err); goto fail; }
-    /* find the id field first: it is stored at position 0 */
-    size_t off = 5;
-    int id_at = -1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t kl = nw_rd_u32(fields + off);
-        const uint8_t *spec = fields + off + 4 + kl;
-        uint32_t tl;
-        const char *tn = nval_str(nval_get(spec, "type"), &tl);
-        if (tn && tl == 2 && !memcmp(tn, "id", 2)) {
-            if (id_at >= 0) { rc = SCHEMA_ERR(NULL, "an entity has one id field"); goto fail; }
-            id_at = (int)i;
-            d.nfields = 1;
-            rc = parse_field(def, &d.fields[0], (const char *)fields + off + 4, kl, spec, err);
-            if (rc) goto fail;
-        }
-        off += 4 + kl + nval_span(spec);
-    }
-    if (id_at < 0) {
-        if (!(d.fields[0].name = dup_n("id", 2))) { rc = nw_error_nomem(err); goto fail; }
-        d.fields[0].name_len = 2;
-        d.fields[0].type = NW_T_ID;
-        d.fields[0].ref_entity = -1;
-        d.nfields = 1;
-    }
-    off = 5;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t kl = nw_rd_u32(fields + off);
-        const char *fname = (const char *)fields + off + 4;
-        const uint8_t *spec = fields + off + 4 + kl;
-        off += 4 + kl + nval_span(spec);
-        if ((int)i == id_at) continue;
-        if (nw_schema_field(def, fname, kl) >= 0) { rc = SCHEMA_ERR(NULL, "duplicate field \"%.*s\"", (int)kl, fname); goto fail; }
-        nw_field *f = &d.fields[d.nfields++];
-        rc = parse_field(def, f, fname, kl, spec, err);
-        if (rc) goto fail;
-    }
-    /* defaults need every field parsed (conversion uses the field rules) */
-    off = 5;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t kl = nw_rd_u32(fields + off);
-        const char *fname = (const char *)fields + off + 4;
-        const uint8_t *spec = fields + off + 4 + kl;
-        off += 4 + kl + nval_span(spec);
-        const uint8_t *dv = nval_get(spec, "default");
-        if (!dv) continue;
-        int fi = nw_schema_field(def, fname, kl);
-        nw_field *f = &d.fields[fi];
-        if (f->type == NW_T_ID) { rc = SCHEMA_ERR(f->name, "an id field has no default (ids are generated)"); goto fail; }
-        nw_buf b;
-        nw_buf_init(&b);
-        nw_error sub;
-        nw_error_clear(&sub);
-        nw_code crc = nw_field_convert(def, (uint32_t)fi, dv, &b, &sub);
-        if (crc == NW_OK && b.oom) crc = nw_error_nomem(&sub);
-        if (crc) {
-            nw_buf_free(&b);
-            rc = crc == NW_E_LIMIT ? nw_error_nomem(err) : SCHEMA_ERR(f->name, "invalid default: %s", sub.message);
-            goto fail;
-        }
-        f->def = b.p;
-        f->def_len = (uint32_t)b.len;
-    }
-    if ((rc = parse_keys(def, nval_get(p, "indexes"), &d.indexes, &d.nindexes, true, err))) goto fail;
-    if ((rc = parse_keys(def, nval_get(p, "unique"), &d.uniques, &d.nuniques, true, err))) goto fail;
-    const uint8_t *search = nval_get(p, "search");
-    if (search) {
-        const uint8_t *it;
-        uint32_t m = nval_arr(search, &it);
-        if (search[0] != NVAL_ARR) { rc = SCHEMA_ERR(NULL, "search must be an array of field names"); goto fail; }
-        for (uint32_t i = 0; i < m; i++, it += nval_span(it)) {
-            uint32_t sl;
-            const char *s = nval_str(it, &sl);
-            int fi = s ? nw_schema_field(def, s, sl) : -1;
-            if (fi < 0) { rc = SCHEMA_ERR(NULL, "search names unknown field \"%.*s\"", s ? (int)sl : 0, s ? s : ""); goto fail; }
-            const nw_field *sf = &d.fields[fi];
-            bool text = (nw_type_of(sf->type)->flags & NW_TF_TEXT) ||
-                        ((nw_type_of(sf->type)->flags & NW_TF_LIST) && (nw_type_of(sf->of)->flags & NW_TF_TEXT));
-            if (!text)
-                { rc = SCHEMA_ERR(d.fields[fi].name, "search fields are strings or lists of strings"); goto fail; }
-            d.search[d.nsearch++] = (uint8_t)fi;
-        }
-    }
-    const uint8_t *ttl = nval_get(p, "ttl");
-    if (ttl && ttl[0] != NVAL_NULL) {
-        double t = nval_num(ttl, -1);
-        if (!(t > 0) || !isfinite(t)) { rc = SCHEMA_ERR(NULL, "ttl must be a positive number of milliseconds"); goto fail; }
-        d.ttl = t;
-    }
-    d.shared = nval_bool(nval_get(p, "shared"), false);
+    int id_at;
+    if ((rc = parse_id_field(def, fields, n, &id_at, err))) goto fail;
+    if ((rc = parse_fields(def, fields, n, id_at, err))) goto fail;
+    if ((rc = parse_defaults(def, fields, n, err))) goto fail;
+    if ((rc = parse_options(def, p, err))) goto fail;
     *out = d;
     return NW_OK;
 fail:

@@ -521,46 +521,28 @@ static void list_clear(walker *w, vinst *in, uint32_t j) {
     l->n = 0;
 }
 
-/* The general case: keyed, fewest moves. */
-static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, const item *items, uint32_t n) {
+/* All new items, in order, each at the list's end (JS batches such runs);
+ * returns how many were made. */
+static uint32_t list_append_all(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, const item *items, uint32_t n, vitem *next) {
+    uint32_t made = 0;
+    for (uint32_t i = 0; i < n && !w->rc; i++) {
+        vitem *x = &next[made];
+        x->inst = create_item(w, s->block, &items[i]);
+        if (!x->inst) break;
+        if (!keep_key(w, x, &items[i])) { inst_free(w->v, x->inst, NULL, false); break; }
+        emit5(w->e, NW_ED_INSERT, x->inst->id, in->id, j, 0);
+        made++;
+    }
+    return made;
+}
+
+/* Kept and new items from the end: each goes before the one after it; the
+ * kept ones off the longest increasing run (keep[]) move. Returns how many
+ * items of `next` hold a placed item; after a failure those are the last
+ * ones and the rest are taken out of the DOM. */
+static uint32_t list_place(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, const item *items, uint32_t n,
+                           const uint32_t *old_of, const bool *keep, uint32_t nseq, vitem *next) {
     vlist *l = &in->s[j].list;
-    size_t per = sizeof(uint32_t) * 2 + sizeof(bool);
-    uint8_t *mem = nw_malloc((size_t)(n ? n : 1) * per + sizeof(vitem) * (n ? n : 1));
-    if (!mem) { w->rc = nw_error_nomem(w->err); return; }
-    vitem *next = (vitem *)mem;
-    uint32_t *old_of = (uint32_t *)(mem + sizeof(vitem) * (n ? n : 1));
-    uint32_t *seq = old_of + n;
-    bool *keep = (bool *)(seq + n);
-    if (!match_keys(w, l, items, n, old_of)) { nw_free(mem); return; }
-    /* nothing kept (replace all): a list that is its element's whole content
-     * is emptied at once, then filled in order */
-    bool none = true;
-    for (uint32_t i = 0; i < n && none; i++) none = old_of[i] == NONE;
-    if (none && l->n && (s->flags & DSF_ONLY)) list_clear(w, in, j);
-    /* removed items */
-    bool *kept_old = nw_calloc(l->n ? l->n : 1, sizeof *kept_old);
-    if (!kept_old) { nw_free(mem); w->rc = nw_error_nomem(w->err); return; }
-    uint32_t nseq = 0;
-    for (uint32_t i = 0; i < n; i++) if (old_of[i] != NONE) { kept_old[old_of[i]] = true; seq[nseq++] = old_of[i]; }
-    for (uint32_t k = 0; k < l->n; k++) {
-        if (!kept_old[k]) remove_item(w, &l->it[k]);
-    }
-    nw_free(kept_old);
-    if (nw_lis(seq, nseq, keep)) { for (uint32_t i = 0; i < nseq; i++) keep[i] = false; }
-    if (none) {   /* all new: in order, each at the list's end (JS batches such runs) */
-        uint32_t made = 0;
-        for (uint32_t i = 0; i < n && !w->rc; i++) {
-            vitem *x = &next[made];
-            x->inst = create_item(w, s->block, &items[i]);
-            if (!x->inst) break;
-            if (!keep_key(w, x, &items[i])) { inst_free(w->v, x->inst, NULL, false); break; }
-            emit5(w->e, NW_ED_INSERT, x->inst->id, in->id, j, 0);
-            made++;
-        }
-        n = made;
-        goto store;
-    }
-    /* from the end: each item goes before the one after it */
     uint32_t before = 0, q = nseq, made = 0;
     for (uint32_t i = n; i-- > 0 && !w->rc;) {
         vitem *x = &next[i];
@@ -578,21 +560,22 @@ static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, co
         made++;
         before = x->inst->id;
     }
-    if (w->rc) {
-        /* keep what was placed: the items after the failure point (JS applies those edits) */
-        uint32_t from = n - made;
-        for (uint32_t i = 0; i < from; i++)   /* matched old items not reached are still in the DOM */
-            if (old_of[i] != NONE) remove_item(w, &l->it[old_of[i]]);
-        memmove(next, next + from, made * sizeof *next);
-        n = made;
-    }
-store:
+    if (!w->rc) return n;
+    /* keep what was placed: the items after the failure point (JS applies those edits) */
+    uint32_t from = n - made;
+    for (uint32_t i = 0; i < from; i++)   /* matched old items not reached are still in the DOM */
+        if (old_of[i] != NONE) remove_item(w, &l->it[old_of[i]]);
+    memmove(next, next + from, made * sizeof *next);
+    return made;
+}
+
+/* The list becomes next[0..n). */
+static void list_store(walker *w, vlist *l, vitem *next, uint32_t n) {
     if (n > l->cap) {
         vitem *p = nw_realloc(l->it, n * sizeof *p);
         if (!p) {   /* cannot keep them all: drop the new list from the DOM */
             for (uint32_t i = 0; i < n; i++) remove_item(w, &next[i]);
             l->n = 0;
-            nw_free(mem);
             if (!w->rc) w->rc = nw_error_nomem(w->err);
             return;
         }
@@ -602,6 +585,44 @@ store:
     }
     if (n) memcpy(l->it, next, n * sizeof *next);
     l->n = n;
+}
+
+/* Removes the old items no new item matched; seq[] gets the old positions
+ * of the kept ones in new order. Returns their count, or UINT32_MAX when
+ * out of memory. */
+static uint32_t list_remove_gone(walker *w, vlist *l, const uint32_t *old_of, uint32_t n, uint32_t *seq) {
+    bool *kept_old = nw_calloc(l->n ? l->n : 1, sizeof *kept_old);
+    if (!kept_old) { w->rc = nw_error_nomem(w->err); return UINT32_MAX; }
+    uint32_t nseq = 0;
+    for (uint32_t i = 0; i < n; i++) if (old_of[i] != NONE) { kept_old[old_of[i]] = true; seq[nseq++] = old_of[i]; }
+    for (uint32_t k = 0; k < l->n; k++) {
+        if (!kept_old[k]) remove_item(w, &l->it[k]);
+    }
+    nw_free(kept_old);
+    return nseq;
+}
+
+/* The general case: keyed, fewest moves. */
+static void list_diff(walker *w, vinst *in, uint32_t j, const nw_dom_slot *s, const item *items, uint32_t n) {
+    vlist *l = &in->s[j].list;
+    size_t per = sizeof(uint32_t) * 2 + sizeof(bool);
+    uint8_t *mem = nw_malloc((size_t)(n ? n : 1) * per + sizeof(vitem) * (n ? n : 1));
+    if (!mem) { w->rc = nw_error_nomem(w->err); return; }
+    vitem *next = (vitem *)mem;
+    uint32_t *old_of = (uint32_t *)(mem + sizeof(vitem) * (n ? n : 1));
+    uint32_t *seq = old_of + n;
+    bool *keep = (bool *)(seq + n);
+    if (!match_keys(w, l, items, n, old_of)) { nw_free(mem); return; }
+    /* nothing kept (replace all): a list that is its element's whole content
+     * is emptied at once, then filled in order */
+    bool none = true;
+    for (uint32_t i = 0; i < n && none; i++) none = old_of[i] == NONE;
+    if (none && l->n && (s->flags & DSF_ONLY)) list_clear(w, in, j);
+    uint32_t nseq = list_remove_gone(w, l, old_of, n, seq);
+    if (nseq == UINT32_MAX) { nw_free(mem); return; }
+    if (nw_lis(seq, nseq, keep)) { for (uint32_t i = 0; i < nseq; i++) keep[i] = false; }
+    n = none ? list_append_all(w, in, j, s, items, n, next) : list_place(w, in, j, s, items, n, old_of, keep, nseq, next);
+    list_store(w, l, next, n);
     nw_free(mem);
 }
 

@@ -367,6 +367,31 @@ describe('bind(): exact patches, Datastar 1.0.x', () => {
     assert.throws(() => ds.bind('bad path!', Task), TypeError);
     assert.throws(() => ds.bind('x', 'Nope'), { code: 'NOT_FOUND' });
   });
+
+  test('a flush crosses into WebAssembly a fixed number of times, however many records changed', async () => {
+    const { nitro, Task } = await setup();
+    const recs = Task.insertMany(Array.from({ length: 50 }, (_, i) => ({ title: `t${i}`, priority: 1 + (i % 5) })));
+    const fake = new Fake1();
+    const ds = connectDatastar(nitro, { document: fake.doc, datastar: fake.module });
+    ds.bind('tasks', Task);
+    ds.bind('open', Task.where({ status: 'open' }));
+    ds.bind('top', Task.query().orderBy('-priority').limit(3));
+    const flushCalls = (n) => {
+      for (const r of recs.slice(0, n)) Task.update(r.id, { status: 'done' });
+      const core = nitro.core;
+      const real = core.x;
+      let calls = 0;
+      core.x = Object.fromEntries(Object.entries(real).map(([name, v]) => [name,
+        typeof v !== 'function' || /^nw_(out|in)_/.test(name) ? v : (...a) => { calls++; return v(...a); }]));
+      try { ds.flush(); } finally { core.x = real; }
+      return calls;
+    };
+    const one = flushCalls(1);
+    const many = flushCalls(40);
+    assert.ok(one <= 3, `one changed record: ${one} calls (at most one per query binding)`);
+    assert.equal(many, one, 'forty changed records cost the same calls as one');
+    assert.equal(Object.values(fake.state.open).filter(Boolean).length, 10);
+  });
 });
 
 describe('bind(): exact patches, Datastar 1.0.0-beta.11', () => {
