@@ -17,6 +17,7 @@ import { writeBatch, endGuard, BATCH_OP } from '../js/batch.js';
 import { Namespaces, SEP, OWNER, key, ownerOf, errorJson, restrictError } from './namespace.js';
 
 const STATUS = { applied: 'applied', rejected: 'rejected', conflict: 'conflict', stale: 'stale' };
+const MANY_REFUSALS = 4;   // validate refusals in one push before its writes go one per call
 const OPS = { create: BATCH_OP.SAVE, update: BATCH_OP.UPDATE, delete: BATCH_OP.DELETE };
 
 /** Rows stored before reserved ids were refused (issue 15) are left out of
@@ -131,7 +132,7 @@ export class Authority {
    * order allows (#flush): one for a push without validate functions.
    */
   applyPush(user, client, mutations, receipts, done) {
-    const ctx = { user, writer: `${user}\n${client}`, records: new Map(), scopes: new Set(), events: [], queue: [] };
+    const ctx = { user, writer: `${user}\n${client}`, records: new Map(), scopes: new Set(), queue: [], refusals: 0 };
     const results = new Array(mutations.length);
     const fresh = [];
     const seen = new Map();
@@ -165,7 +166,6 @@ export class Authority {
       results[i] = r;
     });
     if (ctx.queue.length) this.#flush(ctx);
-    if (ctx.events.length) this.nitro._deliver(ctx.events);
     // Refused mutations are answered with the record as it stands after the
     // whole push, so the client can put itself right.
     results.forEach((r, i) => {
@@ -190,11 +190,12 @@ export class Authority {
   /** Decides the queued mutations: one store call for all of them, except
    * that a write needing JS approval (validate functions; before* handlers,
    * then one write per call) that is refused ends the call there: the
-   * writes after it run again in the next call, on the store without it. */
+   * writes after it run again in the next call, on the store without it.
+   * After MANY_REFUSALS refusals the rest go one write per call too. */
   #flush(ctx) {
     const hooked = this.#hooked();
     while (ctx.queue.length) {
-      const items = hooked ? ctx.queue.slice(0, 1) : ctx.queue;
+      const items = hooked || ctx.refusals >= MANY_REFUSALS ? ctx.queue.slice(0, 1) : ctx.queue;
       let guardFrom = items.findIndex((it) => !it.approved && (hooked || this.#needsApproval(it.m)));
       if (guardFrom < 0) guardFrom = items.length;
       const writes = items.map((it) => this.#write(ctx, it.m));
@@ -214,6 +215,7 @@ export class Authority {
       for (let i = 0; i < last; i++) this.#decide(ctx, items[i], writes[i], results[i]);
       if (refused < 0) { ctx.queue = ctx.queue.slice(items.length); continue; }
       // approved but undone with the refusal: they run again, unguarded
+      ctx.refusals++;
       for (let i = guardFrom; i < refused; i++) items[i].approved = true;
       items[refused].decided({ seq: items[refused].m.seq, status: STATUS.rejected, error: errorJson(refusal, ctx.user) });
       ctx.queue = [...items.slice(guardFrom, refused), ...items.slice(refused + 1), ...ctx.queue.slice(items.length)];
@@ -288,7 +290,7 @@ export class Authority {
     if (res.status === 'failed') return it.decided({ seq: m.seq, status: STATUS.rejected, error: errorJson(this.#failure(m, w, res.error), ctx.user) });
     if (res.events) {
       for (const e of res.events) this.#row(ctx, e);
-      ctx.events.push(...res.events);
+      this.nitro._deliver(res.events);   // to the server's own listeners, as a write delivers them
     }
     const after = this.meta.get(key(m.entity, w.id));
     return it.decided({ seq: m.seq, status: STATUS.applied, version: after ? after.version : 0 });
