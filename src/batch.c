@@ -69,9 +69,15 @@ static nw_code run_op(nw_store *s, nw_table *t, const nw_batch_write *w, nw_erro
     switch (w->op) {
     case NW_BOP_NONE:
         return NW_OK;
-    case NW_BOP_SAVE:
+    case NW_BOP_SAVE: {
         if (exists(s, t, w->id, w->idlen)) return nw_store_update(s, w->table, w->id, w->idlen, w->data, -1, &slot, err);
-        return nw_store_create(s, w->table, w->data, -1, false, &slot, err);
+        nw_code rc = nw_store_create(s, w->table, w->data, -1, false, &slot, err);
+        /* the record created must be the one named (the data holds its id) */
+        const uint8_t *f = rc ? NULL : nw_table_row(t, slot) + 4;
+        if (f && (nw_rd_u32(f + 1) != w->idlen || memcmp(f + 5, w->id, w->idlen) != 0))
+            rc = nw_error_set(err, NW_E_ARG, nw_table_def(t)->name, nw_table_def(t)->fields[0].name, NULL, "a save's data holds another id");
+        return rc;
+    }
     case NW_BOP_UPDATE:
         return nw_store_update(s, w->table, w->id, w->idlen, w->data, -1, &slot, err);
     case NW_BOP_DELETE:

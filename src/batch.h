@@ -3,7 +3,8 @@
  *
  * Each write is one of NW_BOP_* (wire.h):
  *   SAVE    update the record `id` with `data` when it exists, else create
- *           it from `data` (which then holds the id)
+ *           it from `data` (which then holds the id: ARG when it names
+ *           another record)
  *   UPDATE  update the record `id` with `data`; NOT_FOUND when missing
  *   DELETE  delete the record `id` (with its onDelete effects); applied,
  *           with no effect, when missing

@@ -108,12 +108,13 @@ static void test_applied_and_failed_in_one_batch(void) {
         wr(NW_BOP_SAVE, w.post, "p3", "{id: p3, by: nobody}"),             /* failed: the store's ref check */
         wr(NW_BOP_DELETE, w.user, "u1", NULL),                             /* applied: cascades */
         wr(NW_BOP_DELETE, w.user, "u9", NULL),                             /* applied: nothing to delete */
+        wr(NW_BOP_SAVE, w.user, "u2", "{name: Bo}"),                       /* failed: the data names no u2 */
     };
     seen sn;
     nw_batch b;
     uint32_t mark;
     nw_batch_begin(&b, w.s, NULL, 0);
-    nw_batch_apply(&b, ws, 7, 7, record, &sn);
+    nw_batch_apply(&b, ws, 8, 8, record, &sn);
     CHECK(!nw_batch_events_oom(&b));
     nw_batch_end(&b, true, &mark);
     CHECK_EQ(sn.st[0], NW_BST_APPLIED);
@@ -134,6 +135,9 @@ static void test_applied_and_failed_in_one_batch(void) {
     CHECK_EQ(sn.kinds[5][NW_EV_BEFORE_DELETE], 0);   /* unguarded: no before events */
     CHECK_EQ(sn.st[6], NW_BST_APPLIED);
     CHECK_EQ(sn.nev[6], 0);
+    CHECK_EQ(sn.st[7], NW_BST_FAILED);
+    CHECK_EQ(sn.code[7], NW_E_ARG);
+    CHECK_EQ(nw_table_count_visible(w.s, nw_store_table(w.s, w.user)), 0);
     /* committed, and the failed writes left nothing */
     CHECK(!nw_store_in_tx(w.s));
     CHECK(!visible(w.s, w.user, "u1"));
