@@ -139,3 +139,21 @@ test('deleting a shared record never reaches another user\'s records', async () 
   assert.equal(push(a, [{ entity: 'Space', id: 's1', op: 'delete' }], 'ann').results[0].status, 'applied');
   a.close();
 });
+
+test('a version conflict is decided on the record as the push\'s earlier writes left it', async () => {
+  const s = { Note: { fields: { id: { type: 'id' }, text: { type: 'string' } }, conflict: 'reject' } };
+  const a = new Authority(() => createNitro({ outbox: false }), s);
+  await a.load({ async loadRecords() {}, async head() { return 0; } });
+  const by = (client, muts) => a.applyPush('ann', client, muts, new Map(), 0);
+  const v1 = by('c1', [{ seq: 1, entity: 'Note', id: 'n1', op: 'create', fields: { text: 'one' } }]).results[0].version;
+  const { counts, out } = crossings(a.nitro, () => by('c2', [
+    { seq: 1, entity: 'Note', id: 'n1', op: 'update', fields: { text: 'stale base' }, base: 0 },
+    { seq: 2, entity: 'Note', id: 'n1', op: 'update', fields: { text: 'two' }, base: v1 },
+    // made on an older version, but after this client's own write: no conflict
+    { seq: 3, entity: 'Note', id: 'n1', op: 'update', fields: { text: 'three' }, base: 0 },
+  ]));
+  assert.deepEqual(counts, { nw_write_batch: 1, nw_get: 1 });
+  assert.deepEqual(out.results.map((r) => r.status), ['conflict', 'applied', 'applied']);
+  assert.equal(out.results[0].current.text, 'three', 'a refused mutation gets the record as the push left it');
+  a.close();
+});
