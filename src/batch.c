@@ -29,7 +29,7 @@ static bool touched(const uint8_t *events, size_t len, uint32_t table, const cha
     return false;
 }
 
-/* The first row of a scoped table outside the write's scope in events[0..len), or false. */
+/* Whether events[0..len) change a row of a scoped table outside the write's scope. */
 static bool out_of_scope(const nw_batch *b, const nw_batch_write *w, const uint8_t *events, size_t len) {
     for (size_t at = 0; at < len;) {
         ev e = ev_at(events + at);
