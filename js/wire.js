@@ -18,3 +18,7 @@ export const HINT = Object.freeze({ VALUE: 0, JSON: 1, STR: 2, TOKEN: 3, NUM: 4,
 export const EDIT = Object.freeze({ CREATE: 1, TEXT: 2, ATTR: 3, HTML: 4, DECODE: 5, INSERT: 6, MOVE: 7, REMOVE: 8, CLEAR: 9, DROP: 10, ROOT: 11, VIEW: 12 });
 export const SLOT = Object.freeze({ TEXT: 1, CONTENT: 2, ATTR: 3, LIST: 4, HTML: 5 });
 export const SLOTFLAG = Object.freeze({ INVERTED: 1, ONLY: 2 });
+export const BATCH_OP = Object.freeze({ NONE: 0, SAVE: 1, UPDATE: 2, DELETE: 3 });
+export const BATCH_FLAG = Object.freeze({ CONFLICT: 1, EXISTS: 2 });
+export const BATCH_STATUS = Object.freeze({ APPLIED: 0, FAILED: 1, CONFLICT: 2 });
+export const BATCH_GUARD = Object.freeze({ NONE: 4294967295 });

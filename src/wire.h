@@ -80,6 +80,15 @@
 #define NW_WIRE_SLOT(X) X(TEXT, 1) X(CONTENT, 2) X(ATTR, 3) X(LIST, 4) X(HTML, 5)
 #define NW_WIRE_SLOTFLAG(X) X(INVERTED, 1) X(ONLY, 2)
 
+/* nw_write_batch (api_batch.c, batch.h): the op of each write, its flags
+ * (CONFLICT: refused unless an earlier write of the call touched the
+ * record; EXISTS: NOT_FOUND unless the record exists), the status of each write in the output, and the guard mark
+ * value that means "no savepoint left open". */
+#define NW_WIRE_BATCH_OP(X) X(NONE, 0) X(SAVE, 1) X(UPDATE, 2) X(DELETE, 3)
+#define NW_WIRE_BATCH_FLAG(X) X(CONFLICT, 1) X(EXISTS, 2)
+#define NW_WIRE_BATCH_STATUS(X) X(APPLIED, 0) X(FAILED, 1) X(CONFLICT, 2)
+#define NW_WIRE_BATCH_GUARD(X) X(NONE, 0xFFFFFFFF)
+
 /* ---- the C names ---------------------------------------------------------- */
 #define NW_WIRE_TAG_(n, v) NVAL_##n = v,
 enum nw_wire_tag { NW_WIRE_TAG(NW_WIRE_TAG_) };
@@ -101,5 +110,14 @@ enum { NW_WIRE_QUERY_OP(NW_WIRE_Q_) };
 enum { NW_WIRE_EXPLAIN(NW_WIRE_EXPLAIN_) };
 #define NW_WIRE_HINT_(n, v) NW_HINT_##n = v,
 enum nw_hint { NW_WIRE_HINT(NW_WIRE_HINT_) };
+
+#define NW_WIRE_BOP_(n, v) NW_BOP_##n = v,
+enum nw_batch_op { NW_WIRE_BATCH_OP(NW_WIRE_BOP_) };
+#define NW_WIRE_BWF_(n, v) NW_BWF_##n = v,
+enum { NW_WIRE_BATCH_FLAG(NW_WIRE_BWF_) };
+#define NW_WIRE_BST_(n, v) NW_BST_##n = v,
+typedef enum nw_batch_status { NW_WIRE_BATCH_STATUS(NW_WIRE_BST_) } nw_batch_status;
+/* (an unsigned value, past int: a macro) */
+#define NW_BGUARD_NONE 0xFFFFFFFFu
 
 #endif
