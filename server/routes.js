@@ -31,6 +31,29 @@ function asHttpError(err, maxBody) {
   return null;
 }
 
+const DRAIN_MS = 5000;
+
+/** Reads and drops the rest of a refused request body (at most `cap` bytes,
+ * for at most DRAIN_MS), so a client still writing it reads the answer
+ * instead of a reset connection. Resolves true when the body ended. */
+function drainBody(raw, cap) {
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (ended) => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', onEnd).off('error', onFail).off('close', onFail);
+      resolve(ended);
+    };
+    const onData = (chunk) => { seen += chunk.length; if (seen > cap) finish(false); };
+    const onEnd = () => finish(true);
+    const onFail = () => finish(false);
+    const timer = setTimeout(onFail, DRAIN_MS);
+    raw.on('data', onData).once('end', onEnd).once('error', onFail).once('close', onFail);
+    raw.resume();
+  });
+}
+
 /** Fastify with the body limit, one JSON parser for every content type,
  * CORS, and the error and not-found answers. `serve` is its router. */
 async function makeFastify(ctx) {
@@ -58,10 +81,11 @@ async function makeFastify(ctx) {
       exposedHeaders: ['x-nitro-checkpoint', 'x-nitro-more'],
     });
   }
-  app.setErrorHandler((err, request, reply) => {
+  app.setErrorHandler(async (err, request, reply) => {
     const known = asHttpError(err, o.maxBody);
     if (!known) log('nitro-wasm server: unexpected error:', err);
     const e = errorResponse(known || err);
+    if (known && known.status === 413 && !(await drainBody(request.raw, 8 * o.maxBody))) e.headers = { ...e.headers, connection: 'close' };
     return sendJson(reply, e.status, e.body, e.headers);
   });
   app.setNotFoundHandler((request) => {
