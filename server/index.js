@@ -110,6 +110,48 @@ async function openState(o, schema) {
   return { storage, authority };
 }
 
+/** The request handler: health and draining (ops.js, when the CLI passes
+ * them), then the base path; with `next`, requests outside it go there. */
+function makeHandler(o, base, serve) {
+  return async function handler(req, res, next) {
+    if (o.health && await o.health.handle(req, res)) return;
+    if (o.shutdown && o.shutdown.rejectIfDraining(req, res)) return;
+    const path = String(req.url).split('?')[0];
+    if (path !== base && !path.startsWith(`${base}/`)) {
+      if (typeof next === 'function') return next();
+    }
+    req.on('error', () => {});
+    res.on('error', () => {});
+    try {
+      new URL(req.url, 'http://localhost');
+    } catch {
+      const e = errorResponse(new HttpError(400, 'bad request URL'));
+      res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(e.body);
+      return;
+    }
+    serve(req, res);
+  };
+}
+
+/** Where refused authentications go: a structured logger (the CLI's) or one line on `log`. */
+function authLogger(o, log) {
+  return o.logger && typeof o.logger.warn === 'function'
+    ? (msg, fields) => o.logger.warn(msg, fields)
+    : (msg, fields) => log(`nitro-wasm server: ${msg} ${JSON.stringify(fields)}`);
+}
+
+/** Listens on `port` (0 = any free one); resolves with { port, host, url }. */
+function listenOn(httpServer, port, host, base) {
+  return new Promise((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      const a = httpServer.address();
+      resolve({ port: a.port, host, url: `http://${host.includes(':') ? `[${host}]` : host}:${a.port}${base}` });
+    });
+  });
+}
+
 /**
  * @param {object} options
  * @param {object} options.schema entity name -> definition (or the schema module itself)
@@ -148,16 +190,14 @@ export async function createSyncServer(options = {}) {
     if (head > committed) committed = head;
     live.notify(scopes, head);
   });
+  let http;
+  const handler = makeHandler(o, base, (req, res) => http.serve(req, res));
   const ctx = {
     o, log, base, storage, pusher, live, identify, handler,
     committed: () => committed,
     addressOf: typeof o.clientAddress === 'function' ? o.clientAddress : (req) => (req.socket && req.socket.remoteAddress) || 'unknown',
-    // Refused authentications: a structured logger (the CLI's) or one line on `log`.
-    authLog: o.logger && typeof o.logger.warn === 'function'
-      ? (msg, fields) => o.logger.warn(msg, fields)
-      : (msg, fields) => log(`nitro-wasm server: ${msg} ${JSON.stringify(fields)}`),
+    authLog: authLogger(o, log),
   };
-  let http;
   try {
     http = await createApp(ctx);
   } catch (err) {
@@ -165,28 +205,6 @@ export async function createSyncServer(options = {}) {
     authority.close();
     await storage.close();
     throw err;
-  }
-
-  /** Health and draining (ops.js, when the CLI passes them), then the base
-   * path; with `next`, requests outside it go there. */
-  async function handler(req, res, next) {
-    if (o.health && await o.health.handle(req, res)) return;
-    if (o.shutdown && o.shutdown.rejectIfDraining(req, res)) return;
-    const path = String(req.url).split('?')[0];
-    if (path !== base && !path.startsWith(`${base}/`)) {
-      if (typeof next === 'function') return next();
-    }
-    req.on('error', () => {});
-    res.on('error', () => {});
-    try {
-      new URL(req.url, 'http://localhost');
-    } catch {
-      const e = errorResponse(new HttpError(400, 'bad request URL'));
-      res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(e.body);
-      return;
-    }
-    http.serve(req, res);
   }
 
   const httpServer = http.server;
@@ -197,16 +215,11 @@ export async function createSyncServer(options = {}) {
     authority,
     storage,
     /** Listens on `port` (0 = any free one); resolves with { port, host, url }. */
-    listen(port = 8787, host = '127.0.0.1') {
+    async listen(port = 8787, host = '127.0.0.1') {
       if (o.shutdown) o.shutdown.attach(httpServer);
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          listening = true;
-          const a = httpServer.address();
-          resolve({ port: a.port, host, url: `http://${host.includes(':') ? `[${host}]` : host}:${a.port}${base}` });
-        });
-      });
+      const where = await listenOn(httpServer, port, host, base);
+      listening = true;
+      return where;
     },
     /** An HS256 bearer token (JWT) for `user` signed with this server's secret. */
     token(user, ttl = '1h') { return createToken({ user, secret, ttl }); },

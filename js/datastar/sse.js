@@ -225,17 +225,11 @@ function isHttp2(res) {
   return (typeof major === 'number' && major >= 2) || (res.stream !== undefined && typeof res.stream === 'object');
 }
 
-/**
- * Start a Datastar SSE response on a Node `http.ServerResponse` (or anything
- * with writeHead/setHeader, write, end and on('close')).
- * @param {import('node:http').ServerResponse} res
- * @param {{ keepAlive?: number, retry?: number }} [options]
- */
-export function sse(res, options = {}) {
+/** Checks sse()'s arguments and writes the stream's headers. */
+function openStream(res, keepAlive, retry) {
   if (!res || typeof res.write !== 'function' || typeof res.end !== 'function') {
     throw new TypeError('sse(res) needs a response with write() and end()');
   }
-  const { keepAlive = DEFAULT_KEEP_ALIVE_MS, retry } = options;
   if (!Number.isFinite(keepAlive) || keepAlive < 0) {
     throw new TypeError(`keepAlive must be a number of milliseconds >= 0 (got ${describe(keepAlive)})`);
   }
@@ -254,6 +248,17 @@ export function sse(res, options = {}) {
   }
   // Flush now: the client (and any proxy) sees the stream open before the first event.
   if (typeof res.flushHeaders === 'function') res.flushHeaders();
+}
+
+/**
+ * Start a Datastar SSE response on a Node `http.ServerResponse` (or anything
+ * with writeHead/setHeader, write, end and on('close')).
+ * @param {import('node:http').ServerResponse} res
+ * @param {{ keepAlive?: number, retry?: number }} [options]
+ */
+export function sse(res, options = {}) {
+  const { keepAlive = DEFAULT_KEEP_ALIVE_MS, retry } = options;
+  openStream(res, keepAlive, retry);
 
   let closed = false;
   let timer = null;

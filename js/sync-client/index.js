@@ -167,7 +167,7 @@ export class Sync {
       await this.storage.sync();
     } catch (err) {
       this.needCompact = true;
-      throw new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err });
+      throw saveError(err);
     }
     if (this.needCompact) await this.#compact();   // an append failed meanwhile
     this.savedNextSeq = Math.max(this.savedNextSeq, nextSeq);
@@ -621,7 +621,7 @@ export class Sync {
       this.logBytes += frames.length;
       this.storage.append(frames).catch((err) => {
         this.needCompact = true;
-        if (!this.core.closed) this.nitro.emit('sync.error', { error: new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err }) });
+        if (!this.core.closed) this.nitro.emit('sync.error', { error: saveError(err) });
       });
     }
     if (this.needCompact || this.logBytes > Math.max(1 << 20, this.snapBytes)) this.#armSave();
@@ -640,15 +640,21 @@ export class Sync {
     const nextSeq = this.#state().nextSeq;
     this.logBytes = 0;
     this.snapBytes = bytes.length;
-    this.compacting = Promise.resolve(this.storage.compact(bytes));
+    await this.#store('compacting', 'compact', bytes, nextSeq, () => { this.needCompact = true; });
+  }
+
+  /** Hands a snapshot to storage.compact or .save, kept in this[slot] while
+   * it runs; once stored, the outbox numbers below `nextSeq` count as saved. */
+  async #store(slot, method, bytes, nextSeq, onFail) {
+    this[slot] = Promise.resolve(this.storage[method](bytes));
     try {
-      await this.compacting;
+      await this[slot];
       this.savedNextSeq = Math.max(this.savedNextSeq, nextSeq);
     } catch (err) {
-      this.needCompact = true;
-      throw new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err });
+      onFail();
+      throw saveError(err);
     } finally {
-      this.compacting = null;
+      this[slot] = null;
     }
   }
 
@@ -692,20 +698,15 @@ export class Sync {
     this.dirty = false;
     const bytes = this.nitro.snapshot();
     const nextSeq = this.#state().nextSeq;
-    this.saving = Promise.resolve(this.storage.save(bytes));
-    try {
-      await this.saving;
-      this.savedNextSeq = Math.max(this.savedNextSeq, nextSeq);
-    } catch (err) {
-      this.dirty = true;
-      throw new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err });
-    } finally {
-      this.saving = null;
-    }
+    await this.#store('saving', 'save', bytes, nextSeq, () => { this.dirty = true; });
     if (this.dirty && !this.closed) this.#schedulePersist();
   }
 }
 
+
+function saveError(err) {
+  return new NitroError('SYNC', `cannot save to storage: ${err && err.message}`, { rule: 'storage', cause: err });
+}
 
 function key(entity, id) { return `${entity.table}\u0000${id}`; }
 

@@ -79,6 +79,28 @@ async function syncDirOf(path, fs) {
   try { d = await fs.open(dirname(path) || '.', 'r'); await d.sync(); } catch { /* not supported here */ } finally { await d?.close().catch(() => {}); }
 }
 
+/** The snapshot file and the logs that continue it (those from the one whose
+ * header names the snapshot's CRC on); `last` is the highest log number. */
+async function readFileStore(path, fs, crcOf) {
+  let snapshot = null;
+  try {
+    snapshot = new Uint8Array(await fs.readFile(path));
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  const base = crcOf(snapshot);
+  const parts = [];
+  let on = false, last = 0;
+  for (const x of await logNumbers(path, fs)) {
+    last = Math.max(last, x);
+    const bytes = new Uint8Array(await fs.readFile(`${path}.log.${x}`));
+    if (bytes.length < 8 || !LOG_MAGIC.every((b, i) => bytes[i] === b)) continue;
+    if (!on && snapshot && new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true) === base) on = true;
+    if (on) parts.push(bytes.subarray(8));
+  }
+  return { snapshot, log: concat(parts), last };
+}
+
 export function fileStorage(path) {
   let gen = 0, fh = null, fhGen = -1, n = 0;
   const bases = new Map();      // log number -> CRC of the snapshot it continues
@@ -109,23 +131,9 @@ export function fileStorage(path) {
     log: true,
     load: () => run(async () => {
       const fs = await fsp();
-      let snapshot = null;
-      try {
-        snapshot = new Uint8Array(await fs.readFile(path));
-      } catch (err) {
-        if (err.code !== 'ENOENT') throw err;
-      }
-      const base = crcOf(snapshot);
-      const parts = [];
-      let on = false;
-      for (const x of await logs(fs)) {
-        gen = Math.max(gen, x);
-        const bytes = new Uint8Array(await fs.readFile(logName(x)));
-        if (bytes.length < 8 || !LOG_MAGIC.every((b, i) => bytes[i] === b)) continue;
-        if (!on && snapshot && new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true) === base) on = true;
-        if (on) parts.push(bytes.subarray(8));
-      }
-      return { snapshot, log: concat(parts) };
+      const { snapshot, log, last } = await readFileStore(path, fs, crcOf);
+      gen = Math.max(gen, last);
+      return { snapshot, log };
     }),
     append(frames) {
       const g = gen;
