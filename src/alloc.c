@@ -28,6 +28,15 @@ void *nw_malloc(size_t n) {
     return h + 1;
 }
 
+char *nw_strndup(const char *s, size_t n) {
+    if (n == SIZE_MAX) return NULL;
+    char *p = nw_malloc(n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
 void *nw_calloc(size_t count, size_t size) {
     if (size && count > SIZE_MAX / size) return NULL;
     void *p = nw_malloc(count * size);

@@ -22,6 +22,8 @@ void *nw_malloc(size_t n);
 void *nw_calloc(size_t count, size_t size);
 void *nw_realloc(void *p, size_t n);
 void nw_free(void *p);
+/* A NUL-terminated copy of s[0..n) (the caller frees it), or NULL. */
+char *nw_strndup(const char *s, size_t n);
 
 /* Growable arrays: makes *p (elements of `elem` bytes, capacity *cap) hold
  * at least `need`, doubling from 16. False when out of memory or the size

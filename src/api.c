@@ -30,6 +30,17 @@ static void put_str(nw_buf *b, const char *s) {
     nw_buf_append(b, s, n);
 }
 
+void nw_api_put_error(nw_buf *b, const nw_error *e) {
+    nw_buf_u32(b, (uint32_t)e->code);
+    nw_buf_i32(b, e->index);
+    nw_buf_u32(b, e->line);
+    nw_buf_u32(b, e->column);
+    put_str(b, e->entity);
+    put_str(b, e->field);
+    put_str(b, e->rule);
+    put_str(b, e->message[0] ? e->message : nw_code_name(e->code));
+}
+
 int nw_api_end(nw_instance *I, nw_code code) {
     nw_error *e = &I->err;
     nw_buf *out = &I->out, *eb = &I->errb;
@@ -41,14 +52,7 @@ int nw_api_end(nw_instance *I, nw_code code) {
             if (!e->message[0]) strcpy(e->message, nw_code_name(code));
         }
         nw_buf_reset(eb);
-        nw_buf_u32(eb, (uint32_t)e->code);
-        nw_buf_i32(eb, e->index);
-        nw_buf_u32(eb, e->line);
-        nw_buf_u32(eb, e->column);
-        put_str(eb, e->entity);
-        put_str(eb, e->field);
-        put_str(eb, e->rule);
-        put_str(eb, e->message);
+        nw_api_put_error(eb, e);
         nw_buf_reset(out);
     }
     return (int)code;

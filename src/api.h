@@ -39,6 +39,10 @@ void nw_api_begin(nw_instance *I);
 /* Finishes a call: encodes the error if code != NW_OK; maps an output buffer
  * that ran out of memory to NW_E_LIMIT. Returns the final code. */
 int nw_api_end(nw_instance *I, nw_code code);
+/* Appends an error in the boundary's error layout (code, index, line,
+ * column, then entity, field, rule and message as u32-length strings; an
+ * empty message becomes the code's name), as nw_api_end writes it. */
+void nw_api_put_error(nw_buf *b, const nw_error *e);
 /* Environment for reading NVAL input: resolves query handles (tag 0x08)
  * into list views over store records. Never NULL. */
 const nval_env *nw_api_env(nw_instance *I);

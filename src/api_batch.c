@@ -95,25 +95,12 @@ static nw_code parse_writes(cursor c, uint32_t n, nw_batch_write **out, nw_batch
     return NW_OK;
 }
 
-static void put_str(nw_buf *o, const char *s) {
-    size_t n = strlen(s);
-    nw_buf_u32(o, (uint32_t)n);
-    nw_buf_append(o, s, n);
-}
-
 static void put_result(void *ud, uint32_t i, nw_batch_status st, const nw_error *e, const uint8_t *events, size_t len, uint32_t count) {
     (void)i;
     nw_buf *o = ud;
     nw_buf_u32(o, (uint32_t)st);
     if (st == NW_BST_FAILED) {
-        nw_buf_u32(o, (uint32_t)e->code);
-        nw_buf_i32(o, e->index);
-        nw_buf_u32(o, e->line);
-        nw_buf_u32(o, e->column);
-        put_str(o, e->entity);
-        put_str(o, e->field);
-        put_str(o, e->rule);
-        put_str(o, e->message[0] ? e->message : nw_code_name(e->code));
+        nw_api_put_error(o, e);
     } else if (st == NW_BST_APPLIED) {
         nw_buf_u32(o, count);
         if (len) nw_buf_append(o, events, len);

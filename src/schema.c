@@ -6,13 +6,6 @@
 #include <string.h>
 #include <math.h>
 
-static char *dup_n(const char *s, size_t n) {
-    char *p = nw_malloc(n + 1);
-    if (!p) return NULL;
-    memcpy(p, s, n);
-    p[n] = 0;
-    return p;
-}
 
 static void field_free(nw_field *f) {
     nw_free(f->name);
@@ -64,7 +57,7 @@ static nw_code parse_field(nw_entity_def *def, nw_field *f, const char *name, ui
         memcpy(tmp, name, nlen); tmp[nlen] = 0;
         return nw_error_set(err, NW_E_SCHEMA, def->name, tmp, "reserved-key", "%s is reserved (__proto__, constructor and prototype cannot be field names)", tmp);
     }
-    f->name = dup_n(name, nlen);
+    f->name = nw_strndup(name, nlen);
     if (!f->name) return nw_error_nomem(err);
     f->name_len = nlen;
     f->ref_entity = -1;
@@ -163,7 +156,7 @@ static nw_code parse_id_field(nw_entity_def *def, const uint8_t *fields, uint32_
         if (rc) return rc;
     }
     if (*id_at >= 0) return NW_OK;
-    if (!(def->fields[0].name = dup_n("id", 2))) return nw_error_nomem(err);
+    if (!(def->fields[0].name = nw_strndup("id", 2))) return nw_error_nomem(err);
     def->fields[0].name_len = 2;
     def->fields[0].type = NW_T_ID;
     def->fields[0].ref_entity = -1;
@@ -259,7 +252,7 @@ nw_code nw_schema_parse(const uint8_t *p, nw_entity_def *out, nw_error *err) {
     const char *name = nval_str(nval_get(p, "name"), &nl);
     if (!name || !valid_name(name, nl)) return nw_error_set(err, NW_E_SCHEMA, name ? "?" : NULL, NULL, "schema", "entity names are identifiers of 1-64 characters");
     if (nw_reserved_key(name, nl)) return nw_error_set(err, NW_E_SCHEMA, NULL, NULL, "reserved-key", "__proto__, constructor and prototype cannot be entity names");
-    if (!(d.name = dup_n(name, nl))) return nw_error_nomem(err);
+    if (!(d.name = nw_strndup(name, nl))) return nw_error_nomem(err);
     const uint8_t *fields = nval_get(p, "fields");
     if (!fields || fields[0] != NVAL_OBJ) { rc = SCHEMA_ERR(NULL, "an entity needs a fields object"); goto fail; }
     uint32_t n = nw_rd_u32(fields + 1);

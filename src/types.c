@@ -52,13 +52,6 @@ static nw_code check_len(const nw_entity_def *def, const nw_field *f, uint32_t n
 
 #define SCHEMA_ERR(field, ...) nw_error_set(err, NW_E_SCHEMA, def->name, field, "schema", __VA_ARGS__)
 
-static char *dup_n(const char *s, size_t n) {
-    char *p = nw_malloc(n + 1);
-    if (!p) return NULL;
-    memcpy(p, s, n);
-    p[n] = 0;
-    return p;
-}
 
 static int cmp_bytes(const uint8_t *a, uint32_t al, const uint8_t *b, uint32_t bl) {
     uint32_t n = al < bl ? al : bl;
@@ -136,7 +129,7 @@ static nw_code parse_ref(const nw_entity_def *def, nw_field *f, const uint8_t *s
     uint32_t rl;
     const char *rn = nval_str(nval_get(spec, "entity"), &rl);
     if (!rn || !rl) return SCHEMA_ERR(f->name, "a ref needs `entity` (the referenced entity name)");
-    if (!(f->ref_name = dup_n(rn, rl))) return nw_error_nomem(err);
+    if (!(f->ref_name = nw_strndup(rn, rl))) return nw_error_nomem(err);
     uint32_t dl;
     const char *od = nval_str(nval_get(spec, "onDelete"), &dl);
     if (!od || (dl == 8 && !memcmp(od, "restrict", 8))) f->on_delete = NW_ONDEL_RESTRICT;
@@ -225,7 +218,7 @@ static nw_code parse_enum(const nw_entity_def *def, nw_field *f, const uint8_t *
         for (uint32_t j = 0; j < i; j++)
             if (f->value_lens[j] == sl && memcmp(f->values[j], s, sl) == 0)
                 return SCHEMA_ERR(f->name, "enum value \"%.*s\" is listed twice", (int)(sl > 40 ? 40 : sl), s);
-        if (!(f->values[i] = dup_n(s, sl))) return nw_error_nomem(err);
+        if (!(f->values[i] = nw_strndup(s, sl))) return nw_error_nomem(err);
         f->value_lens[i] = sl;
         f->nvalues = i + 1;
     }

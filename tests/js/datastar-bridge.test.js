@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createNitro } from '../../js/nitro.js';
 import { connectDatastar, DATASTAR_1, DATASTAR_BETA } from '../../js/datastar/index.js';
+import { countCrossings } from './crossings.js';
 
 const WASM = new URL('../../dist/nitro.wasm', import.meta.url);
 
@@ -378,13 +379,7 @@ describe('bind(): exact patches, Datastar 1.0.x', () => {
     ds.bind('top', Task.query().orderBy('-priority').limit(3));
     const flushCalls = (n) => {
       for (const r of recs.slice(0, n)) Task.update(r.id, { status: 'done' });
-      const core = nitro.core;
-      const real = core.x;
-      let calls = 0;
-      core.x = Object.fromEntries(Object.entries(real).map(([name, v]) => [name,
-        typeof v !== 'function' || /^nw_(out|in)_/.test(name) ? v : (...a) => { calls++; return v(...a); }]));
-      try { ds.flush(); } finally { core.x = real; }
-      return calls;
+      return countCrossings(nitro, () => ds.flush()).calls;
     };
     const one = flushCalls(1);
     const many = flushCalls(40);

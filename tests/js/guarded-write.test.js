@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNitro } from '../../dist/nitro.js';
+import { countCrossings } from './crossings.js';
 
 async function world() {
   const nitro = await createNitro();
@@ -14,17 +15,7 @@ async function world() {
   return { nitro, Log, Task };
 }
 
-/** Counts the calls into WebAssembly by export name while fn runs. */
-function crossings(nitro, fn) {
-  const core = nitro.core;
-  const real = core.x;
-  const counts = {};
-  core.x = Object.fromEntries(Object.entries(real).map(([name, v]) => [name,
-    typeof v !== 'function' || /^nw_(out|in)_/.test(name) ? v
-      : (...a) => { counts[name] = (counts[name] ?? 0) + 1; return v(...a); }]));
-  try { fn(); } finally { core.x = real; }
-  return counts;
-}
+const crossings = (nitro, fn) => countCrossings(nitro, fn).counts;
 
 test('a guarded write is one call to write and one to approve', async () => {
   const { nitro, Log } = await world();

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNitro } from '../../dist/nitro.js';
 import { Authority } from '../../dist/server/authority.js';
+import { countCrossings } from './crossings.js';
 
 const schema = {
   Project: { fields: { id: { type: 'id' }, name: { type: 'string', required: true, maxLength: 20 } } },
@@ -29,19 +30,7 @@ async function authority() {
   return a;
 }
 
-/** Counts the calls into WebAssembly by export name while fn runs (not
- * the buffer accessors, nor nw_input: the input buffer growing once). */
-function crossings(nitro, fn) {
-  const core = nitro.core;
-  const real = core.x;
-  const counts = {};
-  core.x = Object.fromEntries(Object.entries(real).map(([name, v]) => [name,
-    typeof v !== 'function' || /^nw_(out|in|err)_|^nw_input$/.test(name) ? v
-      : (...a) => { counts[name] = (counts[name] ?? 0) + 1; return v(...a); }]));
-  let out;
-  try { out = fn(); } finally { core.x = real; }
-  return { counts, out };
-}
+const crossings = countCrossings;
 
 const push = (a, muts, user = 'ann') => a.applyPush(user, `${user}-1`, muts.map((m, i) => ({ seq: i + 1, ...m })), new Map(), 0);
 

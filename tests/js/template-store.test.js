@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNitro, NitroError, Template } from '../../js/nitro.js';
+import { countCrossings } from './crossings.js';
 
 const wasm = new URL('../../dist/nitro.wasm', import.meta.url);
 
@@ -111,16 +112,8 @@ test('a render with queries in its data is one call into WebAssembly', async () 
   const { nitro, Task } = await setup();
   Task.insertMany([{ title: 'a', priority: 2 }, { title: 'b', priority: 1 }]);
   const t = nitro.template('{{#open}}{{title}}{{/open}}|{{#top}}{{title}}{{/top}}');
-  const core = nitro.core;
-  const real = core.x;
-  const counts = {};
-  core.x = Object.fromEntries(Object.entries(real).map(([name, v]) => [name,
-    typeof v !== 'function' || /^nw_(out|in)_/.test(name) ? v
-      : (...a) => { counts[name] = (counts[name] ?? 0) + 1; return v(...a); }]));
-  let html;
-  try {
-    html = t.render({ open: Task.where({ status: 'open' }).orderBy('title'), top: Task.query().orderBy('priority').limit(1) });
-  } finally { core.x = real; }
+  const { counts, out: html } = countCrossings(nitro, () =>
+    t.render({ open: Task.where({ status: 'open' }).orderBy('title'), top: Task.query().orderBy('priority').limit(1) }));
   assert.equal(html, 'ab|b');
   const calls = Object.entries(counts).filter(([name]) => /render|query/.test(name));
   assert.deepEqual(calls, [['nw_template_render_queries', 1]]);
