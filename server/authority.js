@@ -7,13 +7,13 @@
 //
 // applyPush() is synchronous: it decides every mutation of a push in order
 // and returns what storage must commit; the server commits, then answers.
-// The writes of a push go to the store in one call (js/batch.js,
+// The writes of a push go to the store in one call (server/batch.js,
 // src/batch.h), each in its own savepoint, and come back with the rows they
 // changed. Each user's private records live in that user's own namespace
 // (namespace.js).
 import { applyServerState } from '../js/sync-protocol.js';
 import { isReservedKey } from '../js/keys.js';
-import { writeBatch, endGuard, BATCH_OP } from '../js/batch.js';
+import { writeBatch, endGuard, BATCH_OP } from './batch.js';
 import { Namespaces, SEP, OWNER, key, ownerOf, errorJson, restrictError } from './namespace.js';
 
 const STATUS = { applied: 'applied', rejected: 'rejected', conflict: 'conflict', stale: 'stale' };
@@ -239,7 +239,7 @@ export class Authority {
     return plan.validated || (m.op === 'delete' && plan.reachesValidated);
   }
 
-  /** The store write of `m` (js/batch.js), with the checks that depend on
+  /** The store write of `m` (server/batch.js), with the checks that depend on
    * this.meta made now, in the order a single write makes them: conflict,
    * the hidden OWNER field, references into the user's own records. */
   #write(ctx, m) {

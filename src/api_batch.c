@@ -1,5 +1,5 @@
 /* api_batch.c - nw_write_batch: the marshalling of batch.h (a sync push's
- * writes, each in its own savepoint, in one crossing; js/batch.js encodes
+ * writes, each in its own savepoint, in one crossing; server/batch.js encodes
  * and decodes it).
  *
  * Input (little endian):

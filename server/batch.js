@@ -4,16 +4,16 @@
 // that fails is undone alone and answered with its error; the rows every
 // applied write changed (cascades included) come back as its events.
 // The sync server (server/authority.js) decides a push with it.
-import { NitroError, errorMessage } from './errors.js';
-import { Reader } from './record.js';
-import { BATCH_OP, BATCH_FLAG, BATCH_STATUS, BATCH_GUARD } from './wire.js';
+import { NitroError, errorMessage } from '../js/errors.js';
+import { Reader } from '../js/record.js';
+import { BATCH_OP, BATCH_FLAG, BATCH_STATUS, BATCH_GUARD } from '../js/wire.js';
 
 export { BATCH_OP };
 
 /**
  * @typedef {object} BatchWrite
  * @property {number} op BATCH_OP.SAVE (update or create), UPDATE, DELETE or NONE
- * @property {import('./entity.js').Entity} entity
+ * @property {import('../js/entity.js').Entity} entity
  * @property {string} id the record's id in the store
  * @property {object} [data] SAVE/UPDATE: the record data (SAVE: with its id)
  * @property {boolean} [conflict] refused as a conflict unless an earlier
