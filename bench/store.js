@@ -344,10 +344,10 @@ function explainNote(nitro, which) {
 // insertMany returning ids / lazy records (issue 16 item 2): measured when
 // the option exists (the call returns ids); otherwise "not available".
 async function lazyInsertRow(report, nitro, data, title) {
-  const name = 'nitro-wasm insertMany(data, { ids: true })';
+  const name = 'nitro-wasm insertMany(data, { returning: 'ids' })';
   let probe;
   try {
-    probe = nitro.entity().insertMany(data.slice(0, 2).map((d) => ({ ...d, id: `${d.id}-probe` })), { ids: true });
+    probe = nitro.entity().insertMany(data.slice(0, 2).map((d) => ({ ...d, id: `${d.id}-probe` })), { returning: 'ids' });
   } catch {
     probe = null;
   }
@@ -356,7 +356,7 @@ async function lazyInsertRow(report, nitro, data, title) {
     const t = [];
     for (let r = 0; r < 3; r++) {
       await nitro.fresh();
-      t.push(cpuTime(() => nitro.entity().insertMany(data, { ids: true })));
+      t.push(cpuTime(() => nitro.entity().insertMany(data, { returning: 'ids' })));
     }
     res[name] = stats(t, data.length);
   }
