@@ -33,6 +33,11 @@ typedef struct sindex {
     nw_oindex *ix;
     bool stale;
     struct nw_table *t;
+    /* The row being inserted or removed (index_add/index_remove): its key
+     * fields found once, for the log n comparisons that place it. */
+    bool probe_on;
+    uint32_t probe_slot;
+    const uint8_t *probe_f[NW_MAX_KEY_FIELDS];
 } sindex;
 
 struct nw_table {
@@ -272,8 +277,10 @@ static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
     const nw_table *t = x->t;
     const uint8_t *ra = t->rows[a], *rb = t->rows[b];
     if (x->key.nfields == 1 && x->key.fields[0] == 0 && !x->key.desc) return pk_cmp_rows(ra, rb);
-    const uint8_t *fa[NW_MAX_KEY_FIELDS], *fb[NW_MAX_KEY_FIELDS];
-    key_fields(&x->key, ra, fa);
+    const uint8_t *own[NW_MAX_KEY_FIELDS], *fb[NW_MAX_KEY_FIELDS];
+    const uint8_t *const *fa = own;
+    if (x->probe_on && a == x->probe_slot) fa = x->probe_f;
+    else key_fields(&x->key, ra, own);
     key_fields(&x->key, rb, fb);
     for (uint32_t i = 0; i < x->key.nfields; i++) {
         int r = nw_field_cmp(&t->def.fields[x->key.fields[i]], fa[i], fb[i]);
@@ -353,12 +360,22 @@ static void tri_update(nw_table *t, uint32_t slot, uint64_t changed, bool add) {
     }
 }
 
+/* Inserts or removes `slot` in index x, its key fields found once. */
+static int probe_update(sindex *x, uint32_t slot, bool add) {
+    key_fields(&x->key, x->t->rows[slot], x->probe_f);
+    x->probe_slot = slot;
+    x->probe_on = true;
+    int rc = add ? nw_oindex_insert(x->ix, slot) : nw_oindex_remove(x->ix, slot);
+    x->probe_on = false;
+    return rc;
+}
+
 static void index_add(nw_table *t, uint32_t slot, uint64_t changed) {
     tri_update(t, slot, changed, true);
     for (uint32_t i = 0; i < t->nidx; i++) {
         sindex *x = &t->idx[i];
         if (!(key_mask(&x->key) & changed)) continue;
-        if (!x->stale && nw_oindex_insert(x->ix, slot) != 0) x->stale = true;
+        if (!x->stale && probe_update(x, slot, true) != 0) x->stale = true;
     }
     if (t->fts && !t->fts_stale && (search_mask(t) & changed)) {
         const char *p;
@@ -372,7 +389,7 @@ static void index_remove(nw_table *t, uint32_t slot, uint64_t changed) {
     for (uint32_t i = 0; i < t->nidx; i++) {
         sindex *x = &t->idx[i];
         if (!(key_mask(&x->key) & changed)) continue;
-        if (!x->stale && nw_oindex_remove(x->ix, slot) != 0) x->stale = true;
+        if (!x->stale && probe_update(x, slot, false) != 0) x->stale = true;
     }
     if (t->fts && !t->fts_stale && (search_mask(t) & changed)) {
         const char *p;
