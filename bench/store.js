@@ -344,7 +344,7 @@ function explainNote(nitro, which) {
 // insertMany returning ids / lazy records (issue 16 item 2): measured when
 // the option exists (the call returns ids); otherwise "not available".
 async function lazyInsertRow(report, nitro, data, title) {
-  const name = 'nitro-wasm insertMany(data, { returning: 'ids' })';
+  const name = "nitro-wasm insertMany(data, { returning: 'ids' })";
   let probe;
   try {
     probe = nitro.entity().insertMany(data.slice(0, 2).map((d) => ({ ...d, id: `${d.id}-probe` })), { returning: 'ids' });
