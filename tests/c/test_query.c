@@ -6,16 +6,8 @@
 #include "query.h"
 #include "record_view.h"
 #include "alloc.h"
-#include "../../fuzz/fuzz_text.h"
+#include "textval.h"
 
-static nw_buf tb;   /* the last value made by val() */
-
-static const uint8_t *val(const char *text) {
-    nw_buf_reset(&tb);
-    size_t pos = 0;
-    fuzz_text_value((const uint8_t *)text, strlen(text), &pos, &tb);
-    return tb.p;
-}
 
 /* User { name }, Task { title unique, status enum, priority int 1..5,
  * score float, flag bool, due datetime, tags list, meta json, owner ref },

@@ -8,16 +8,8 @@
 #include "query.h"
 #include "trigram.h"
 #include "alloc.h"
-#include "../../fuzz/fuzz_text.h"
+#include "textval.h"
 
-static nw_buf tb;
-
-static const uint8_t *val(const char *text) {
-    nw_buf_reset(&tb);
-    size_t pos = 0;
-    fuzz_text_value((const uint8_t *)text, strlen(text), &pos, &tb);
-    return tb.p;
-}
 
 static const char *const WORDS[] = { "alpha", "beta", "review", "signal", "Patch", "caf\xc3\xa9", "omega" };
 static const char *const STATUS[] = { "open", "done", "later" };

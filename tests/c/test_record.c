@@ -5,15 +5,8 @@
 #include "record.h"
 #include "schema.h"
 #include "alloc.h"
-#include "../../fuzz/fuzz_text.h"
+#include "textval.h"
 
-static nw_buf tb;
-static const uint8_t *val(const char *text) {
-    nw_buf_reset(&tb);
-    size_t pos = 0;
-    fuzz_text_value((const uint8_t *)text, strlen(text), &pos, &tb);
-    return tb.p;
-}
 
 static nw_entity_def def;
 enum { F_ID, F_S, F_N, F_X, F_B, F_E, F_D, F_L, F_J, F_R };

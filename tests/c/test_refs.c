@@ -5,15 +5,8 @@
 #include "check.h"
 #include "store.h"
 #include "alloc.h"
-#include "../../fuzz/fuzz_text.h"
+#include "textval.h"
 
-static nw_buf tb;
-static const uint8_t *val(const char *text) {
-    nw_buf_reset(&tb);
-    size_t pos = 0;
-    fuzz_text_value((const uint8_t *)text, strlen(text), &pos, &tb);
-    return tb.p;
-}
 
 static nw_error err;
 
