@@ -102,42 +102,39 @@ NW_EXPORT int nw_template_compile(nw_instance *I, uint32_t len) {
     return nw_api_end(I, rc);
 }
 
-NW_EXPORT int nw_template_render(nw_instance *I, uint32_t id, uint32_t len) {
-    nw_api_begin(I);
+/* Renders template `id` over the input's first `dlen` bytes (NVAL data).
+ * With `queries` the rest of the input (len - dlen bytes, at least one) is
+ * the NVAL array of the data's queries, [{ table, query }] (query handle i
+ * in the data = queries[i]): they run first, then the data renders over
+ * their records in place. */
+static nw_code render(nw_instance *I, uint32_t id, uint32_t len, uint32_t dlen, bool queries) {
     nw_error *err = nw_api_err(I);
     nw_tpl *t = lookup(I, id);
-    if (!t) return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", id));
+    if (!t) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", id);
     const uint8_t *in = nw_api_in(I);
-    if (!in || nval_check(in, len) != len)
-        return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: malformed render data"));
-    nv data;
-    nval_view(&data, in, nw_api_env(I));
-    bool ascii = false;
-    nw_code rc = nw_tpl_render(t, &data, nw_api_out(I), &ascii, err);
-    I->last_ascii = !rc && ascii;
-    return nw_api_end(I, rc);
-}
-
-/* render with queries in its data, in one call: the input is the data (NVAL,
- * its first `dlen` bytes) followed by the NVAL array of its queries,
- * [{ table, query }] (query handle i in the data = queries[i]); the queries
- * run, then the data renders over their records in place. */
-NW_EXPORT int nw_template_render_queries(nw_instance *I, uint32_t id, uint32_t len, uint32_t dlen) {
-    nw_api_begin(I);
-    nw_error *err = nw_api_err(I);
-    nw_tpl *t = lookup(I, id);
-    if (!t) return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: no template %u (freed?)", id));
-    const uint8_t *in = nw_api_in(I);
-    if (!in || dlen >= len || nval_check(in, dlen) != dlen || nval_check(in + dlen, len - dlen) != len - dlen)
-        return nw_api_end(I, nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: malformed render data"));
-    nw_code rc = nw_api_prepare_queries(I, in + dlen, err);
-    if (rc) return nw_api_end(I, rc);
+    bool ok = in && (queries ? dlen < len : dlen == len) && nval_check(in, dlen) == dlen &&
+              (!queries || nval_check(in + dlen, len - dlen) == len - dlen);
+    if (!ok) return nw_error_set(err, NW_E_ARG, NULL, NULL, NULL, "template: malformed render data");
+    nw_code rc = queries ? nw_api_prepare_queries(I, in + dlen, err) : NW_OK;
+    if (rc) return rc;
     nv data;
     nval_view(&data, in, nw_api_env(I));
     bool ascii = false;
     rc = nw_tpl_render(t, &data, nw_api_out(I), &ascii, err);
     I->last_ascii = !rc && ascii;
-    return nw_api_end(I, rc);
+    return rc;
+}
+
+NW_EXPORT int nw_template_render(nw_instance *I, uint32_t id, uint32_t len) {
+    nw_api_begin(I);
+    return nw_api_end(I, render(I, id, len, len, false));
+}
+
+/* render with queries in its data, in one call: the data (its first `dlen`
+ * bytes) followed by the NVAL array of its queries (render() above). */
+NW_EXPORT int nw_template_render_queries(nw_instance *I, uint32_t id, uint32_t len, uint32_t dlen) {
+    nw_api_begin(I);
+    return nw_api_end(I, render(I, id, len, dlen, true));
 }
 
 NW_EXPORT int nw_template_ascii(nw_instance *I) { return I->last_ascii; }
