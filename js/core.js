@@ -188,8 +188,12 @@ export class Core {
   /** A copy of the response bytes. */
   outBytes() { return this.outView().slice(); }
 
-  lastError() {
-    const p = this.x.nw_err_ptr(this.I);
+  /** The error of the last failed call. */
+  lastError() { return this.errorAt(this.x.nw_err_ptr(this.I)).error; }
+
+  /** The error encoded at byte `p` (nw_api_put_error's layout, src/api.h)
+   * as one NitroError, and the byte after it. */
+  errorAt(p) {
     const dv = this.dv;
     const code = this.codes?.[dv.getUint32(p, true)] ?? 'LIMIT';
     const index = dv.getInt32(p + 4, true);
@@ -205,7 +209,7 @@ export class Core {
     const [entity, field, rule, message] = strs;
     const d = { entity, field, rule, index: index >= 0 ? index : undefined, line: line || undefined, column: column || undefined };
     const mapped = code === 'ARG' ? 'QUERY' : code;
-    return new NitroError(mapped, errorMessage({ ...d, message }), d);
+    return { error: new NitroError(mapped, errorMessage({ ...d, message }), d), end: at };
   }
 
   heapBytes() { return this.x.nw_heap_bytes(this.I); }

@@ -4,7 +4,6 @@
 // that fails is undone alone and answered with its error; the rows every
 // applied write changed (cascades included) come back as its events.
 // The sync server (server/authority.js) decides a push with it.
-import { NitroError, errorMessage } from '../js/errors.js';
 import { Reader } from '../js/record.js';
 import { BATCH_OP, BATCH_FLAG, BATCH_STATUS, BATCH_GUARD } from '../js/wire.js';
 
@@ -53,14 +52,11 @@ function encodeWrite(enc, w) {
   }
 }
 
+/** The error at the reader (nw_api_put_error's layout); the reader moves past it. */
 function readError(core, r) {
-  const code = core.codes?.[r.u32()] ?? 'LIMIT';
-  const index = r.dv.getInt32(r.at, true);
-  r.at += 4;
-  const line = r.u32(), column = r.u32();
-  const [entity, field, rule, message] = [r.value0Str(), r.value0Str(), r.value0Str(), r.value0Str()];
-  const d = { entity, field, rule, index: index >= 0 ? index : undefined, line: line || undefined, column: column || undefined };
-  return new NitroError(code === 'ARG' ? 'QUERY' : code, errorMessage({ ...d, message }), d);
+  const { error, end } = core.errorAt(r.at);
+  r.at = end;
+  return error;
 }
 
 /**
