@@ -759,23 +759,26 @@ static nw_code html_var(cc *c, hstate *h, tok *t, uint8_t vk) {
     return NW_OK;
 }
 
-/* The blocks a {{<parent}} passes, each from the context of the parent tag
- * (the parent's own text is ignored); `h` is left as it was. */
+/* The next {{$block}} a {{<parent}} passes, from tok k on (inside the
+ * parent's body, before `end`): sections in between are skipped whole,
+ * the parent's own text is ignored. `end` when there is none. */
+static uint32_t next_parent_block(const cc *c, uint32_t k, uint32_t end) {
+    while (k < end) {
+        const tok *b = &c->toks[k];
+        if (b->type == TT_BLOCK && b->match != NONE) return k;
+        k = b->match != NONE && b->type != TT_CLOSE ? b->match + 1 : k + 1;
+    }
+    return end;
+}
+
+/* The blocks a {{<parent}} passes, each from the context of the parent tag;
+ * `h` is left as it was. */
 static nw_code parent_blocks(cc *c, hstate *h, uint32_t i, uint32_t end, int depth) {
     hstate saved = *h;
-    uint32_t k = i + 1;
-    while (k < end) {
-        tok *b = &c->toks[k];
-        if (b->type == TT_BLOCK && b->match != NONE) {
-            *h = saved;
-            nw_code rc = html_range(c, h, k + 1, b->match, depth + 1);
-            if (rc) return rc;
-            k = b->match + 1;
-        } else if (b->match != NONE && b->type != TT_CLOSE) {
-            k = b->match + 1;
-        } else {
-            k++;
-        }
+    for (uint32_t k = next_parent_block(c, i + 1, end); k < end; k = next_parent_block(c, c->toks[k].match + 1, end)) {
+        *h = saved;
+        nw_code rc = html_range(c, h, k + 1, c->toks[k].match, depth + 1);
+        if (rc) return rc;
     }
     *h = saved;
     return NW_OK;
@@ -1181,19 +1184,10 @@ static nw_code gen_section(cc *c, uint32_t *pi, int depth) {
 
 /* The body of {{<parent}} toks (i, end): only the blocks it passes. */
 static nw_code gen_parent_blocks(cc *c, uint32_t i, uint32_t end, int depth) {
-    uint32_t k = i + 1;
-    while (k < end) {
-        tok *b = &c->toks[k];
-        if (b->type == TT_BLOCK) {
-            uint32_t kk = k;
-            nw_code rc = gen_tok(c, &kk, depth + 1);
-            if (rc) return rc;
-            k = b->match + 1;
-        } else if (b->match != NONE && b->type != TT_CLOSE) {
-            k = b->match + 1;
-        } else {
-            k++;
-        }
+    for (uint32_t k = next_parent_block(c, i + 1, end); k < end; k = next_parent_block(c, c->toks[k].match + 1, end)) {
+        uint32_t kk = k;
+        nw_code rc = gen_tok(c, &kk, depth + 1);
+        if (rc) return rc;
     }
     return NW_OK;
 }
