@@ -90,17 +90,23 @@ static inline bool before(const probe *p, uint32_t s) {
     return p->strict ? c > 0 : c >= 0;
 }
 
+/* The first block whose first slot is not `before` (nb when none). */
+static size_t locate_block(const nw_oindex *ix, const probe *p) {
+    size_t lo = 0, hi = ix->nb;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (before(p, ix->dir[mid].s[0])) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
 /* First position where `before` is false, as (block, pos); pos may equal
  * the block's n (the position is then the start of the next block). Binary
  * search over the first slots of the blocks, then inside one block whose
  * first slot is already known to be before: ceil(log2(nb+1)) +
  * ceil(log2(n)) comparisons. */
 static void locate(const nw_oindex *ix, const probe *p, size_t *block, size_t *pos) {
-    size_t lo = 0, hi = ix->nb;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (before(p, ix->dir[mid].s[0])) lo = mid + 1; else hi = mid;
-    }
+    size_t lo = locate_block(ix, p);
     if (lo == 0) { *block = 0; *pos = 0; return; }
     const oblock *b = &ix->dir[lo - 1];
     size_t l = 1, h = b->n;
@@ -126,11 +132,7 @@ static size_t rank_of(const nw_oindex *ix, const probe *p) {
 static bool find_slot(const nw_oindex *ix, uint32_t slot, size_t *block, size_t *pos) {
     if (ix->nb == 0) return false;
     probe p = { ix->cmp, NULL, ix->ctx, NULL, slot, true };
-    size_t lo = 0, hi = ix->nb;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (before(&p, ix->dir[mid].s[0])) lo = mid + 1; else hi = mid;
-    }
+    size_t lo = locate_block(ix, &p);
     if (lo < ix->nb && ix->dir[lo].s[0] == slot) { *block = lo; *pos = 0; return true; }
     if (lo == 0) return false;
     const oblock *blk = &ix->dir[lo - 1];
