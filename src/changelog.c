@@ -9,11 +9,15 @@
  *   f64 seq, f64 base, u32 mask low, u32 mask high,
  *   u32 id length, id, u32 fields length, fields
  *
- * The arena only grows (until compaction): an entry's bytes never move or
- * change except its flags byte. `order` lists the arena offsets of entries
- * in seq order (the push order); a merged entry is written anew at the end
- * of the arena and takes the place of the older one in `order`. Removed
- * entries keep their bytes (F_REMOVED) until nw_changelog_compact.
+ * The arena only grows (until compaction). `order` lists the arena offsets
+ * of entries in seq order (the push order). An entry's bytes change only in
+ * its flags byte, or at commit by a merge (coalescing), which writes the merged
+ * entry over the older one when it fits there (its size then says how much
+ * of the space it uses; the rest is dead) and otherwise at the end of the
+ * arena, taking the older one's place in `order`. Removed entries keep
+ * their bytes (F_REMOVED) until nw_changelog_compact. Entries of the write
+ * in progress are the arena's last bytes and never merged into, so that
+ * truncating to a mark undoes them.
  *
  * Entries [0, committed) of `order` belong to committed writes; later ones
  * to the write in progress (the store's undo log truncates them). Only
@@ -142,12 +146,11 @@ static bool order_reserve(nw_changelog *c, uint32_t extra) {
     return nw_grow((void **)&c->order, &c->ordcap, sizeof *c->order, c->norder + extra);
 }
 
-/* Writes an entry at the end of the arena (capacity reserved); returns its offset. */
-static uint32_t put_entry(nw_changelog *c, uint8_t op, uint8_t flags, uint32_t table, double seq, double base,
+/* Writes an entry at p (room for it reserved); returns its size. `id` may
+ * lie where the entry goes (a merge in place). */
+static size_t write_entry(uint8_t *p, uint8_t op, uint8_t flags, uint32_t table, double seq, double base,
                           const uint8_t *id, uint32_t idlen, uint64_t mask, const uint8_t *fields, uint32_t flen) {
     size_t size = (size_t)HDR + idlen + 4 + flen;
-    uint32_t at = (uint32_t)c->arena.len;
-    uint8_t *p = c->arena.p + at;
     wr_u32(p, (uint32_t)size);
     p[4] = op;
     p[5] = flags;
@@ -161,7 +164,14 @@ static uint32_t put_entry(nw_changelog *c, uint8_t op, uint8_t flags, uint32_t t
     memmove(p + HDR, id, idlen);
     wr_u32(p + HDR + idlen, flen);
     if (flen) memmove(p + HDR + idlen + 4, fields, flen);
-    c->arena.len += size;
+    return size;
+}
+
+/* Writes an entry at the end of the arena (capacity reserved); returns its offset. */
+static uint32_t put_entry(nw_changelog *c, uint8_t op, uint8_t flags, uint32_t table, double seq, double base,
+                          const uint8_t *id, uint32_t idlen, uint64_t mask, const uint8_t *fields, uint32_t flen) {
+    uint32_t at = (uint32_t)c->arena.len;
+    c->arena.len += write_entry(c->arena.p + at, op, flags, table, seq, base, id, idlen, mask, fields, flen);
     return at;
 }
 
@@ -467,19 +477,38 @@ static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp, nw_bu
         op = NW_CL_DELETE;                              /* update + delete */
     }
     size_t size = (size_t)HDR + p.idlen + 4 + tmp->len;
-    if (tmp->oom || !arena_room(c, size)) return;      /* not merged: still correct */
-    read_entry(entry_at(c, j), &p);                     /* the arena may have moved */
-    uint32_t at = put_entry(c, op, p.flags, p.table, p.seq, p.base, p.id, p.idlen, mask, tmp->p, (uint32_t)tmp->len);
-    uint8_t *old = entry_at(c, j);
-    old[5] |= F_REMOVED;
-    c->garbage += nw_rd_u32(old);
-    c->order[j] = at;
+    if (tmp->oom) return;                               /* not merged: still correct */
+    uint32_t at = c->order[j];
+    if (size <= p.size) {                               /* fits where j is: no arena growth */
+        write_entry(c->arena.p + at, op, p.flags, p.table, p.seq, p.base, p.id, p.idlen, mask, tmp->p, (uint32_t)tmp->len);
+        c->garbage += p.size - size;
+    } else {
+        if (!arena_room(c, size)) return;
+        read_entry(entry_at(c, j), &p);                 /* the arena may have moved */
+        at = put_entry(c, op, p.flags, p.table, p.seq, p.base, p.id, p.idlen, mask, tmp->p, (uint32_t)tmp->len);
+        uint8_t *old = entry_at(c, j);
+        old[5] |= F_REMOVED;
+        c->garbage += nw_rd_u32(old);
+        c->order[j] = at;
+    }
     drop_at(c, i);
     if (ops) {
         nw_buf_byte(ops, 'R');
         nw_buf_append(ops, c->arena.p + at, size);
     }
     op_remove(ops, e.seq);
+}
+
+/* Gives the space of the last entry, folded away, back to the arena when
+ * it is the arena's end (a write committed on its own, merged into an
+ * earlier entry, leaves nothing behind). */
+static void pop_last(nw_changelog *c) {
+    const uint8_t *p = entry_at(c, c->norder - 1);
+    uint32_t size = nw_rd_u32(p);
+    if (c->order[c->norder - 1] + size != c->arena.len) return;
+    c->arena.len -= size;
+    c->garbage -= size;
+    c->norder--;
 }
 
 void nw_changelog_commit(nw_changelog *c) { nw_changelog_commit_ops(c, NULL); }
@@ -499,6 +528,7 @@ void nw_changelog_commit_ops(nw_changelog *c, nw_buf *ops) {
             if (j < i && !removed_at(c, j)) coalesce(c, j, i, &tmp, ops);
         }
         if (!removed_at(c, i)) lat_set(c, i);
+        else if (i == c->norder - 1) pop_last(c);
     }
     nw_buf_free(&tmp);
     c->committed = c->norder;

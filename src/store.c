@@ -38,6 +38,12 @@ typedef struct sindex {
     bool probe_on;
     uint32_t probe_slot;
     const uint8_t *probe_f[NW_MAX_KEY_FIELDS];
+    /* Abbreviated keys (secondary indexes): ab[2 * slot], ab[2 * slot + 1]
+     * are the first 16 bytes of an order-preserving encoding of the slot's
+     * key and primary key (abbreviate()), so most comparisons read 16 bytes
+     * instead of two rows. Either NULL or valid for every slot in ix. */
+    uint64_t *ab;
+    uint32_t abcap;         /* slots ab has room for */
 } sindex;
 
 struct nw_table {
@@ -272,11 +278,63 @@ static void key_fields(const nw_keydef *key, const uint8_t *row, const uint8_t *
     for (uint32_t i = 0; i < key->nfields; i++) out[i] = at[key->fields[i]];
 }
 
-static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
-    const sindex *x = ctx;
+/* The first 16 bytes of the index order as bytes, big endian in two words:
+ * per key field its type's key (types.h), after a null tag (0 null, 1 not)
+ * for fields that may be null, complemented for a descending field; then
+ * the primary key. It stops after a key that is not prefix-free (text) or
+ * a type with none; the rest is padding that sorts such a prefix first (or
+ * last, descending). Where two slots' bytes differ they order as idx_cmp
+ * does; where they are equal idx_cmp compares the rows. */
+static void abbreviate(const sindex *x, const uint8_t *row, const uint8_t *const *kf, uint64_t out[2]) {
+    uint8_t b[16];
+    size_t at = 0;
+    uint8_t pad = 0;
+    bool more = true;
+    for (uint32_t i = 0; more && i < x->key.nfields && at < sizeof b; i++) {
+        uint32_t fi = x->key.fields[i];
+        const nw_field *f = &x->t->def.fields[fi];
+        const nw_type_ops *ops = nw_type_of(f->type);
+        bool desc = (x->key.desc >> i) & 1, closed = true;
+        size_t start = at;
+        if (!ops->key) { more = false; break; }
+        if (!f->required && fi != 0) b[at++] = kf[i][0] != NVAL_NULL;
+        if (kf[i][0] != NVAL_NULL && at < sizeof b) at += ops->key(f, kf[i], b + at, sizeof b - at, &closed);
+        if (desc) for (size_t k = start; k < at; k++) b[k] = (uint8_t)~b[k];
+        if (!closed) { more = false; pad = desc ? 0xFF : 0; }
+    }
+    if (more && at < sizeof b) {
+        uint32_t il;
+        const uint8_t *id = row_id(row, &il);
+        size_t n = il < sizeof b - at ? il : sizeof b - at;
+        memcpy(b + at, id, n);
+        at += n;
+    }
+    memset(b + at, pad, sizeof b - at);
+    for (int w = 0; w < 2; w++) {
+        uint64_t v = 0;
+        for (int k = 0; k < 8; k++) v = v << 8 | b[w * 8 + k];
+        out[w] = v;
+    }
+}
+
+/* Makes room in x->ab for `slot`; on failure the abbreviations are dropped
+ * (comparisons then read rows). Only an empty index or rebuild_index
+ * starts them, so that every slot in the index has one. */
+static void abbrev_room(sindex *x, uint32_t slot) {
+    if (slot < x->abcap) return;
+    uint32_t cap = x->t->cap > slot ? x->t->cap : slot + 1;
+    uint64_t *ab = nw_realloc(x->ab, (size_t)cap * 2 * sizeof *ab);
+    if (!ab) { nw_free(x->ab); x->ab = NULL; x->abcap = 0; return; }
+    x->ab = ab;
+    x->abcap = cap;
+}
+
+static bool abbreviated(const sindex *x) { return !(x->key.nfields == 1 && x->key.fields[0] == 0 && !x->key.desc); }
+
+/* The order of two slots by their rows (what the abbreviations stand for). */
+static int idx_cmp_rows(const sindex *x, uint32_t a, uint32_t b) {
     const nw_table *t = x->t;
     const uint8_t *ra = t->rows[a], *rb = t->rows[b];
-    if (x->key.nfields == 1 && x->key.fields[0] == 0 && !x->key.desc) return pk_cmp_rows(ra, rb);
     const uint8_t *own[NW_MAX_KEY_FIELDS], *fb[NW_MAX_KEY_FIELDS];
     const uint8_t *const *fa = own;
     if (x->probe_on && a == x->probe_slot) fa = x->probe_f;
@@ -287,6 +345,17 @@ static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
         if (r) return (x->key.desc >> i) & 1 ? -r : r;
     }
     return pk_cmp_rows(ra, rb);
+}
+
+static int idx_cmp(const void *ctx, uint32_t a, uint32_t b) {
+    const sindex *x = ctx;
+    if (!abbreviated(x)) return pk_cmp_rows(x->t->rows[a], x->t->rows[b]);
+    if (x->ab) {
+        const uint64_t *ka = x->ab + 2 * (size_t)a, *kb = x->ab + 2 * (size_t)b;
+        if (ka[0] != kb[0]) return ka[0] < kb[0] ? -1 : 1;
+        if (ka[1] != kb[1]) return ka[1] < kb[1] ? -1 : 1;
+    }
+    return idx_cmp_rows(x, a, b);
 }
 
 static int idx_keycmp(const void *ctx, const void *keyp, uint32_t slot) {
@@ -363,6 +432,10 @@ static void tri_update(nw_table *t, uint32_t slot, uint64_t changed, bool add) {
 /* Inserts or removes `slot` in index x, its key fields found once. */
 static int probe_update(sindex *x, uint32_t slot, bool add) {
     key_fields(&x->key, x->t->rows[slot], x->probe_f);
+    if (add && abbreviated(x) && (x->ab || nw_oindex_size(x->ix) == 0)) {
+        abbrev_room(x, slot);
+        if (x->ab) abbreviate(x, x->t->rows[slot], x->probe_f, x->ab + 2 * (size_t)slot);
+    }
     x->probe_slot = slot;
     x->probe_on = true;
     int rc = add ? nw_oindex_insert(x->ix, slot) : nw_oindex_remove(x->ix, slot);
@@ -404,6 +477,12 @@ static bool rebuild_index(nw_table *t, sindex *x) {
     if (!v) return false;
     uint32_t k = 0;
     for (uint32_t slot = 0; slot < t->nslots; slot++) if (t->rows[slot]) v[k++] = slot;
+    if (abbreviated(x) && k) abbrev_room(x, v[k - 1]);
+    for (uint32_t i = 0; x->ab && i < k; i++) {
+        const uint8_t *f[NW_MAX_KEY_FIELDS];
+        key_fields(&x->key, t->rows[v[i]], f);
+        abbreviate(x, t->rows[v[i]], f, x->ab + 2 * (size_t)v[i]);
+    }
     nw_oindex_sort(v, v + n, k, idx_cmp, x);
     bool ok = nw_oindex_build(x->ix, v, k) == 0;
     nw_free(v);
@@ -471,7 +550,7 @@ static void table_free(nw_table *t) {
     nw_free(t->pk.e);
     for (uint32_t i = 0; t->uniq && i < t->def.nuniques; i++) nw_free(t->uniq[i].e);
     nw_free(t->uniq);
-    for (uint32_t i = 0; t->idx && i < t->nidx; i++) nw_oindex_free(t->idx[i].ix);
+    for (uint32_t i = 0; t->idx && i < t->nidx; i++) { nw_oindex_free(t->idx[i].ix); nw_free(t->idx[i].ab); }
     nw_free(t->idx);
     nw_fts_free(t->fts);
     for (uint32_t i = 0; t->tri && i < t->def.nsearch; i++) nw_trigram_free(t->tri[i]);
@@ -1456,12 +1535,29 @@ void *nw_table_reader_cache(const nw_table *t, size_t size) {
 
 size_t nw_table_bytes(const nw_table *t) {
     size_t b = t->row_bytes + (size_t)t->cap * (sizeof(uint8_t *) + 2 * sizeof(uint32_t)) + (size_t)t->pk.cap * 4;
-    for (uint32_t i = 0; i < t->nidx; i++) b += nw_oindex_bytes(t->idx[i].ix);
+    for (uint32_t i = 0; i < t->nidx; i++) b += nw_oindex_bytes(t->idx[i].ix) + (size_t)t->idx[i].abcap * 16;
     if (t->fts) b += nw_fts_bytes(t->fts);
     for (uint32_t i = 0; t->tri && i < t->def.nsearch; i++) if (t->tri[i]) b += nw_trigram_bytes(t->tri[i]);
     if (t->expires) b += (size_t)t->cap * sizeof(double);
     for (uint32_t u = 0; u < t->def.nuniques; u++) b += (size_t)t->uniq[u].cap * 4;
     return b;
+}
+
+/* Each slot's abbreviation is its row's, and the index is in row order. */
+static int check_abbreviations(const sindex *x) {
+    nw_ocursor c;
+    nw_ocursor_seek(&c, x->ix, 0);
+    uint32_t slot, prev = NW_NO_SLOT;
+    while (nw_ocursor_next(&c, &slot)) {
+        const uint8_t *f[NW_MAX_KEY_FIELDS];
+        uint64_t k[2];
+        key_fields(&x->key, x->t->rows[slot], f);
+        abbreviate(x, x->t->rows[slot], f, k);
+        if (slot >= x->abcap || k[0] != x->ab[2 * (size_t)slot] || k[1] != x->ab[2 * (size_t)slot + 1]) return 1;
+        if (prev != NW_NO_SLOT && idx_cmp_rows(x, prev, slot) >= 0) return 1;
+        prev = slot;
+    }
+    return 0;
 }
 
 int nw_store_check(const nw_store *s) {
@@ -1480,6 +1576,7 @@ int nw_store_check(const nw_store *s) {
             if (t->idx[i].stale) continue;
             if (nw_oindex_size(t->idx[i].ix) != live) return 3;
             if (nw_oindex_check(t->idx[i].ix)) return 4;
+            if (t->idx[i].ab && check_abbreviations(&t->idx[i])) return 5;
         }
     }
     return 0;

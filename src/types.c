@@ -504,26 +504,88 @@ static int cmp_decimal(const nw_field *f, const uint8_t *a, const uint8_t *b) {
     return nw_decimal_cmp(&x, &y);
 }
 
+/* ---- order-preserving keys (nw_type_ops.key) -------------------------------------------- */
+
+static size_t put_bytes(uint8_t *out, size_t room, const uint8_t *b, size_t n) {
+    if (n > room) n = room;
+    memcpy(out, b, n);
+    return n;
+}
+
+/* Text by bytes, as cmp_bytes orders it; not prefix-free. */
+static size_t key_str(const nw_field *f, const uint8_t *v, uint8_t *out, size_t room, bool *closed) {
+    (void)f;
+    *closed = false;
+    return put_bytes(out, room, v + 5, nw_rd_u32(v + 1));
+}
+
+/* A double as 8 bytes that memcmp orders as numbers (-0 as 0). */
+static size_t key_float(const nw_field *f, const uint8_t *v, uint8_t *out, size_t room, bool *closed) {
+    (void)f;
+    double d = nw_rd_f64(v + 1);
+    if (d == 0) d = 0;
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    u = (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(u >> (56 - 8 * i));
+    *closed = true;
+    return put_bytes(out, room, b, 8);
+}
+
+/* A whole number (int, datetime: stored values are whole, |v| <= 2^53):
+ * a length byte, then the magnitude's bytes, so that small numbers take 2
+ * bytes. 0x80 + n for n bytes of v >= 0; 0x7F - n and the complement of n
+ * bytes of -v for v < 0. */
+static size_t key_int(const nw_field *f, const uint8_t *v, uint8_t *out, size_t room, bool *closed) {
+    (void)f;
+    double d = nw_rd_f64(v + 1);
+    bool neg = d < 0;
+    uint64_t m = (uint64_t)(neg ? -d : d);
+    uint8_t b[9];
+    size_t n = 0;
+    for (uint64_t x = m; x; x >>= 8) n++;
+    b[0] = neg ? (uint8_t)(0x7F - n) : (uint8_t)(0x80 + n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t byte = (uint8_t)(m >> (8 * (n - 1 - i)));
+        b[1 + i] = neg ? (uint8_t)~byte : byte;
+    }
+    *closed = true;
+    return put_bytes(out, room, b, 1 + n);
+}
+
+static size_t key_tag(const nw_field *f, const uint8_t *v, uint8_t *out, size_t room, bool *closed) {
+    (void)f;
+    *closed = true;
+    return put_bytes(out, room, v, 1);
+}
+
+static size_t key_enum(const nw_field *f, const uint8_t *v, uint8_t *out, size_t room, bool *closed) {
+    (void)f;
+    *closed = true;
+    return put_bytes(out, room, v + 1, 1);
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 static const nw_type_ops table[NW_T_COUNT] = {
-    [NW_T_ID] = { "id", NW_HINT_STR, NW_TF_PREFIX, NULL, convert_text, qconv_str, "expects a string", span_str, cmp_str, NULL, NULL },
+    [NW_T_ID] = { "id", NW_HINT_STR, NW_TF_PREFIX, NULL, convert_text, qconv_str, "expects a string", span_str, cmp_str, NULL, NULL, key_str },
     [NW_T_STRING] = { "string", NW_HINT_STR, NW_TF_ITEM | NW_TF_TEXT | NW_TF_PREFIX, NULL, convert_text, qconv_str, "expects a string",
-                      span_str, cmp_str, item_str, NULL },
-    [NW_T_INT] = { "int", NW_HINT_NUM, NW_TF_ITEM, NULL, convert_number, qconv_num, "expects a number", span_num, cmp_num, item_int, NULL },
-    [NW_T_FLOAT] = { "float", NW_HINT_NUM, NW_TF_ITEM, NULL, convert_number, qconv_num, "expects a number", span_num, cmp_num, item_float, NULL },
-    [NW_T_BOOL] = { "bool", NW_HINT_BOOL, NW_TF_ITEM, NULL, convert_bool, qconv_bool, "expects a boolean", span_bool, cmp_bool, item_bool, NULL },
+                      span_str, cmp_str, item_str, NULL, key_str },
+    [NW_T_INT] = { "int", NW_HINT_NUM, NW_TF_ITEM, NULL, convert_number, qconv_num, "expects a number", span_num, cmp_num, item_int, NULL, key_int },
+    [NW_T_FLOAT] = { "float", NW_HINT_NUM, NW_TF_ITEM, NULL, convert_number, qconv_num, "expects a number", span_num, cmp_num, item_float, NULL, key_float },
+    [NW_T_BOOL] = { "bool", NW_HINT_BOOL, NW_TF_ITEM, NULL, convert_bool, qconv_bool, "expects a boolean", span_bool, cmp_bool, item_bool, NULL, key_tag },
     [NW_T_ENUM] = { "enum", NW_HINT_ENUM, NW_TF_OPAQUE, parse_enum, convert_enum, qconv_enum, "expects a string", span_enum, cmp_enum, NULL,
-                    "holds no value of the enum" },
+                    "holds no value of the enum", key_enum },
     [NW_T_DATETIME] = { "datetime", NW_HINT_DATE, 0, NULL, convert_datetime, qconv_datetime, "expects a date", span_num, cmp_num, NULL,
-                        "must be a whole number of ms" },
+                        "must be a whole number of ms", key_int },
     [NW_T_LIST] = { "list", NW_HINT_VALUE, NW_TF_LIST | NW_TF_EQONLY, parse_list, convert_list, qconv_list, "expects an array",
-                    span_list, cmp_encoded, NULL, NULL },
+                    span_list, cmp_encoded, NULL, NULL, NULL },
     [NW_T_JSON] = { "json", NW_HINT_JSON, NW_TF_EQONLY | NW_TF_OBJECT, NULL, convert_json, qconv_any, "expects JSON data", span_json,
-                    cmp_encoded, NULL, NULL },
-    [NW_T_REF] = { "ref", NW_HINT_TOKEN, NW_TF_PREFIX, parse_ref, convert_text, qconv_str, "expects a string", span_str, cmp_str, NULL, NULL },
+                    cmp_encoded, NULL, NULL, NULL },
+    [NW_T_REF] = { "ref", NW_HINT_TOKEN, NW_TF_PREFIX, parse_ref, convert_text, qconv_str, "expects a string", span_str, cmp_str, NULL, NULL, key_str },
     [NW_T_DECIMAL] = { "decimal", NW_HINT_TOKEN, 0, parse_decimal, convert_decimal, qconv_decimal, "expects a decimal string", span_str,
-                       cmp_decimal, NULL, "must be in canonical form (no leading zeros, `scale` digits after the point)" },
+                       cmp_decimal, NULL, "must be in canonical form (no leading zeros, `scale` digits after the point)", NULL },
 };
 
 const nw_type_ops *nw_type_of(nw_type t) { return &table[t > NW_T_NONE && t < NW_T_COUNT ? t : NW_T_JSON]; }

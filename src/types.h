@@ -9,6 +9,7 @@
  *   qconv    a query value -> the stored form it is compared in (type only)
  *   span     checks the bytes of a stored value that come from outside
  *   cmp      the order queries, indexes and orderBy use
+ *   key      the same order as bytes (abbreviated index keys)
  *   hint     how JS decodes the field (NW_HINT_*, wire.h); nw_entity_define
  *            returns one per field, so JS never looks at type names
  * schema.c, record.c, query.c and store.c dispatch through this table and
@@ -72,6 +73,13 @@ typedef struct nw_type_ops {
     bool (*item)(const uint8_t *v);
     /* Why a stored value from outside that converts to other bytes is refused. */
     const char *unstored;
+    /* Order-preserving bytes of a non-null stored value (abbreviated index
+     * keys, store.c): memcmp of two values' keys agrees with `cmp` wherever
+     * they differ. Writes at most `room` bytes to out and returns the count;
+     * *closed says whether the key is prefix-free (no value's key is a
+     * proper prefix of another's), so that more bytes may follow it. NULL:
+     * the type has no such key (the abbreviation stops there). */
+    size_t (*key)(const struct nw_field *f, const uint8_t *v, uint8_t *out, size_t room, bool *closed);
 } nw_type_ops;
 
 /* The row of type t (t in 1..NW_T_COUNT-1). */

@@ -652,6 +652,39 @@ static void test_memory_returns_to_steady_state(void) {
     nw_store_free(s);
 }
 
+/* A merge that is no bigger than the entry it folds into is written over
+ * it: updating records whose creates are still unsent, again and again,
+ * does not grow the outbox (it used to append the merged entry anew each
+ * time, and the arena grew until compaction copied it). */
+static void test_merges_in_place(void) {
+    uint32_t pj, tk;
+    nw_store *s = make_store(&pj, &tk);
+    nw_changelog *c = nw_store_changelog(s);
+    nw_buf b; nw_buf_init(&b);
+    char id[24];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "r%d", i);
+        task(&b, id, "a title of some length", i, NULL);
+        CHECK_EQ(create(s, tk, &b, -1), NW_OK);
+    }
+    size_t base = nw_changelog_bytes(c);
+    for (int round = 1; round <= 20; round++) {
+        for (int i = 0; i < 2000; i++) {
+            snprintf(id, sizeof id, "r%d", i);
+            CHECK_EQ(update_n(s, tk, id, i + round * 10000), NW_OK);
+        }
+        CHECK(nw_changelog_bytes(c) <= base);
+    }
+    CHECK_EQ(nw_changelog_pending(c), 2000);
+    nw_cl_entry e;
+    CHECK(nw_changelog_next(c, 0, &e));
+    CHECK_EQ(e.op, NW_CL_CREATE);
+    CHECK_EQ(entry_num(&e, 2), 200000);          /* the latest value */
+    CHECK_EQ(nw_store_check(s), 0);
+    nw_buf_free(&b);
+    nw_store_free(s);
+}
+
 /* Coalescing when allocations fail: a merge that cannot get memory leaves
  * the entries as they were; the outbox still describes the store. */
 static void test_coalescing_under_alloc_failures(void) {
@@ -706,6 +739,7 @@ int main(void) {
     RUN(test_only_safe_moves_across_other_records);
     RUN(test_rollback_inside_a_transaction);
     RUN(test_memory_returns_to_steady_state);
+    RUN(test_merges_in_place);
     RUN(test_coalescing_under_alloc_failures);
     return check_summary("changelog");
 }
