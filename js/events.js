@@ -119,13 +119,22 @@ class Route {
     this.fns = null;
     this.none = EMPTY;   // what a plain emit returns when every handler returned undefined
     this.emitted = 0;    // events
-    this.delivered = 0;  // handler calls
+    this.delivered = 0;  // handler calls, but those of bare emits since bareFrom (deliveries())
+    this.bareEmits = 0;  // events emitted by the bare path (not in `emitted`)
+    this.bareFrom = 0;   // bareEmits when the handlers last changed: each bare emit since called every fn
     this.failed = 0;     // handlers (or filters) that threw or rejected
     this.cancelled = 0;  // cancellable events that were cancelled
     this.set(subs);
   }
 
+  /** Events and handler calls so far. A bare emit calls every handler, so
+   * it counts only itself (one increment on the hottest path). */
+  emits() { return this.emitted + this.bareEmits; }
+  deliveries() { return this.delivered + (this.bare ? (this.bareEmits - this.bareFrom) * this.fns.length : 0); }
+
   set(subs) {
+    this.delivered = this.deliveries();
+    this.bareFrom = this.bareEmits;
     this.subs = subs;
     this.plain = subs.every((s) => s.plain);
     this.bare = this.plain && subs.every((s) => s.payloadOnly);
@@ -210,8 +219,8 @@ export class EventBus {
   emit(type, payload) {
     const route = this.#routes[type];
     if (route === undefined || typeof type !== 'string') return this.#emitNew(type, payload);
+    if (route.bare) { route.bareEmits++; return this.#emitBare(route, type, payload); }
     route.emitted++;
-    if (route.bare) return this.#emitBare(route, type, payload);
     if (route.plain) return this.#emitPlain(route, type, payload);
     const subs = route.subs;
     const event = { type, payload };
@@ -228,7 +237,6 @@ export class EventBus {
   #emitBare(route, type, payload) {
     const fns = route.fns;
     const n = fns.length;
-    route.delivered += n;
     if (n === 1) {
       try {
         const r = fns[0](payload, type);
@@ -395,7 +403,7 @@ export class EventBus {
   stats() {
     const out = {};
     const add = (type, r) => {
-      if (r.emitted !== 0) out[type] = { emitted: r.emitted, delivered: r.delivered, failed: r.failed, cancelled: r.cancelled };
+      if (r.emits() !== 0) out[type] = { emitted: r.emits(), delivered: r.deliveries(), failed: r.failed, cancelled: r.cancelled };
     };
     for (const type of Object.keys(this.#routes)) add(type, this.#routes[type]);
     add(ERROR, this.#errorRoute);

@@ -577,6 +577,20 @@ describe('stats', () => {
     assert.deepEqual(stats.error, { emitted: 1, delivered: 0, failed: 0, cancelled: 0 });
   });
 
+  test('counts payload-only handler calls as handlers come and go', async () => {
+    const bus = new EventBus();
+    const offA = bus.on('x', () => {}, { payload: true });
+    for (let i = 0; i < 3; i++) bus.emit('x', i);
+    bus.on('x', () => {}, { payload: true });
+    for (let i = 0; i < 2; i++) bus.emit('x', i);
+    offA();
+    bus.emit('x', 1);
+    bus.on('x', () => {});   // an event handler: no longer the payload-only path
+    bus.emit('x', 1);
+    await bus.emitAsync('x', 1);
+    assert.deepEqual(bus.stats().x, { emitted: 8, delivered: 12, failed: 0, cancelled: 0 });
+  });
+
   test('stats() returns a copy', () => {
     const bus = new EventBus();
     bus.emit('x');
