@@ -4,8 +4,9 @@
 #include <string.h>
 
 /* Each block carries its size in a header so that free() can keep the live
- * byte count exact. 8 bytes keeps doubles aligned. */
-typedef struct { size_t size; size_t pad; } hdr_t;
+ * byte count exact, and its extra owners (nw_retain). Two words keep
+ * doubles aligned. */
+typedef struct { size_t size; size_t owners; } hdr_t;
 
 static size_t live_bytes;
 static long fail_countdown = -1;
@@ -24,6 +25,7 @@ void *nw_malloc(size_t n) {
     hdr_t *h = malloc(sizeof(hdr_t) + n);
     if (!h) return NULL;
     h->size = n;
+    h->owners = 0;
     live_bytes += n;
     return h + 1;
 }
@@ -49,6 +51,7 @@ void *nw_realloc(void *p, size_t n) {
     if (injected_failure()) return NULL;
     if (n > SIZE_MAX - sizeof(hdr_t)) return NULL;
     hdr_t *old = (hdr_t *)p - 1;
+    if (old->owners) return NULL;
     size_t old_size = old->size;
     hdr_t *h = realloc(old, sizeof(hdr_t) + n);
     if (!h) return NULL;
@@ -57,9 +60,12 @@ void *nw_realloc(void *p, size_t n) {
     return h + 1;
 }
 
+void nw_retain(void *p) { ((hdr_t *)p - 1)->owners++; }
+
 void nw_free(void *p) {
     if (!p) return;
     hdr_t *h = (hdr_t *)p - 1;
+    if (h->owners) { h->owners--; return; }
     live_bytes -= h->size;
     free(h);
 }

@@ -10,6 +10,12 @@
  *   nw_realloc(p, n)  -> like realloc; on failure returns NULL and p stays
  *                        valid and owned by the caller.
  *   nw_free(p)        -> p may be NULL.
+ *   nw_retain(p)      -> one more owner of block p: a block retained k times
+ *                        is freed by the (k+1)th nw_free, so two structures
+ *                        can hold one immutable block (a stored row and the
+ *                        outbox entry of its create) and each frees it when
+ *                        done. Never fails. A retained block cannot be
+ *                        resized (nw_realloc returns NULL).
  * Every caller checks for NULL; no module aborts on allocation failure.
  */
 #ifndef NW_ALLOC_H
@@ -22,6 +28,7 @@ void *nw_malloc(size_t n);
 void *nw_calloc(size_t count, size_t size);
 void *nw_realloc(void *p, size_t n);
 void nw_free(void *p);
+void nw_retain(void *p);
 /* A NUL-terminated copy of s[0..n) (the caller frees it), or NULL. */
 char *nw_strndup(const char *s, size_t n);
 

@@ -103,7 +103,7 @@ NW_EXPORT int nw_sync_outbox(nw_instance *I, uint32_t max, uint32_t ntables, uin
     for (size_t pos = nw_changelog_next(c, 0, &e); pos && k < max; pos = nw_changelog_next(c, pos, &e)) {
         if (e.table >= ntables || !want[e.table]) continue;
         if ((e.flags & NW_CL_CONFLICT) && !(flags & 1)) continue;
-        nw_buf_append(o, e.raw, e.size);
+        nw_cl_entry_put(&e, o);
         k++;
     }
     nw_buf_patch_u32(o, count_at, k);

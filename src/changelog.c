@@ -19,6 +19,14 @@
  * in progress are the arena's last bytes and never merged into, so that
  * truncating to a mark undoes them.
  *
+ * A create logged by the store shares the stored row instead of copying it
+ * (F_SHARED): its fields section is the row's address, and the entry holds
+ * one reference to it (alloc.h, nw_retain), released when the entry dies
+ * (kill, truncate, free). Stored rows are never changed in place, so the
+ * entry sees the row the create wrote. Everything that leaves the log
+ * (snapshot, journal, outbox export: nw_cl_entry_put) has the fields inline;
+ * entries from outside never have F_SHARED.
+ *
  * Entries [0, committed) of `order` belong to committed writes; later ones
  * to the write in progress (the store's undo log truncates them). Only
  * committed entries are merged into, and `latest` maps a record (table, id)
@@ -26,6 +34,7 @@
  * removed entry) are checked on use and dropped at compaction. */
 #define HDR 40
 #define F_REMOVED 0x80u
+#define F_SHARED 0x40u      /* fields: a pointer to the stored row, retained (below) */
 #define ADJACENT_SCAN 8     /* removed entries skipped when looking for a direct predecessor */
 
 /* Versions: open addressing with linear probing, deletion by backward shift
@@ -56,7 +65,12 @@ struct nw_changelog {
     uint32_t client_len, cursor_len;
     vent *v;
     uint32_t vcap, vcount;
+    nw_cl_row_fn row_of;    /* the store's current row of a record (merges share it) */
+    void *row_ud;
 };
+
+static uint8_t *entry_at(const nw_changelog *c, uint32_t i);
+static const uint8_t *shared_row(const uint8_t *p);
 
 static void wr_u32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24); }
 static void wr_f64(uint8_t *p, double v) { uint64_t u; memcpy(&u, &v, 8); wr_u32(p, (uint32_t)u); wr_u32(p + 4, (uint32_t)(u >> 32)); }
@@ -71,6 +85,10 @@ nw_changelog *nw_changelog_new(void) {
 
 void nw_changelog_free(nw_changelog *c) {
     if (!c) return;
+    for (uint32_t i = 0; i < c->norder; i++) {
+        uint8_t *p = entry_at(c, i);
+        if ((p[5] & (F_REMOVED | F_SHARED)) == F_SHARED) nw_free((void *)shared_row(p));
+    }
     nw_buf_free(&c->arena);
     nw_free(c->order);
     nw_free(c->lat);
@@ -83,6 +101,7 @@ void nw_changelog_free(nw_changelog *c) {
 }
 
 void nw_changelog_enable(nw_changelog *c, bool on) { c->disabled = !on; }
+void nw_changelog_set_rows(nw_changelog *c, nw_cl_row_fn fn, void *ud) { c->row_of = fn; c->row_ud = ud; }
 bool nw_changelog_enabled(const nw_changelog *c) { return !c->disabled; }
 
 static tconf *conf_of(nw_changelog *c, uint32_t table, nw_error *err) {
@@ -122,11 +141,20 @@ bool nw_changelog_logs(const nw_changelog *c, uint32_t table) {
 
 /* ---- entries ------------------------------------------------------------------ */
 
+static size_t write_entry(uint8_t *p, uint8_t op, uint8_t flags, uint32_t table, double seq, double base,
+                          const uint8_t *id, uint32_t idlen, uint64_t mask, const uint8_t *fields, uint32_t flen);
+
+static const uint8_t *shared_row(const uint8_t *p) {
+    const uint8_t *row;
+    memcpy(&row, p + HDR + nw_rd_u32(p + 36) + 4, sizeof row);
+    return row;
+}
+
 static void read_entry(const uint8_t *p, nw_cl_entry *e) {
     e->raw = p;
     e->size = nw_rd_u32(p);
     e->op = p[4];
-    e->flags = p[5] & ~F_REMOVED;
+    e->flags = p[5] & ~(F_REMOVED | F_SHARED);
     e->table = nw_rd_u32(p + 8);
     e->seq = nw_rd_f64(p + 12);
     e->base = nw_rd_f64(p + 20);
@@ -135,6 +163,24 @@ static void read_entry(const uint8_t *p, nw_cl_entry *e) {
     e->id = p + HDR;
     e->flen = nw_rd_u32(p + HDR + e->idlen);
     e->fields = p + HDR + e->idlen + 4;
+    if (p[5] & F_SHARED) {
+        const uint8_t *row = shared_row(p);
+        e->fields = row + 4;
+        e->flen = nw_row_len(row);
+    }
+}
+
+/* An entry's end: it no longer counts, its bytes are dead, and a shared
+ * row is released. */
+static void kill(nw_changelog *c, uint8_t *p) {
+    if (p[5] & F_SHARED) nw_free((void *)shared_row(p));
+    p[5] |= F_REMOVED;
+    c->garbage += nw_rd_u32(p);
+}
+
+void nw_cl_entry_put(const nw_cl_entry *e, nw_buf *out) {
+    if (!nw_buf_reserve(out, (size_t)HDR + e->idlen + 4 + e->flen)) return;
+    out->len += write_entry(out->p + out->len, e->op, e->flags, e->table, e->seq, e->base, e->id, e->idlen, e->mask, e->fields, e->flen);
 }
 
 static uint8_t *entry_at(const nw_changelog *c, uint32_t i) { return c->arena.p + c->order[i]; }
@@ -195,13 +241,34 @@ nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const 
     return NW_OK;
 }
 
+nw_code nw_changelog_append_row(nw_changelog *c, uint32_t table, const uint8_t *row, uint64_t mask, size_t *mark, nw_error *err) {
+    uint32_t idlen = nw_rd_u32(row + 5);
+    const uint8_t *id = row + 9;
+    size_t size = (size_t)HDR + idlen + 4 + sizeof row;
+    if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
+    double base = (nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS) ? nw_changelog_version(c, table, id, idlen) : 0;
+    *mark = c->arena.len;
+    uint8_t ptr[sizeof row];
+    memcpy(ptr, &row, sizeof row);
+    uint32_t at = put_entry(c, NW_CL_CREATE, F_SHARED, table, c->next_seq, base, id, idlen, mask, ptr, (uint32_t)sizeof row);
+    nw_retain((void *)row);
+    c->order[c->norder++] = at;
+    c->next_seq += 1;
+    c->live++;
+    return NW_OK;
+}
+
 void nw_changelog_truncate(nw_changelog *c, size_t mark) {
     if (mark >= c->arena.len) return;
     /* the first dropped entry holds the lowest of the dropped seqs; entries
      * of the write in progress are the last in the arena and in `order` */
     c->next_seq = nw_rd_f64(c->arena.p + mark + 12);
     while (c->norder > c->committed && c->order[c->norder - 1] >= mark) {
-        if (!removed_at(c, c->norder - 1)) c->live--;
+        uint8_t *p = entry_at(c, c->norder - 1);
+        if (!(p[5] & F_REMOVED)) {
+            c->live--;
+            if (p[5] & F_SHARED) nw_free((void *)shared_row(p));
+        }
         c->norder--;
     }
     c->arena.len = mark;
@@ -243,10 +310,8 @@ static bool lat_set(nw_changelog *c, uint32_t i);
 static bool same_record(const uint8_t *p, uint32_t table, const uint8_t *id, uint32_t idlen);
 
 static void drop_at(nw_changelog *c, uint32_t i) {
-    uint8_t *p = entry_at(c, i);
-    p[5] |= F_REMOVED;
     c->live--;
-    c->garbage += nw_rd_u32(p);
+    kill(c, entry_at(c, i));
 }
 
 bool nw_changelog_remove(nw_changelog *c, double seq) {
@@ -259,7 +324,7 @@ bool nw_changelog_remove(nw_changelog *c, double seq) {
 bool nw_changelog_flag(nw_changelog *c, double seq, uint8_t flags, bool on) {
     uint32_t i = find(c, seq);
     if (i == UINT32_MAX) return false;
-    flags &= (uint8_t)~F_REMOVED;
+    flags &= (uint8_t)~(F_REMOVED | F_SHARED);
     if (on) entry_at(c, i)[5] |= flags;
     else entry_at(c, i)[5] &= (uint8_t)~flags;
     return true;
@@ -274,9 +339,10 @@ static const char *bad_entry(const uint8_t *e, size_t len, uint32_t ntables, nw_
     if (size < HDR + 4 || size > len || idlen > size - HDR - 4) return "entry size";
     uint32_t flen = nw_rd_u32(e + HDR + idlen);
     if ((size_t)HDR + idlen + 4 + flen != size) return "entry size";
+    if (e[5] & (F_REMOVED | F_SHARED)) return "entry";
     nw_cl_entry x;
     read_entry(e, &x);
-    if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & F_REMOVED) || x.table >= ntables || !idlen) return "entry";
+    if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & (F_REMOVED | F_SHARED)) || x.table >= ntables || !idlen) return "entry";
     if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return "entry fields";
     return NULL;
 }
@@ -331,9 +397,7 @@ bool nw_changelog_replace(nw_changelog *c, const uint8_t *p) {
     if (!same_record(old, e.table, e.id, e.idlen) || !arena_room(c, e.size)) return false;
     uint32_t at = (uint32_t)c->arena.len;
     nw_buf_append(&c->arena, p, e.size);
-    uint8_t *o = entry_at(c, i);
-    o[5] |= F_REMOVED;
-    c->garbage += nw_rd_u32(o);
+    kill(c, entry_at(c, i));
     c->order[i] = at;
     return true;
 }
@@ -450,6 +514,35 @@ static void op_remove(nw_buf *ops, double seq) {
     nw_buf_f64(ops, seq);
 }
 
+/* Writes the merge of entry j (view *p) with a later one: op, mask and the
+ * fields in tmp. A create whose fields are the record's stored row shares
+ * that row again; an entry that fits where j is goes there; others go to
+ * the arena's end. False when memory is short (nothing changed). */
+static bool put_merged(nw_changelog *c, uint32_t j, nw_cl_entry *p, uint8_t op, uint64_t mask, const nw_buf *tmp) {
+    const uint8_t *row = op == NW_CL_CREATE && c->row_of ? c->row_of(c->row_ud, p->table, p->id, p->idlen) : NULL;
+    if (row && (nw_row_len(row) != tmp->len || memcmp(row + 4, tmp->p, tmp->len) != 0)) row = NULL;
+    uint8_t ptr[sizeof row];
+    memcpy(ptr, &row, sizeof row);
+    const uint8_t *fields = row ? ptr : tmp->p;
+    uint32_t flen = row ? (uint32_t)sizeof row : (uint32_t)tmp->len;
+    uint8_t flags = (uint8_t)(p->flags | (row ? F_SHARED : 0));
+    size_t size = (size_t)HDR + p->idlen + 4 + flen;
+    uint8_t *old = entry_at(c, j);
+    if (row) nw_retain((void *)row);
+    if (size <= p->size) {                              /* fits where j is: no arena growth */
+        if (old[5] & F_SHARED) nw_free((void *)shared_row(old));
+        write_entry(old, op, flags, p->table, p->seq, p->base, p->id, p->idlen, mask, fields, flen);
+        c->garbage += p->size - size;
+        return true;
+    }
+    if (!arena_room(c, size)) { if (row) nw_free((void *)row); return false; }
+    read_entry(entry_at(c, j), p);                      /* the arena may have moved */
+    uint32_t at = put_entry(c, op, flags, p->table, p->seq, p->base, p->id, p->idlen, mask, fields, flen);
+    kill(c, entry_at(c, j));
+    c->order[j] = at;
+    return true;
+}
+
 static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp, nw_buf *ops) {
     nw_cl_entry p, e;
     read_entry(entry_at(c, j), &p);
@@ -476,25 +569,13 @@ static void coalesce(nw_changelog *c, uint32_t j, uint32_t i, nw_buf *tmp, nw_bu
     } else {
         op = NW_CL_DELETE;                              /* update + delete */
     }
-    size_t size = (size_t)HDR + p.idlen + 4 + tmp->len;
-    if (tmp->oom) return;                               /* not merged: still correct */
-    uint32_t at = c->order[j];
-    if (size <= p.size) {                               /* fits where j is: no arena growth */
-        write_entry(c->arena.p + at, op, p.flags, p.table, p.seq, p.base, p.id, p.idlen, mask, tmp->p, (uint32_t)tmp->len);
-        c->garbage += p.size - size;
-    } else {
-        if (!arena_room(c, size)) return;
-        read_entry(entry_at(c, j), &p);                 /* the arena may have moved */
-        at = put_entry(c, op, p.flags, p.table, p.seq, p.base, p.id, p.idlen, mask, tmp->p, (uint32_t)tmp->len);
-        uint8_t *old = entry_at(c, j);
-        old[5] |= F_REMOVED;
-        c->garbage += nw_rd_u32(old);
-        c->order[j] = at;
-    }
+    if (tmp->oom || !put_merged(c, j, &p, op, mask, tmp)) return;   /* not merged: still correct */
     drop_at(c, i);
     if (ops) {
+        nw_cl_entry m;
+        read_entry(entry_at(c, j), &m);
         nw_buf_byte(ops, 'R');
-        nw_buf_append(ops, c->arena.p + at, size);
+        nw_cl_entry_put(&m, ops);
     }
     op_remove(ops, e.seq);
 }
@@ -693,10 +774,8 @@ void nw_changelog_write(const nw_changelog *c, nw_buf *out) {
     nw_buf_u32(out, c->cursor_len);
     nw_buf_append(out, c->cursor, c->cursor_len);
     nw_buf_u32(out, c->live);
-    for (uint32_t i = 0; i < c->norder; i++) {
-        const uint8_t *p = entry_at(c, i);
-        if (!(p[5] & F_REMOVED)) nw_buf_append(out, p, nw_rd_u32(p));
-    }
+    nw_cl_entry e;
+    for (size_t pos = nw_changelog_next(c, 0, &e); pos; pos = nw_changelog_next(c, pos, &e)) nw_cl_entry_put(&e, out);
     nw_buf_u32(out, c->vcount);
     for (uint32_t i = 0; i < c->vcap; i++) {
         const vent *e = &c->v[i];
@@ -739,9 +818,10 @@ nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_
         if (size < HDR + 4 || size > len - at || idlen > size - HDR - 4) return corrupt(err, "entry size");
         uint32_t flen = nw_rd_u32(e + HDR + idlen);
         if ((size_t)HDR + idlen + 4 + flen != size) return corrupt(err, "entry size");
+        if (e[5] & (F_REMOVED | F_SHARED)) return corrupt(err, "entry");
         nw_cl_entry x;
         read_entry(e, &x);
-        if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & F_REMOVED) || x.table >= ntables || !idlen)
+        if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & (F_REMOVED | F_SHARED)) || x.table >= ntables || !idlen)
             return corrupt(err, "entry");
         if (!(x.seq > last && x.seq < next)) return corrupt(err, "entry order");
         if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return corrupt(err, "entry fields");

@@ -38,6 +38,9 @@
  * mutations under), the next seq, the pull cursor (opaque server text) and
  * the server version of each record of NW_CLT_VERSIONS tables.
  *
+ * A create appended with nw_changelog_append_row shares the stored row
+ * (no copy); its view's fields point into the row.
+ *
  * Memory: entries live in one byte arena plus an array of their offsets in
  * seq order. Appending may allocate and then fails with NW_E_LIMIT (the
  * write fails with it); truncating and removing never allocate, so
@@ -75,9 +78,14 @@ typedef struct nw_cl_entry {
     uint64_t mask;
     const uint8_t *fields;
     uint32_t flen;
-    const uint8_t *raw;     /* the whole entry in the arena layout (changelog.c) */
-    uint32_t size;
+    const uint8_t *raw;     /* the entry's header and id in the arena layout (changelog.c); its
+                               fields may live elsewhere: nw_cl_entry_put writes the whole entry */
+    uint32_t size;          /* bytes at raw */
 } nw_cl_entry;
+
+/* Appends the entry in the arena layout with its fields inline: what
+ * snapshots, the journal and the outbox export carry. */
+void nw_cl_entry_put(const nw_cl_entry *e, nw_buf *out);
 
 nw_changelog *nw_changelog_new(void);     /* NULL on OOM */
 void nw_changelog_free(nw_changelog *c);  /* c may be NULL */
@@ -99,6 +107,17 @@ bool nw_changelog_logs(const nw_changelog *c, uint32_t table);
  * needs to undo it. NW_E_LIMIT when out of memory (nothing changed). */
 nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
                             uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err);
+/* Appends the create of a stored row without copying it: the entry shares
+ * `row` (the store's row layout, record.h: u32 length, then the fields, the
+ * id first) and holds a reference to it (alloc.h, nw_retain) until the entry
+ * goes. The caller must never change the row's bytes. `mask`: every field.
+ * Otherwise as nw_changelog_append. */
+nw_code nw_changelog_append_row(nw_changelog *c, uint32_t table, const uint8_t *row, uint64_t mask, size_t *mark, nw_error *err);
+/* The stored row of record (table, id), or NULL: a merged create whose
+ * fields equal it shares it (as nw_changelog_append_row) instead of holding
+ * a copy. Rows it returns must stay unchanged while shared. */
+typedef const uint8_t *(*nw_cl_row_fn)(void *ud, uint32_t table, const uint8_t *id, uint32_t idlen);
+void nw_changelog_set_rows(nw_changelog *c, nw_cl_row_fn fn, void *ud);
 /* Drops every entry appended after `mark` (rollback); gives their seqs back.
  * Only entries not yet committed are ever truncated. */
 void nw_changelog_truncate(nw_changelog *c, size_t mark);

@@ -65,7 +65,7 @@ static void on_commit(void *ud, nw_store *s) {
     nw_cl_entry e;
     for (size_t pos = nw_changelog_next(c, nw_changelog_uncommitted(c), &e); pos; pos = nw_changelog_next(c, pos, &e)) {
         nw_buf_byte(b, 'O');
-        nw_buf_append(b, e.raw, e.size);
+        nw_cl_entry_put(&e, b);
     }
     nw_changelog_commit_ops(c, b);   /* coalesces now, recording what it did ('R', 'X') */
     if (b->oom) {

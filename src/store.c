@@ -562,11 +562,19 @@ static void table_free(nw_table *t) {
     nw_free(t);
 }
 
+/* The outbox's view of stored rows (nw_changelog_set_rows). */
+static const uint8_t *stored_row(void *ud, uint32_t table, const uint8_t *id, uint32_t idlen) {
+    nw_table *t = nw_store_table(ud, table);
+    uint32_t slot = t ? nw_table_find(t, (const char *)id, idlen) : NW_NO_SLOT;
+    return slot == NW_NO_SLOT ? NULL : t->rows[slot];
+}
+
 nw_store *nw_store_new(void) {
     nw_store *s = nw_calloc(1, sizeof *s);
     if (!s) return NULL;
     s->cl = nw_changelog_new();
     if (!s->cl) { nw_free(s); return NULL; }
+    nw_changelog_set_rows(s->cl, stored_row, s);
     nw_buf_init(&s->events);
     nw_buf_init(&s->scratch);
     nw_buf_init(&s->logbuf);
@@ -888,11 +896,15 @@ static nw_code log_write(nw_store *s, nw_table *t, nw_cl_op op, const uint8_t *r
     const uint8_t *id = row_id(row, &il);
     const uint8_t *fields = NULL;
     size_t flen = 0;
-    if (op == NW_CL_CREATE) {
-        fields = row + 4;
-        flen = nw_row_len(row);
+    size_t mark;
+    nw_code rc;
+    if (op == NW_CL_CREATE) {   /* shares the stored row, which is never changed in place */
         mask = t->def.nfields == 64 ? ~(uint64_t)0 : ((uint64_t)1 << t->def.nfields) - 1;
-    } else if (op == NW_CL_UPDATE) {
+        if ((rc = nw_changelog_append_row(s->cl, t->index, row, mask, &mark, err))) return rc;
+        s->log[s->nlog++] = (undo){ U_LOG, t->index, 0, NULL, 0, mark };
+        return NW_OK;
+    }
+    if (op == NW_CL_UPDATE) {
         nw_buf *b = &s->logbuf;
         nw_buf_reset(b);
         const uint8_t *f = row + 4;
@@ -905,8 +917,7 @@ static nw_code log_write(nw_store *s, nw_table *t, nw_cl_op op, const uint8_t *r
         fields = b->p;
         flen = b->len;
     }
-    size_t mark;
-    nw_code rc = nw_changelog_append(s->cl, op, t->index, id, il, mask, fields, (uint32_t)flen, &mark, err);
+    rc = nw_changelog_append(s->cl, op, t->index, id, il, mask, fields, (uint32_t)flen, &mark, err);
     if (rc) return rc;
     s->log[s->nlog++] = (undo){ U_LOG, t->index, 0, NULL, 0, mark };
     return NW_OK;
