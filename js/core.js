@@ -71,6 +71,37 @@ function growthImports(onGrowth) {
   return { env: { emscripten_notify_memory_growth: onGrowth } };
 }
 
+/** The instance's encoder: it writes straight into the WASM input buffer,
+ * so sending what it encoded copies nothing and a large write allocates no
+ * JS buffer. The input buffer holds one call's input: reset, encode, send,
+ * call (sendStr and sendBytes write the same buffer). */
+class InputEncoder extends Encoder {
+  constructor(core) {
+    super(0);
+    this.core = core;
+  }
+
+  reset() {
+    this.len = 0;
+    this.attach();
+    return this;
+  }
+
+  /** Views over the input buffer, renewed when it or WASM memory moved. */
+  attach() {
+    const c = this.core;
+    const buf = c.memory.buffer;
+    if (this.u8.buffer === buf && this.u8.byteOffset === c.inPtr && this.u8.length === c.inCap) return;
+    this.u8 = new Uint8Array(buf, c.inPtr, c.inCap);
+    this.dv = new DataView(buf, c.inPtr, c.inCap);
+  }
+
+  grow(need) {
+    this.core.reserveInput(Math.max(need, this.u8.length * 2));   // nw_input keeps the bytes
+    this.attach();
+  }
+}
+
 export class Core {
   /** @param {WebAssembly.Instance} instance */
   constructor(instance) {
@@ -83,7 +114,7 @@ export class Core {
     if (!this.I) throw new NitroError('LIMIT', 'out of memory', { rule: 'memory' });
     this.u8 = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
-    this.enc = new Encoder();
+    this.enc = new InputEncoder(this);
     this.closed = false;
     this.inPtr = 0;
     this.inCap = 0;
@@ -128,9 +159,11 @@ export class Core {
     return this.inPtr;
   }
 
-  /** Copies the encoder's bytes into the WASM input buffer; returns length. */
+  /** The encoder's bytes as the next call's input; returns their length.
+   * The instance's own encoder (`this.enc`) is already there. */
   send(enc = this.enc) {
     const len = enc.len;
+    if (enc === this.enc) return len;
     const ptr = this.reserveInput(len);
     this.u8.set(len === enc.u8.length ? enc.u8 : enc.u8.subarray(0, len), ptr);
     return len;

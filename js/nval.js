@@ -32,7 +32,13 @@ export class Encoder {
   ensure(n) {
     const need = this.len + n;
     if (need <= this.u8.length) return;
-    let size = this.u8.length * 2;
+    this.grow(need);
+  }
+
+  /** Makes room for `need` bytes, keeping those written (core.js's
+   * InputEncoder grows the WASM input buffer instead). */
+  grow(need) {
+    let size = Math.max(this.u8.length * 2, 64);
     while (size < need) size *= 2;
     const u8 = new Uint8Array(size);
     u8.set(this.u8.subarray(0, this.len));
