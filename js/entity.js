@@ -70,9 +70,9 @@ function normalizeFields(name, fields) {
   return [id || { name: 'id', type: 'id', spec: { type: 'id' } }, ...list];
 }
 
-// What insertMany returns (the mode bits of nw_insert_many, src/api_store.c).
 /** Records encoded before insertMany sizes the input for the rest. */
 const SIZING_SAMPLE = 63;
+// What insertMany returns (the mode bits of nw_insert_many, src/api_store.c).
 const RETURNING = { records: 0, ids: 1, count: 2 };
 function readIds(r) {
   const n = r.u32();

@@ -71,6 +71,7 @@ struct nw_changelog {
 
 static uint8_t *entry_at(const nw_changelog *c, uint32_t i);
 static const uint8_t *shared_row(const uint8_t *p);
+static void release_row(const uint8_t *p);
 
 static void wr_u32(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24); }
 static void wr_f64(uint8_t *p, double v) { uint64_t u; memcpy(&u, &v, 8); wr_u32(p, (uint32_t)u); wr_u32(p + 4, (uint32_t)(u >> 32)); }
@@ -87,7 +88,7 @@ void nw_changelog_free(nw_changelog *c) {
     if (!c) return;
     for (uint32_t i = 0; i < c->norder; i++) {
         uint8_t *p = entry_at(c, i);
-        if ((p[5] & (F_REMOVED | F_SHARED)) == F_SHARED) nw_free((void *)shared_row(p));
+        if (!(p[5] & F_REMOVED)) release_row(p);
     }
     nw_buf_free(&c->arena);
     nw_free(c->order);
@@ -170,10 +171,15 @@ static void read_entry(const uint8_t *p, nw_cl_entry *e) {
     }
 }
 
+/* Gives back the entry's reference to a shared row, if it holds one. */
+static void release_row(const uint8_t *p) {
+    if (p[5] & F_SHARED) nw_free((void *)shared_row(p));
+}
+
 /* An entry's end: it no longer counts, its bytes are dead, and a shared
  * row is released. */
 static void kill(nw_changelog *c, uint8_t *p) {
-    if (p[5] & F_SHARED) nw_free((void *)shared_row(p));
+    release_row(p);
     p[5] |= F_REMOVED;
     c->garbage += nw_rd_u32(p);
 }
@@ -228,34 +234,32 @@ static bool arena_room(nw_changelog *c, size_t size) {
     return false;
 }
 
-nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
-                            uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err) {
+/* Appends an entry with the next seq (both appends below). */
+static nw_code append(nw_changelog *c, uint8_t op, uint8_t flags, uint32_t table, const uint8_t *id, uint32_t idlen,
+                      uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err) {
     size_t size = (size_t)HDR + idlen + 4 + flen;
     if (size > 0x7FFFFFFFu) return nw_error_set(err, NW_E_LIMIT, NULL, NULL, "size", "mutation too large for the outbox");
     if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
     double base = (nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS) ? nw_changelog_version(c, table, id, idlen) : 0;
     *mark = c->arena.len;
-    c->order[c->norder++] = put_entry(c, (uint8_t)op, 0, table, c->next_seq, base, id, idlen, mask, fields, flen);
+    c->order[c->norder++] = put_entry(c, op, flags, table, c->next_seq, base, id, idlen, mask, fields, flen);
     c->next_seq += 1;
     c->live++;
     return NW_OK;
 }
 
+nw_code nw_changelog_append(nw_changelog *c, nw_cl_op op, uint32_t table, const uint8_t *id, uint32_t idlen,
+                            uint64_t mask, const uint8_t *fields, uint32_t flen, size_t *mark, nw_error *err) {
+    return append(c, (uint8_t)op, 0, table, id, idlen, mask, fields, flen, mark, err);
+}
+
 nw_code nw_changelog_append_row(nw_changelog *c, uint32_t table, const uint8_t *row, uint64_t mask, size_t *mark, nw_error *err) {
-    uint32_t idlen = nw_rd_u32(row + 5);
-    const uint8_t *id = row + 9;
-    size_t size = (size_t)HDR + idlen + 4 + sizeof row;
-    if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
-    double base = (nw_changelog_table_flags(c, table) & NW_CLT_VERSIONS) ? nw_changelog_version(c, table, id, idlen) : 0;
-    *mark = c->arena.len;
+    const uint8_t *id = row + 4;   /* field 0: NVAL_STR, u32 length, bytes */
     uint8_t ptr[sizeof row];
     memcpy(ptr, &row, sizeof row);
-    uint32_t at = put_entry(c, NW_CL_CREATE, F_SHARED, table, c->next_seq, base, id, idlen, mask, ptr, (uint32_t)sizeof row);
-    nw_retain((void *)row);
-    c->order[c->norder++] = at;
-    c->next_seq += 1;
-    c->live++;
-    return NW_OK;
+    nw_code rc = append(c, NW_CL_CREATE, F_SHARED, table, id + 5, nw_rd_u32(id + 1), mask, ptr, (uint32_t)sizeof row, mark, err);
+    if (!rc) nw_retain((void *)row);
+    return rc;
 }
 
 void nw_changelog_truncate(nw_changelog *c, size_t mark) {
@@ -267,7 +271,7 @@ void nw_changelog_truncate(nw_changelog *c, size_t mark) {
         uint8_t *p = entry_at(c, c->norder - 1);
         if (!(p[5] & F_REMOVED)) {
             c->live--;
-            if (p[5] & F_SHARED) nw_free((void *)shared_row(p));
+            release_row(p);
         }
         c->norder--;
     }
@@ -342,7 +346,7 @@ static const char *bad_entry(const uint8_t *e, size_t len, uint32_t ntables, nw_
     if (e[5] & (F_REMOVED | F_SHARED)) return "entry";
     nw_cl_entry x;
     read_entry(e, &x);
-    if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & (F_REMOVED | F_SHARED)) || x.table >= ntables || !idlen) return "entry";
+    if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || x.table >= ntables || !idlen) return "entry";
     if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return "entry fields";
     return NULL;
 }
@@ -530,7 +534,7 @@ static bool put_merged(nw_changelog *c, uint32_t j, nw_cl_entry *p, uint8_t op, 
     uint8_t *old = entry_at(c, j);
     if (row) nw_retain((void *)row);
     if (size <= p->size) {                              /* fits where j is: no arena growth */
-        if (old[5] & F_SHARED) nw_free((void *)shared_row(old));
+        release_row(old);
         write_entry(old, op, flags, p->table, p->seq, p->base, p->id, p->idlen, mask, fields, flen);
         c->garbage += p->size - size;
         return true;
@@ -812,24 +816,17 @@ nw_code nw_changelog_read(nw_changelog *c, const uint8_t *p, size_t len, uint32_
     uint32_t n = nw_rd_u32(p + at); at += 4;
     double last = 0;
     for (uint32_t i = 0; i < n; i++) {
-        NEED(HDR + 4);
         const uint8_t *e = p + at;
-        uint32_t size = nw_rd_u32(e), idlen = nw_rd_u32(e + 36);
-        if (size < HDR + 4 || size > len - at || idlen > size - HDR - 4) return corrupt(err, "entry size");
-        uint32_t flen = nw_rd_u32(e + HDR + idlen);
-        if ((size_t)HDR + idlen + 4 + flen != size) return corrupt(err, "entry size");
-        if (e[5] & (F_REMOVED | F_SHARED)) return corrupt(err, "entry");
-        nw_cl_entry x;
-        read_entry(e, &x);
-        if (x.op < NW_CL_CREATE || x.op > NW_CL_DELETE || (e[5] & (F_REMOVED | F_SHARED)) || x.table >= ntables || !idlen)
-            return corrupt(err, "entry");
-        if (!(x.seq > last && x.seq < next)) return corrupt(err, "entry order");
-        if ((x.op == NW_CL_DELETE) != (x.mask == 0) || !check(ud, x.table, x.mask, x.fields, x.flen)) return corrupt(err, "entry fields");
+        const char *bad = bad_entry(e, len - at, ntables, check, ud);
+        if (bad) return corrupt(err, bad);
+        uint32_t size = nw_rd_u32(e);
+        double seq = nw_rd_f64(e + 12);
+        if (!(seq > last && seq < next)) return corrupt(err, "entry order");
         if (!arena_room(c, size) || !order_reserve(c, 1)) return nw_error_nomem(err);
         c->order[c->norder++] = (uint32_t)c->arena.len;
         nw_buf_append(&c->arena, e, size);
         c->live++;
-        last = x.seq;
+        last = seq;
         at += size;
     }
     c->next_seq = next;

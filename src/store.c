@@ -317,6 +317,13 @@ static void abbreviate(const sindex *x, const uint8_t *row, const uint8_t *const
     }
 }
 
+/* The abbreviation of stored slot `slot`, its key fields found in its row. */
+static void abbreviate_slot(const sindex *x, uint32_t slot, uint64_t out[2]) {
+    const uint8_t *f[NW_MAX_KEY_FIELDS];
+    key_fields(&x->key, x->t->rows[slot], f);
+    abbreviate(x, x->t->rows[slot], f, out);
+}
+
 /* Makes room in x->ab for `slot`; on failure the abbreviations are dropped
  * (comparisons then read rows). Only an empty index or rebuild_index
  * starts them, so that every slot in the index has one. */
@@ -478,11 +485,7 @@ static bool rebuild_index(nw_table *t, sindex *x) {
     uint32_t k = 0;
     for (uint32_t slot = 0; slot < t->nslots; slot++) if (t->rows[slot]) v[k++] = slot;
     if (abbreviated(x) && k) abbrev_room(x, v[k - 1]);
-    for (uint32_t i = 0; x->ab && i < k; i++) {
-        const uint8_t *f[NW_MAX_KEY_FIELDS];
-        key_fields(&x->key, t->rows[v[i]], f);
-        abbreviate(x, t->rows[v[i]], f, x->ab + 2 * (size_t)v[i]);
-    }
+    for (uint32_t i = 0; x->ab && i < k; i++) abbreviate_slot(x, v[i], x->ab + 2 * (size_t)v[i]);
     nw_oindex_sort(v, v + n, k, idx_cmp, x);
     bool ok = nw_oindex_build(x->ix, v, k) == 0;
     nw_free(v);
@@ -892,32 +895,25 @@ static uint64_t changed_mask(const nw_table *t, const uint8_t *a, const uint8_t 
 static nw_code log_write(nw_store *s, nw_table *t, nw_cl_op op, const uint8_t *row, uint64_t mask, nw_error *err) {
     if (s->applying || !nw_changelog_logs(s->cl, t->index)) return NW_OK;
     if (!log_reserve(s)) return nw_error_nomem(err);
-    uint32_t il;
-    const uint8_t *id = row_id(row, &il);
-    const uint8_t *fields = NULL;
-    size_t flen = 0;
     size_t mark;
     nw_code rc;
     if (op == NW_CL_CREATE) {   /* shares the stored row, which is never changed in place */
         mask = t->def.nfields == 64 ? ~(uint64_t)0 : ((uint64_t)1 << t->def.nfields) - 1;
-        if ((rc = nw_changelog_append_row(s->cl, t->index, row, mask, &mark, err))) return rc;
-        s->log[s->nlog++] = (undo){ U_LOG, t->index, 0, NULL, 0, mark };
-        return NW_OK;
-    }
-    if (op == NW_CL_UPDATE) {
+        rc = nw_changelog_append_row(s->cl, t->index, row, mask, &mark, err);
+    } else {
         nw_buf *b = &s->logbuf;
         nw_buf_reset(b);
         const uint8_t *f = row + 4;
-        for (uint32_t i = 0; i < t->def.nfields; i++) {
+        for (uint32_t i = 0; op == NW_CL_UPDATE && i < t->def.nfields; i++) {
             size_t n = nw_field_span(f);
             if (mask >> i & 1) nw_buf_append(b, f, n);
             f += n;
         }
         if (b->oom) return nw_error_nomem(err);
-        fields = b->p;
-        flen = b->len;
+        uint32_t il;
+        const uint8_t *id = row_id(row, &il);
+        rc = nw_changelog_append(s->cl, op, t->index, id, il, mask, b->p, (uint32_t)b->len, &mark, err);
     }
-    rc = nw_changelog_append(s->cl, op, t->index, id, il, mask, fields, (uint32_t)flen, &mark, err);
     if (rc) return rc;
     s->log[s->nlog++] = (undo){ U_LOG, t->index, 0, NULL, 0, mark };
     return NW_OK;
@@ -1560,10 +1556,8 @@ static int check_abbreviations(const sindex *x) {
     nw_ocursor_seek(&c, x->ix, 0);
     uint32_t slot, prev = NW_NO_SLOT;
     while (nw_ocursor_next(&c, &slot)) {
-        const uint8_t *f[NW_MAX_KEY_FIELDS];
         uint64_t k[2];
-        key_fields(&x->key, x->t->rows[slot], f);
-        abbreviate(x, x->t->rows[slot], f, k);
+        abbreviate_slot(x, slot, k);
         if (slot >= x->abcap || k[0] != x->ab[2 * (size_t)slot] || k[1] != x->ab[2 * (size_t)slot + 1]) return 1;
         if (prev != NW_NO_SLOT && idx_cmp_rows(x, prev, slot) >= 0) return 1;
         prev = slot;
