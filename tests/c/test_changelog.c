@@ -783,6 +783,149 @@ static void test_coalescing_under_alloc_failures(void) {
     }
 }
 
+/* ---- the outbox against a model of the server -------------------------------------- */
+
+/* What a server that applied every acknowledged entry holds: per record,
+ * whether it exists and its fields' stored bytes (Task: id, title, n,
+ * projectId; Project: id, name). */
+typedef struct { bool exists; uint8_t f[4][96]; size_t fl[4]; } model_rec;
+typedef struct { model_rec task[6], proj[2]; } model;
+
+static model_rec *model_find(model *m, uint32_t table, uint32_t tk, const uint8_t *id) {
+    return table == tk ? &m->task[id[1] - '0'] : &m->proj[id[1] - '0'];
+}
+
+/* Applies one entry as a server would: a create sets every field, an
+ * update the fields in its mask, a delete drops the record. */
+static void model_apply(model *m, uint32_t tk, const nw_cl_entry *e) {
+    model_rec *r = model_find(m, e->table, tk, e->id);
+    if (e->op == NW_CL_DELETE) { memset(r, 0, sizeof *r); return; }
+    if (e->op == NW_CL_CREATE) { CHECK(!r->exists); memset(r, 0, sizeof *r); r->exists = true; }
+    else CHECK(r->exists);
+    uint32_t nf = e->table == tk ? 4 : 2;
+    for (uint32_t i = 0; i < nf; i++) {
+        const uint8_t *f = entry_field(e, i);
+        if (!f) continue;
+        size_t n = nw_field_span(f);
+        CHECK(n <= sizeof r->f[i]);
+        if (n > sizeof r->f[i]) continue;
+        memcpy(r->f[i], f, n);
+        r->fl[i] = n;
+    }
+}
+
+/* The server's state plus every live entry replayed in seq order equals
+ * the store, record by record and field by field. */
+static void check_replay(nw_store *s, const model *server, uint32_t pj, uint32_t tk) {
+    model m = *server;
+    nw_cl_entry e;
+    nw_changelog *c = nw_store_changelog(s);
+    for (size_t pos = nw_changelog_next(c, 0, &e); pos; pos = nw_changelog_next(c, pos, &e)) model_apply(&m, tk, &e);
+    for (int k = 0; k < 8; k++) {
+        uint32_t tb = k < 6 ? tk : pj;
+        char id[3] = { k < 6 ? 't' : 'p', (char)('0' + (k < 6 ? k : k - 6)), 0 };
+        model_rec *r = model_find(&m, tb, tk, (const uint8_t *)id);
+        nw_table *t = nw_store_table(s, tb);
+        uint32_t slot = nw_table_find(t, id, 2);
+        CHECK_EQ(r->exists, slot != NW_NO_SLOT);
+        if (!r->exists || slot == NW_NO_SLOT) continue;
+        const uint8_t *f = nw_table_row(t, slot) + 4;
+        for (uint32_t i = 0; i < (tb == tk ? 4u : 2u); i++) {
+            size_t n = nw_field_span(f);
+            if (r->fl[i] || f[0] != NVAL_NULL) CHECK(n == r->fl[i] && memcmp(f, r->f[i], n) == 0);
+            f += n;
+        }
+    }
+}
+
+/* One random write; failures (a duplicate id, a unique name, a missing
+ * record) are rolled back like any failed write. */
+static void random_write(nw_store *s, uint32_t pj, uint32_t tk, nw_buf *b, uint32_t (*rnd)(void)) {
+    char id[3] = { 't', (char)('0' + rnd() % 6), 0 }, pid[3] = { 'p', (char)('0' + rnd() % 2), 0 };
+    static const char *titles[] = { "a", "bb", "a title of medium size", "a title long enough to need a bigger entry than before" };
+    switch (rnd() % 9) {
+    case 0: case 1:
+        task(b, id, titles[rnd() % 4], rnd() % 100, rnd() % 2 ? pid : NULL);
+        (void)create(s, tk, b, -1);
+        break;
+    case 2: (void)update_title(s, tk, id, titles[rnd() % 4]); break;
+    case 3: case 4: (void)update_n(s, tk, id, rnd() % 100); break;
+    case 5: (void)update_project(s, tk, id, pid); break;
+    case 6: (void)del(s, tk, id); break;
+    case 7: project(b, pid, rnd() % 2 ? "one" : "two"); (void)create(s, pj, b, -1); break;
+    default: (void)del(s, pj, pid); break;
+    }
+}
+
+/* Sends what is pending, then the server acknowledges the first `n` sent
+ * entries: they are applied to the server and leave the log. */
+static void ack(nw_changelog *c, model *server, uint32_t tk, double sent, uint32_t n) {
+    nw_cl_entry e;
+    double seqs[64];
+    uint32_t k = 0;
+    for (size_t pos = nw_changelog_next(c, 0, &e); pos && k < n && k < 64; pos = nw_changelog_next(c, pos, &e)) {
+        if (e.seq > sent) break;
+        model_apply(server, tk, &e);
+        seqs[k++] = e.seq;
+    }
+    for (uint32_t i = 0; i < k; i++) CHECK(nw_changelog_remove(c, seqs[i]));
+}
+
+static uint32_t lcg_state;
+static uint32_t lcg(void) { lcg_state = lcg_state * 1103515245u + 12345u; return lcg_state >> 8; }
+
+/* Random writes, transactions (committed and rolled back), sends,
+ * partial acknowledgements, compaction and snapshot round trips: the
+ * outbox always replays the server's state into the store's. */
+static void test_outbox_replays_to_the_store(void) {
+    for (uint32_t seed = 1; seed <= 300; seed++) {
+        lcg_state = seed;
+        uint32_t pj, tk;
+        nw_store *s = make_store(&pj, &tk);
+        CHECK(s != NULL);
+        if (!s) return;
+        nw_changelog *c = nw_store_changelog(s);
+        nw_buf b; nw_buf_init(&b);
+        model server;
+        memset(&server, 0, sizeof server);
+        double sent = 0;
+        for (int step = 0; step < 120; step++) {
+            uint32_t r = lcg() % 20;
+            if (r < 12) random_write(s, pj, tk, &b, lcg);
+            else if (r < 15) {
+                nw_store_tx_begin(s);
+                size_t mark = nw_store_mark(s);
+                for (uint32_t k = 1 + lcg() % 4; k > 0; k--) random_write(s, pj, tk, &b, lcg);
+                if (lcg() % 3 == 0) nw_store_rollback(s, mark);
+                nw_store_tx_end(s);
+            } else if (r < 17) {
+                sent = nw_changelog_next_seq(c) - 1;
+                nw_changelog_mark_sent(c, sent);
+            } else if (r < 19) ack(c, &server, tk, sent, 1 + lcg() % 4);
+            else if (lcg() % 2) nw_store_compact_log(s);
+            else {
+                nw_buf snap; nw_buf_init(&snap);
+                nw_changelog_write(c, &snap);
+                nw_changelog *back = nw_changelog_new();
+                nw_error err; nw_error_clear(&err);
+                size_t used = 0;
+                CHECK(back != NULL);
+                if (back) CHECK_EQ(nw_changelog_read(back, snap.p, snap.len, 2, accept_fields, s, &used, &err), NW_OK);
+                nw_buf again; nw_buf_init(&again);
+                if (back) nw_changelog_write(back, &again);
+                CHECK(again.len == snap.len && memcmp(again.p, snap.p, snap.len) == 0);
+                nw_buf_free(&again);
+                nw_changelog_free(back);
+                nw_buf_free(&snap);
+            }
+            check_replay(s, &server, pj, tk);
+            CHECK_EQ(nw_store_check(s), 0);
+        }
+        nw_buf_free(&b);
+        nw_store_free(s);
+    }
+}
+
 int main(void) {
     keep_all = true;
     RUN(test_writes_are_logged);
@@ -803,5 +946,6 @@ int main(void) {
     RUN(test_merges_in_place);
     RUN(test_creates_share_rows);
     RUN(test_coalescing_under_alloc_failures);
+    RUN(test_outbox_replays_to_the_store);
     return check_summary("changelog");
 }
