@@ -75,6 +75,9 @@ function growthImports(onGrowth) {
  * so sending what it encoded copies nothing and a large write allocates no
  * JS buffer. The input buffer holds one call's input: reset, encode, send,
  * call (sendStr and sendBytes write the same buffer). */
+/** Input capacity above which a batch gives its buffers back (nw_trim's floor). */
+const TRIM_ABOVE = 1 << 20;
+
 class InputEncoder extends Encoder {
   constructor(core) {
     super(0);
@@ -157,6 +160,17 @@ export class Core {
     }
     this.refresh();
     return this.inPtr;
+  }
+
+  /** Gives the input and output buffers back (nw_trim) once a big batch
+   * grew them past 1 MiB, so that their memory serves the store again
+   * instead of idling until the next batch as big. */
+  trim() {
+    if (this.closed || this.inCap <= TRIM_ABOVE) return;
+    this.x.nw_trim(this.I);
+    this.inPtr = 0;
+    this.inCap = 0;
+    this.enc.reset();
   }
 
   /** The encoder's bytes as the next call's input; returns their length.

@@ -248,6 +248,15 @@ export class Entity {
     const ttl = ttlArg(options, this);
     const ret = RETURNING[options.returning ?? 'records'];
     if (ret === undefined) throw this.error('VALIDATION', null, 'type', "insertMany's returning must be 'records', 'ids' or 'count'");
+    try {
+      return this.insertBatch(array, options, ttl, ret);
+    } finally {
+      core.trim();   // a big batch gives its buffers back
+    }
+  }
+
+  insertBatch(array, options, ttl, ret) {
+    const core = this.core;
     return this.write((flags) => {
       const enc = core.enc.reset();
       enc.byte(T.ARR);

@@ -71,6 +71,39 @@ void nw_free(void *p) {
 }
 
 size_t nw_alloc_bytes(void) { return live_bytes; }
+
+#if defined(__wasm__) && !defined(__EMSCRIPTEN__)
+/* wasi-libc's malloc (dlmalloc) asks sbrk for memory 64 KiB at a time, and
+ * its own sbrk grows the WebAssembly memory by exactly that. V8 runs a full
+ * garbage collection every few grows of a large memory: inserting 100,000
+ * records beside a big JS heap spent three full collections, 600 ms, inside
+ * each batch (docs/bench.md). This sbrk, which the linker takes instead of
+ * libc's, grows by at least a quarter of the memory (at most 16 MiB more
+ * than asked) and hands the rest out on later calls, so a memory of n bytes
+ * took O(log n) grows. Pages grown but not yet handed out are never touched,
+ * so they cost address space, not resident memory. brk_end: the end of
+ * what was handed out (0 before the first call); the process's one heap,
+ * like malloc's own state. */
+#define WASM_PAGE 65536u
+static uintptr_t brk_end;
+
+void *sbrk(intptr_t increment) {
+    uintptr_t size = (uintptr_t)__builtin_wasm_memory_size(0) * WASM_PAGE;
+    if (!brk_end || brk_end > size) brk_end = size;
+    if (increment < 0) return (void *)-1;      /* dlmalloc never shrinks (MORECORE_CANNOT_TRIM) */
+    uintptr_t old = brk_end, want = (uintptr_t)increment;
+    if (want > size - old) {
+        uintptr_t pages = (want - (size - old) + WASM_PAGE - 1) / WASM_PAGE;
+        uintptr_t ahead = size / 4 / WASM_PAGE, cap = (8u << 20) / WASM_PAGE;
+        if (ahead > cap) ahead = cap;
+        if (__builtin_wasm_memory_grow(0, pages + ahead) == SIZE_MAX &&
+            __builtin_wasm_memory_grow(0, pages) == SIZE_MAX)
+            return (void *)-1;                  /* malloc returns NULL */
+    }
+    brk_end = old + want;
+    return (void *)old;
+}
+#endif
 void nw_alloc_fail_after(long n) { fail_countdown = n; }
 void nw_alloc_fail_reset(void) { fail_countdown = -1; }
 long nw_alloc_failures(void) { return failures; }

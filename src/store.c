@@ -714,6 +714,11 @@ static bool table_need_expires(nw_table *t) {
 
 /* ---- undo log ------------------------------------------------------------------------ */
 
+/* Undo entries whose room a commit keeps for the next writes. */
+#define LOG_KEEP 4096
+/* Bytes of captured events whose room clearing keeps. */
+#define EVENTS_KEEP (1u << 20)
+
 static bool log_reserve_n(nw_store *s, size_t extra) {
     if (s->nlog + extra <= s->logcap) return true;
     size_t need = s->nlog + extra, dbl = s->logcap ? s->logcap * 2 : 64;
@@ -727,6 +732,16 @@ static bool log_reserve_n(nw_store *s, size_t extra) {
 }
 
 static bool log_reserve(nw_store *s) { return log_reserve_n(s, 1); }
+
+/* An empty log that a big batch grew goes back rather than idling at its
+ * peak size (two entries a record: 6 MB after 100,000 inserts). Frees
+ * only, so rollback stays allocation-free. */
+static void log_shrink(nw_store *s) {
+    if (s->nlog || s->logcap <= LOG_KEEP) return;
+    nw_free(s->log);
+    s->log = NULL;
+    s->logcap = 0;
+}
 
 size_t nw_store_mark(nw_store *s) { return s->nlog; }
 bool nw_store_in_tx(const nw_store *s) { return s->tx_depth > 0; }
@@ -757,6 +772,7 @@ static void commit_log(nw_store *s) {
         nw_free(u->old_row);
     }
     s->nlog = 0;
+    log_shrink(s);
 }
 
 void nw_store_release(nw_store *s, size_t mark) {
@@ -841,6 +857,7 @@ void nw_store_rollback(nw_store *s, size_t mark) {
         }
         u->old_row = NULL;
     }
+    log_shrink(s);
 }
 
 /* ---- events --------------------------------------------------------------------------- */
@@ -852,7 +869,11 @@ void nw_store_rollback(nw_store *s, size_t mark) {
 void nw_store_capture_events(nw_store *s, bool on, bool before) { s->capture = on; s->capture_before = before; }
 nw_buf *nw_store_events(nw_store *s) { return &s->events; }
 uint32_t nw_store_event_count(const nw_store *s) { return s->nevents; }
-void nw_store_clear_events(nw_store *s) { nw_buf_reset(&s->events); s->nevents = 0; }
+void nw_store_clear_events(nw_store *s) {
+    if (s->events.cap > EVENTS_KEEP) nw_buf_free(&s->events);   /* a big batch's events go back */
+    nw_buf_reset(&s->events);
+    s->nevents = 0;
+}
 void nw_store_truncate_events(nw_store *s, size_t len, uint32_t count) {
     if (len <= s->events.len) s->events.len = len;
     s->nevents = count;

@@ -76,3 +76,24 @@ test('returning ids still runs validation and delivers events', async () => {
   assert.equal(Task.count(), 2);
   assert.throws(() => Task.insertMany([], { returning: 'rows' }), (e) => e instanceof NitroError && e.code === 'VALIDATION');
 });
+
+test('a batch of several MiB gives its buffers back: the live heap is the store, not the batch', async () => {
+  const nitro = await createNitro({ wasm, outbox: false });
+  const Task = nitro.entity('Note', { fields: { title: { type: 'string' } } });
+  const title = 'x'.repeat(200);
+  for (const returning of ['records', 'ids']) {
+    const batch = Array.from({ length: 20_000 }, (_, i) => ({ id: `${returning}-${i}`, title }));
+    Task.insertMany(batch, { returning });
+    const s = nitro.stats();
+    // 4 MiB of records went in; what stays beside the table is under 1 MiB
+    assert.ok(s.heapBytes - s.entities.Note.bytes < 1 << 20, `${s.heapBytes - s.entities.Note.bytes} B beside the table`);
+  }
+  // and a failed batch gives them back too
+  const bad = Array.from({ length: 20_000 }, (_, i) => ({ id: `bad-${i}`, title: i === 19_999 ? 7 : title }));
+  assert.throws(() => Task.insertMany(bad), NitroError);
+  const s = nitro.stats();
+  assert.ok(s.heapBytes - s.entities.Note.bytes < 1 << 20);
+  assert.equal(Task.count(), 40_000);
+  assert.equal(Task.get('ids-19999').title, title);
+  nitro.close();
+});
