@@ -94,6 +94,8 @@ export class Entity {
     checkDefinition(name, def, this.fields);
     this.fieldIndex = new Map(this.fields.map((f, i) => [f.name, i]));
     this.idName = this.fields[0].name;
+    /** Event types by kind ('created' -> 'Task.created'), made once. */
+    this.eventTypes = Object.fromEntries(EV_NAMES.filter(Boolean).map((k) => [k, `${name}.${k}`]));
     this.validateFn = typeof def.validate === 'function' ? def.validate : null;
 
     const schema = {

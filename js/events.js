@@ -347,16 +347,17 @@ export class EventBus {
    * nested inside a handler. Rounds continue until nothing new is queued; when
    * handlers keep producing events for more than `maxDepth` rounds, the queue
    * is dropped and a LIMIT error (from `errorFactory`) is thrown out of the
-   * outermost dispatch call.
+   * outermost dispatch call. `events`: an array, or any list with `length`
+   * and `at(i)` (a write's EventBatch makes each event as it is delivered).
    */
   dispatchBatch(events) {
     if (this.#draining) {
-      for (let i = 0; i < events.length; i++) this.#next.push(events[i]);
+      for (let i = 0; i < events.length; i++) this.#next.push(events.at(i));
       return;
     }
     this.#draining = true;
     try {
-      for (let i = 0; i < events.length; i++) this.#deliver(events[i]);
+      for (let i = 0; i < events.length; i++) this.#deliver(events.at(i));
       if (this.#next.length !== 0) this.#drain();
     } finally {
       this.#draining = false;

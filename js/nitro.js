@@ -2,14 +2,13 @@
 // that ties the C store, the event bus and the templates together.
 import { Core } from './core.js';
 import { NitroError } from './errors.js';
-import { Entity, EV_NAMES, F_EVENTS, F_BEFORE } from './entity.js';
+import { Entity, F_EVENTS, F_BEFORE } from './entity.js';
 import { EventBus } from './events.js';
 import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync-client/index.js';
-import { Reader, readStr } from './record.js';
 import { LiveRegistry } from './dom/live.js';
-import { EVLAYOUT as EVL } from './wire.js';
+import { readEvents } from './entity-events.js';
 
 export { NitroError, Template, Query };
 
@@ -20,60 +19,6 @@ export async function createNitro(options = {}) {
 }
 
 const AFTER_TYPES = ['created', 'updated', 'deleted', 'expired'];
-
-/** An entity event (docs/contract.md, Events). `record`, `previous` and `changes` are
- * decoded from the batch's bytes on first access; toJSON() gives a plain copy. */
-class EntityEvent {
-  #entity; #bytes; #dv; #recAt; #prevAt; #lo; #hi; #kind;
-  #record = undefined; #previous = undefined; #changes = undefined;
-
-  constructor(entity, kind, id, bytes, dv, recAt, prevAt, lo, hi) {
-    this.type = `${entity.name}.${kind}`;
-    this.entity = entity.name;
-    this.id = id;
-    this.source = 'local';
-    this.#entity = entity; this.#kind = kind; this.#bytes = bytes; this.#dv = dv;
-    this.#recAt = recAt; this.#prevAt = prevAt; this.#lo = lo; this.#hi = hi;
-  }
-
-  #decode(at) {
-    if (at < 0) return null;
-    return this.#entity.decode(new Reader().reset(this.#bytes, this.#dv, at));
-  }
-
-  get record() {
-    if (this.#record === undefined) this.#record = this.#decode(this.#recAt);
-    return this.#record;
-  }
-  set record(v) { this.#record = v; }
-
-  get previous() {
-    if (this.#previous === undefined) this.#previous = this.#decode(this.#prevAt);
-    return this.#previous;
-  }
-  set previous(v) { this.#previous = v; }
-
-  get changes() {
-    if (this.#changes !== undefined) return this.#changes;
-    const changes = {};
-    const kind = this.#kind;
-    if (kind === 'created' || kind === 'updated' || kind === 'beforeSave') {
-      const record = this.record, fields = this.#entity.fields;
-      const all = kind === 'created' || (kind === 'beforeSave' && this.#prevAt < 0);
-      for (let fi = 0; fi < fields.length; fi++) {
-        const bit = fi < 32 ? (this.#lo >>> fi) & 1 : (this.#hi >>> (fi - 32)) & 1;
-        if (bit || all) changes[fields[fi].name] = record[fields[fi].name];
-      }
-    }
-    this.#changes = changes;
-    return changes;
-  }
-  set changes(v) { this.#changes = v; }
-
-  toJSON() {
-    return { type: this.type, entity: this.entity, id: this.id, record: this.record, previous: this.previous, changes: this.changes, source: this.source };
-  }
-}
 
 /** What the bus accepts as a custom event type, checked before it runs handlers. */
 function checkEventType(type) {
@@ -221,46 +166,7 @@ class Nitro {
   }
 
   /** Decodes the event records that follow a write's results. */
-  _readEvents(r) {
-    const n = r.u32();
-    if (n === 0) return null;
-    // The batch's bytes are copied out of WASM memory once (later calls
-    // overwrite it, and transactions deliver later); each event decodes its
-    // record, previous and changes only when a handler reads them.
-    const start = r.at;
-    const dv0 = r.dv;
-    let at = start;
-    for (let i = 0; i < n; i++) {
-      at += EVL.HEADER;
-      at += 4 + dv0.getUint32(at, true);
-      at += 4 + dv0.getUint32(at, true);
-      at += EVL.MASK_BYTES;
-    }
-    const bytes = r.u8.slice(start, at);
-    r.at = at;
-    const dv = new DataView(bytes.buffer);
-    const events = new Array(n);
-    at = 0;
-    for (let i = 0; i < n; i++) {
-      const kind = EV_NAMES[bytes[at + EVL.KIND]];
-      const entity = this.byTable[bytes[at + EVL.TABLE] | (bytes[at + EVL.TABLE + 1] << 8)];
-      at += EVL.HEADER;
-      const rl = dv.getUint32(at, true);
-      const recAt = rl ? at + 4 : -1;
-      at += 4 + rl;
-      const pl = dv.getUint32(at, true);
-      // a removed record is also its own `previous` (docs/contract.md, Events: the record before the write)
-      const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
-      at += 4 + pl;
-      const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
-      at += EVL.MASK_BYTES;
-      // the id is the first stored field (a string) of the record or previous
-      const idAt = recAt >= 0 ? recAt : prevAt;
-      const id = readStr(bytes, idAt + 5, dv.getUint32(idAt + 1, true));
-      events[i] = new EntityEvent(entity, kind, id, bytes, dv, recAt, prevAt, lo, hi);
-    }
-    return events;
-  }
+  _readEvents(r) { return readEvents(r, this.byTable); }
 
   /** Runs validate and before* handlers; throws to undo the write. In a
    * batch (insertMany) errors carry the item's `index`. */
@@ -268,44 +174,46 @@ class Nitro {
     if (!events) return;
     const indexed = batch || events.length > 2;
     const ordinal = new Map();
-    for (const e of events) {
-      const kind = e.type.slice(e.entity.length + 1);
+    for (let i = 0; i < events.length; i++) {
+      const kind = events.kind(i);
       if (kind !== 'beforeSave' && kind !== 'beforeDelete') continue;
-      const entity = this.entities.get(e.entity);
-      const n = ordinal.get(e.entity) ?? 0;
-      ordinal.set(e.entity, n + 1);
-      if (kind === 'beforeSave' && entity.validateFn) {
-        let msg;
-        try {
-          msg = entity.validateFn(e.record);
-        } catch (err) {
-          msg = err && err.message ? err.message : String(err);
-        }
-        if (msg) {
-          throw new NitroError('VALIDATION', `${e.entity}${indexed ? ` [${n}]` : ''}: ${msg}`,
-            { entity: e.entity, rule: 'validate', index: indexed ? n : undefined });
-        }
+      const entity = events.entity(i);
+      const n = ordinal.get(entity.name) ?? 0;
+      ordinal.set(entity.name, n + 1);
+      const validate = kind === 'beforeSave' ? entity.validateFn : null;
+      const listened = this.bus.hasListeners(entity.eventTypes[kind]);
+      if (validate || listened) this._approveOne(events.at(i), entity, kind, validate, listened, n, indexed, batch);
+    }
+  }
+
+  _approveOne(e, entity, kind, validate, listened, n, indexed, batch) {
+    if (validate) {
+      let msg;
+      try {
+        msg = validate(e.record);
+      } catch (err) {
+        msg = err && err.message ? err.message : String(err);
       }
-      if (this.bus.hasListeners(e.type)) {
-        const reason = this.bus.dispatchCancellable(e);
-        delete e.cancel;
-        if (reason !== null) {
-          throw new NitroError('CANCELLED', `${e.entity}${batch ? ` [${n}]` : ''}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
-            { entity: e.entity, rule: kind, index: batch ? n : undefined });
-        }
+      if (msg) {
+        throw new NitroError('VALIDATION', `${e.entity}${indexed ? ` [${n}]` : ''}: ${msg}`,
+          { entity: e.entity, rule: 'validate', index: indexed ? n : undefined });
       }
+    }
+    if (!listened) return;
+    const reason = this.bus.dispatchCancellable(e);
+    delete e.cancel;
+    if (reason !== null) {
+      throw new NitroError('CANCELLED', `${e.entity}${batch ? ` [${n}]` : ''}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
+        { entity: e.entity, rule: kind, index: batch ? n : undefined });
     }
   }
 
   /** Delivers after-commit events now, or at the end of the transaction. */
   _deliver(events) {
     if (!events) return;
-    const after = [];
-    for (const e of events) {
-      if (!e.type.endsWith('.beforeSave') && !e.type.endsWith('.beforeDelete')) after.push(e);
-    }
+    const after = events.after();
     if (!after.length) return;
-    if (this.txDepth > 0) { for (const e of after) this.pending.push(e); return; }
+    if (this.txDepth > 0) { for (let i = 0; i < after.length; i++) this.pending.push(after.at(i)); return; }
     this.bus.dispatchBatch(after);
   }
 

@@ -36,7 +36,7 @@ export function applyServerState(nitro, states, flags = 0, onSkip = null) {
   r.u32();
   const events = nitro._readEvents(r);
   if (events) {
-    for (const e of events) e.source = 'sync';
+    events.source = 'sync';
     nitro._deliver(events);
   }
   nitro._committed();

@@ -169,6 +169,7 @@ NW_EXPORT int nw_insert_many(nw_instance *I, uint32_t table, uint32_t len, doubl
     nw_buf_u32(o, nw_rd_u32(v + 1));   /* the array's length */
     uint32_t ret = (mode >> 1) & 3;
     nw_slot_fn each = ret == RET_RECORDS ? put_slot : ret == RET_IDS ? put_id : NULL;
+    if (ret == RET_RECORDS) nw_buf_hint(o, len + 8 * (size_t)nw_rd_u32(v + 1));   /* records: about their input */
     rc = nw_store_insert_many(I->store, table, v, ttl, (mode & 1) != 0, each, o, err);
     return end_write(I, mark, rc);
 }

@@ -25,6 +25,14 @@ bool nw_buf_reserve(nw_buf *b, size_t extra) {
     return true;
 }
 
+void nw_buf_hint(nw_buf *b, size_t extra) {
+    if (b->oom || extra <= b->cap - b->len || extra > SIZE_MAX / 2 - b->len) return;
+    uint8_t *p = nw_realloc(b->p, b->len + extra);
+    if (!p) return;
+    b->p = p;
+    b->cap = b->len + extra;
+}
+
 void nw_buf_append(nw_buf *b, const void *data, size_t n) {
     if (!n || !nw_buf_reserve(b, n)) return;
     memcpy(b->p + b->len, data, n);

@@ -24,6 +24,10 @@ void nw_buf_free(nw_buf *b);
 void nw_buf_reset(nw_buf *b);
 /* Makes room for `extra` more bytes; false (and oom set) on failure. */
 bool nw_buf_reserve(nw_buf *b, size_t extra);
+/* A capacity hint: makes room for `extra` more bytes in one step when
+ * memory allows; on failure nothing changes (oom stays clear) and later
+ * appends grow the buffer as usual. */
+void nw_buf_hint(nw_buf *b, size_t extra);
 void nw_buf_append(nw_buf *b, const void *data, size_t n);
 void nw_buf_byte(nw_buf *b, uint8_t c);
 void nw_buf_str(nw_buf *b, const char *nul_terminated);

@@ -879,6 +879,9 @@ void nw_store_truncate_events(nw_store *s, size_t len, uint32_t count) {
     s->nevents = count;
 }
 
+/* An event's bytes besides its rows. */
+#define EVENT_BYTES 20
+
 static void emit(nw_store *s, nw_event_type type, const nw_table *t, const uint8_t *row, const uint8_t *prev, uint64_t mask) {
     if (!s->capture) return;
     if ((type == NW_EV_BEFORE_SAVE || type == NW_EV_BEFORE_DELETE) && !s->capture_before) return;
@@ -1372,6 +1375,9 @@ nw_code nw_store_insert_many(nw_store *s, uint32_t table, const uint8_t *arr, do
      * per record); when it cannot be had, each write reserves its own. */
     (void)(table_reserve_slots(t, n) && log_reserve_n(s, 2 * (size_t)n) &&
            slotset_reserve(&t->pk, n, t, pk_hash, NULL));
+    /* and for the batch's events, sized from its input (a row is about its
+     * input less the keys): one buffer instead of doubling and copying it */
+    if (s->capture) nw_buf_hint(&s->events, (nval_span(arr) + EVENT_BYTES * (size_t)n) * (s->capture_before ? 2 : 1));
     for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
         uint32_t slot;
         nw_code rc = nw_store_create(s, table, it, ttl_ms, upsert, &slot, err);

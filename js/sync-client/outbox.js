@@ -99,7 +99,7 @@ export function applyPullJson(nitro, bytes, mask, flags, what, reader) {
   const skips = readSkips(core, r);
   const events = nitro._readEvents(r);
   if (events) {
-    for (const e of events) e.source = 'sync';
+    events.source = 'sync';
     nitro._deliver(events);
   }
   nitro._committed();
