@@ -15,10 +15,12 @@ typedef struct oblock {
     uint32_t *s;        /* cap slots, the first n in order */
     uint16_t n, cap;
     uint32_t fen;       /* Fenwick node for this block (1-based index = position + 1) */
+    uint64_t k0;        /* key of s[0] when the index has a key function */
 } oblock;
 
 struct nw_oindex {
     nw_ocmp cmp;
+    nw_okey key;        /* NULL: no directory keys */
     const void *ctx;
     oblock *dir;
     size_t nb, dircap;
@@ -83,7 +85,21 @@ typedef struct probe {
     const void *key;
     uint32_t slot;
     bool strict;    /* before = probe > s (lower bound) rather than >= (upper) */
+    bool keyed;     /* pk is the probe slot's key (nw_okey) */
+    uint64_t pk;
 } probe;
+
+/* A probe for a slot in the index's order, with its key when it has one. */
+static probe slot_probe(const nw_oindex *ix, uint32_t slot) {
+    probe p = { ix->cmp, NULL, ix->ctx, NULL, slot, true, ix->key != NULL, 0 };
+    if (p.keyed) p.pk = ix->key(ix->ctx, slot);
+    return p;
+}
+
+/* Keeps block b's directory key current after its first slot changed. */
+static void set_k0(const nw_oindex *ix, oblock *b) {
+    if (ix->key && b->n) b->k0 = ix->key(ix->ctx, b->s[0]);
+}
 
 static inline bool before(const probe *p, uint32_t s) {
     int c = p->kcmp ? p->kcmp(p->ctx, p->key, s) : p->cmp(p->ctx, p->slot, s);
@@ -95,7 +111,10 @@ static size_t locate_block(const nw_oindex *ix, const probe *p) {
     size_t lo = 0, hi = ix->nb;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (before(p, ix->dir[mid].s[0])) lo = mid + 1; else hi = mid;
+        const oblock *b = &ix->dir[mid];
+        /* differing keys decide as cmp would; equal ones ask it */
+        bool bef = p->keyed && b->k0 != p->pk ? b->k0 < p->pk : before(p, b->s[0]);
+        if (bef) lo = mid + 1; else hi = mid;
     }
     return lo;
 }
@@ -131,7 +150,7 @@ static size_t rank_of(const nw_oindex *ix, const probe *p) {
  * row comparisons of an insertion. */
 static bool find_slot(const nw_oindex *ix, uint32_t slot, size_t *block, size_t *pos) {
     if (ix->nb == 0) return false;
-    probe p = { ix->cmp, NULL, ix->ctx, NULL, slot, true };
+    probe p = slot_probe(ix, slot);
     size_t lo = locate_block(ix, &p);
     if (lo < ix->nb && ix->dir[lo].s[0] == slot) { *block = lo; *pos = 0; return true; }
     if (lo == 0) return false;
@@ -164,6 +183,11 @@ void nw_oindex_free(nw_oindex *ix) {
 }
 
 size_t nw_oindex_size(const nw_oindex *ix) { return ix->size; }
+
+void nw_oindex_set_key(nw_oindex *ix, nw_okey key) {
+    ix->key = key;
+    for (size_t i = 0; i < ix->nb; i++) set_k0(ix, &ix->dir[i]);
+}
 
 /* --- insert -------------------------------------------------------------------- */
 
@@ -201,7 +225,8 @@ static int new_single_block(nw_oindex *ix, size_t at, uint32_t slot, uint16_t ca
     uint32_t *s = nw_malloc((size_t)cap * sizeof *s);
     if (!s) return -1;
     s[0] = slot;
-    dir_insert_at(ix, at, (oblock){ s, 1, cap, 0 });
+    dir_insert_at(ix, at, (oblock){ s, 1, cap, 0, 0 });
+    set_k0(ix, &ix->dir[at]);
     fen_build(ix);
     return 0;
 }
@@ -217,9 +242,11 @@ static int split_insert(nw_oindex *ix, size_t b, size_t pos, uint32_t slot) {
     if (!rs) return -1;
     /* nothing can fail from here on */
     memcpy(rs, L->s + mid, rn * sizeof *rs);
-    oblock R = { rs, (uint16_t)rn, rcap, 0 };
+    oblock R = { rs, (uint16_t)rn, rcap, 0, 0 };
     L->n = (uint16_t)mid;
     if (right) block_put(&R, pos - mid, slot); else block_put(L, pos, slot);
+    set_k0(ix, L);
+    set_k0(ix, &R);
     /* Give back the left half's unused tail; if the allocator cannot, the
      * block simply keeps its capacity. */
     uint16_t lcap = block_cap(L->n);
@@ -244,7 +271,7 @@ int nw_oindex_insert(nw_oindex *ix, uint32_t slot) {
         b = ix->nb - 1;         /* append: the common case */
         pos = last->n;
     } else {
-        probe p = { ix->cmp, NULL, ix->ctx, NULL, slot, true };
+        probe p = slot_probe(ix, slot);
         locate(ix, &p, &b, &pos);
     }
     oblock *B = &ix->dir[b];
@@ -257,6 +284,7 @@ int nw_oindex_insert(nw_oindex *ix, uint32_t slot) {
     }
     if (B->n < B->cap) {
         block_put(B, pos, slot);
+        if (pos == 0) set_k0(ix, B);
         fen_add(ix, b, 1);
     } else if (pos == B->n) {
         /* A full block and the slot goes after it: start a new block rather
@@ -294,6 +322,7 @@ static bool try_merge(nw_oindex *ix, size_t b) {
             memmove(R->s + L->n, R->s, R->n * sizeof *R->s);
             memcpy(R->s, L->s, L->n * sizeof *L->s);
             R->n = (uint16_t)total;
+            R->k0 = L->k0;
             nw_free(L->s);
             dir_delete_at(ix, l);
         } else {
@@ -312,6 +341,7 @@ int nw_oindex_remove(nw_oindex *ix, uint32_t slot) {
     memmove(B->s + pos, B->s + pos + 1, (B->n - pos - 1) * sizeof *B->s);
     B->n--;
     ix->size--;
+    if (pos == 0) set_k0(ix, B);
     if (B->n == 0) {
         nw_free(B->s);
         dir_delete_at(ix, b);
@@ -334,12 +364,12 @@ int nw_oindex_remove(nw_oindex *ix, uint32_t slot) {
 /* --- queries ------------------------------------------------------------------- */
 
 size_t nw_oindex_lower(const nw_oindex *ix, const void *key, nw_okeycmp kcmp) {
-    probe p = { NULL, kcmp, ix->ctx, key, 0, true };
+    probe p = { NULL, kcmp, ix->ctx, key, 0, true, false, 0 };
     return rank_of(ix, &p);
 }
 
 size_t nw_oindex_upper(const nw_oindex *ix, const void *key, nw_okeycmp kcmp) {
-    probe p = { NULL, kcmp, ix->ctx, key, 0, false };
+    probe p = { NULL, kcmp, ix->ctx, key, 0, false, false, 0 };
     return rank_of(ix, &p);
 }
 
@@ -414,7 +444,8 @@ int nw_oindex_build(nw_oindex *ix, const uint32_t *sorted, size_t n) {
                 return -1;
             }
             memcpy(s, sorted + i * BMAX, cnt * sizeof *s);
-            dir[i] = (oblock){ s, (uint16_t)cnt, cap, 0 };
+            dir[i] = (oblock){ s, (uint16_t)cnt, cap, 0, 0 };
+            set_k0(ix, &dir[i]);
         }
     }
     free_blocks(ix->dir, ix->nb);
@@ -443,6 +474,7 @@ int nw_oindex_check(const nw_oindex *ix) {
         if (b->n == 0) return 2;
         if (b->n > b->cap || b->cap > BMAX) return 3;
         if (fen_prefix(ix, i) != total) return 4;
+        if (ix->key && b->k0 != ix->key(ix->ctx, b->s[0])) return 7;
         total += b->n;
     }
     if (total != ix->size) return 5;

@@ -46,6 +46,11 @@ typedef int (*nw_ocmp)(const void *ctx, uint32_t a, uint32_t b);
  * compare equal to a key form one contiguous run. */
 typedef int (*nw_okeycmp)(const void *ctx, const void *key, uint32_t slot);
 
+/* Optional 64-bit key of a slot (nw_oindex_set_key): its unsigned order
+ * must agree with cmp wherever two keys differ (key(a) < key(b) implies
+ * cmp(a, b) < 0); equal keys say nothing. */
+typedef uint64_t (*nw_okey)(const void *ctx, uint32_t slot);
+
 typedef struct nw_oindex nw_oindex;
 
 /* A new empty index ordered by cmp over ctx. NULL on OOM. Allocates only
@@ -53,6 +58,14 @@ typedef struct nw_oindex nw_oindex;
 nw_oindex *nw_oindex_new(nw_ocmp cmp, const void *ctx);
 /* Releases the index and all its blocks. NULL is allowed. */
 void nw_oindex_free(nw_oindex *ix);
+
+/* Gives the index a key function (or none: NULL). The directory then keeps
+ * the key of each block's first slot, so that the block search of inserts
+ * and removals compares keys in the directory's own memory and calls cmp
+ * only on ties: about log2(blocks) fewer comparisons, which read records
+ * in random memory. The caller must set it again (or clear it) whenever
+ * keys stop agreeing with cmp. O(blocks) key calls; never fails. */
+void nw_oindex_set_key(nw_oindex *ix, nw_okey key);
 
 /* Inserts slot, which must not be present. O(log n) comparisons plus a move
  * of at most NW_OINDEX_BLOCK slots; a slot that sorts after every other

@@ -331,9 +331,22 @@ static void abbrev_room(sindex *x, uint32_t slot) {
     if (slot < x->abcap) return;
     uint32_t cap = x->t->cap > slot ? x->t->cap : slot + 1;
     uint64_t *ab = nw_realloc(x->ab, (size_t)cap * 2 * sizeof *ab);
-    if (!ab) { nw_free(x->ab); x->ab = NULL; x->abcap = 0; return; }
+    if (!ab) {
+        nw_free(x->ab);
+        x->ab = NULL;
+        x->abcap = 0;
+        nw_oindex_set_key(x->ix, NULL);   /* the directory keys were abbreviations */
+        return;
+    }
     x->ab = ab;
     x->abcap = cap;
+}
+
+/* The index's directory key (oindex.h): the first half of the slot's
+ * abbreviation, whose order is the index order wherever two differ. */
+static uint64_t idx_key(const void *ctx, uint32_t slot) {
+    const sindex *x = ctx;
+    return x->ab[2 * (size_t)slot];
 }
 
 static bool abbreviated(const sindex *x) { return !(x->key.nfields == 1 && x->key.fields[0] == 0 && !x->key.desc); }
@@ -442,6 +455,7 @@ static int probe_update(sindex *x, uint32_t slot, bool add) {
     if (add && abbreviated(x) && (x->ab || nw_oindex_size(x->ix) == 0)) {
         abbrev_room(x, slot);
         if (x->ab) abbreviate(x, x->t->rows[slot], x->probe_f, x->ab + 2 * (size_t)slot);
+        if (x->ab && nw_oindex_size(x->ix) == 0) nw_oindex_set_key(x->ix, idx_key);   /* abbreviations start */
     }
     x->probe_slot = slot;
     x->probe_on = true;
@@ -490,6 +504,7 @@ static bool rebuild_index(nw_table *t, sindex *x) {
     bool ok = nw_oindex_build(x->ix, v, k) == 0;
     nw_free(v);
     if (ok) x->stale = false;
+    if (ok && x->ab) nw_oindex_set_key(x->ix, idx_key);
     return ok;
 }
 

@@ -106,11 +106,20 @@ static void test_empty(void) {
     nw_oindex_free(NULL);
 }
 
+/* A directory key that agrees with cmp_slots where it differs and ties
+ * often (eight key values share one). */
+static uint64_t coarse_key(const void *ctx, uint32_t slot) {
+    (void)ctx;
+    return key[slot] / 8;
+}
+
 /* Random inserts and removes with ties in the keys; invariants after every
- * step, the whole order against the model every so often. */
-static void test_random_model(void) {
+ * step, the whole order against the model every so often. With a
+ * directory key function, set before the first insert or halfway. */
+static void random_model(nw_okey kf, bool halfway) {
     model_reset();
     nw_oindex *ix = nw_oindex_new(cmp_slots, NULL);
+    if (!halfway) nw_oindex_set_key(ix, kf);
     const uint32_t nslots = 6000;
     for (uint32_t s = 0; s < nslots; s++) key[s] = rnd(500);
     int bad_step = -1;
@@ -138,6 +147,7 @@ static void test_random_model(void) {
             if (nw_oindex_at(ix, r) != model[r]) bad_step = step;
         }
         if (step % 997 == 0 && !same_as_model(ix)) bad_step = step;
+        if (halfway && step == 20000) nw_oindex_set_key(ix, kf);
     }
     if (bad_step >= 0) fprintf(stderr, "  diverged at step %d\n", bad_step);
     CHECK_EQ(bad_step, -1);
@@ -152,6 +162,37 @@ static void test_random_model(void) {
     CHECK(same_as_model(ix));
     CHECK_EQ(nw_oindex_check(ix), 0);
     nw_oindex_free(ix);
+}
+
+static void test_random_model(void) { random_model(NULL, false); }
+static void test_random_model_with_keys(void) {
+    random_model(coarse_key, false);
+    random_model(coarse_key, true);
+}
+
+/* Exact directory keys spare the block search its comparisons: inserting
+ * and removing 20,000 slots in random order makes far fewer cmp calls, and
+ * a key that is out of date is caught by the check. */
+static void test_directory_keys_save_comparisons(void) {
+    long calls[2];
+    for (int keyed = 0; keyed < 2; keyed++) {
+        nw_oindex *ix = nw_oindex_new(cmp_slots, NULL);
+        if (keyed) nw_oindex_set_key(ix, coarse_key);
+        for (uint32_t s = 0; s < 20000; s++) key[s] = (s * 7919u) % 100000u;
+        ncmp = 0;
+        for (uint32_t s = 0; s < 20000; s++) CHECK_EQ(nw_oindex_insert(ix, s), 0);
+        for (uint32_t s = 0; s < 20000; s += 2) CHECK_EQ(nw_oindex_remove(ix, s), 0);
+        calls[keyed] = ncmp;
+        CHECK_EQ(nw_oindex_check(ix), 0);
+        if (keyed) {
+            uint32_t first = nw_oindex_at(ix, 0);
+            key[first] += 8;   /* its directory key no longer matches */
+            CHECK_EQ(nw_oindex_check(ix) == 7 || nw_oindex_check(ix) == 6, 1);
+            key[first] -= 8;
+        }
+        nw_oindex_free(ix);
+    }
+    CHECK(calls[1] * 10 < calls[0] * 7);
 }
 
 /* Cursors from every kind of starting rank, both ways, mixed steps. */
@@ -353,6 +394,8 @@ static void test_alloc_failure(void) {
 int main(void) {
     RUN(test_empty);
     RUN(test_random_model);
+    RUN(test_random_model_with_keys);
+    RUN(test_directory_keys_save_comparisons);
     RUN(test_cursors);
     RUN(test_build);
     RUN(test_appends);
