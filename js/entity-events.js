@@ -113,10 +113,37 @@ export class EventBatch {
   *[Symbol.iterator]() { for (let i = 0; i < this.length; i++) yield this.at(i); }
 }
 
+const CHUNK = 64 * 1024;
+
+/** Where the copies of small event batches go: 64 KiB chunks carved in
+ * order, so that a write's few hundred bytes of events cost one copy, not
+ * one ArrayBuffer (whose allocation costs more than the copy). A chunk
+ * lives as long as an event made from it. One per instance. */
+export class EventBytes {
+  constructor() {
+    this.u8 = new Uint8Array(0);
+    this.dv = new DataView(this.u8.buffer);
+    this.used = 0;
+  }
+
+  /** Room for len bytes in the current chunk (a new one when full): their offset. */
+  take(len) {
+    if (this.used + len > this.u8.length) {
+      this.u8 = new Uint8Array(CHUNK);
+      this.dv = new DataView(this.u8.buffer);
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += len;
+    return at;
+  }
+}
+
 /** Reads a write call's events from the output (u32 count, then the
  * events): null when there are none. The bytes are copied out of WASM
- * memory once, since later calls overwrite it and transactions deliver later. */
-export function readEvents(r, byTable) {
+ * memory once, since later calls overwrite it and transactions deliver
+ * later: a big batch into a buffer of its own, a small one into `pool`. */
+export function readEvents(r, byTable, pool) {
   const n = r.u32();
   if (n === 0) return null;
   const start = r.at, dv0 = r.dv;
@@ -129,7 +156,14 @@ export function readEvents(r, byTable) {
     at += 4 + dv0.getUint32(at, true);
     at += EVL.MASK_BYTES;
   }
-  const bytes = r.u8.slice(start, at);
   r.at = at;
-  return new EventBatch(byTable, bytes, new DataView(bytes.buffer), offs);
+  const len = at - start;
+  if (len > CHUNK / 4) {
+    const bytes = r.u8.slice(start, at);
+    return new EventBatch(byTable, bytes, new DataView(bytes.buffer), offs);
+  }
+  const base = pool.take(len);
+  pool.u8.set(r.u8.subarray(start, at), base);
+  for (let i = 0; i < n; i++) offs[i] += base;
+  return new EventBatch(byTable, pool.u8, pool.dv, offs);
 }

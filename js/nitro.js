@@ -8,7 +8,7 @@ import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync-client/index.js';
 import { LiveRegistry } from './dom/live.js';
-import { readEvents } from './entity-events.js';
+import { readEvents, EventBytes } from './entity-events.js';
 
 export { NitroError, Template, Query };
 
@@ -46,6 +46,7 @@ class Nitro {
     this.bus = new EventBus({ errorFactory: (code, message) => new NitroError(code, message), checkType: checkEventType });
     this.txDepth = 0;
     this.pending = [];
+    this.eventBytes = new EventBytes();
     this.flagCache = new Map();
     this.usesTtl = false;
     // The random part of generated ids, so that ids of different clients differ.
@@ -166,7 +167,7 @@ class Nitro {
   }
 
   /** Decodes the event records that follow a write's results. */
-  _readEvents(r) { return readEvents(r, this.byTable); }
+  _readEvents(r) { return readEvents(r, this.byTable, this.eventBytes); }
 
   /** Runs validate and before* handlers; throws to undo the write. In a
    * batch (insertMany) errors carry the item's `index`. */

@@ -150,3 +150,24 @@ test('stats count events per type', async () => {
   Task.create({ title: 'a' });
   assert.equal(nitro.stats().events['Task.created'].delivered, 1);
 });
+
+test('events a handler keeps still read their own records after thousands of later writes', async () => {
+  const nitro = await createNitro();
+  const Note = nitro.entity('Note', { fields: { title: { type: 'string' }, n: { type: 'int' } } });
+  const kept = [];
+  nitro.on('Note.*', (e) => { kept.push(e); });
+  // one by one (small batches share chunks), then one big batch (its own buffer)
+  for (let i = 0; i < 3000; i++) Note.create({ id: `n${i}`, title: `note ${i} ${'x'.repeat(i % 50)}`, n: i });
+  Note.insertMany(Array.from({ length: 2000 }, (_, i) => ({ id: `m${i}`, title: `many ${i}`, n: -i })));
+  for (let i = 0; i < 3000; i += 7) Note.update(`n${i}`, { n: i + 1 });
+  const created = kept.filter((e) => e.type === 'Note.created');
+  assert.equal(created.length, 5000);
+  for (const e of created) {
+    const i = Number(e.id.slice(1));
+    assert.deepEqual({ ...e.record }, e.id[0] === 'n' ? { id: e.id, title: `note ${i} ${'x'.repeat(i % 50)}`, n: i } : { id: e.id, title: `many ${i}`, n: -i });
+  }
+  const updated = kept.filter((e) => e.type === 'Note.updated');
+  assert.equal(updated.length, 429);
+  for (const e of updated) assert.deepEqual([e.previous.n, e.record.n, e.changes], [Number(e.id.slice(1)), Number(e.id.slice(1)) + 1, { n: Number(e.id.slice(1)) + 1 }]);
+  nitro.close();
+});
