@@ -78,10 +78,11 @@ size_t nw_alloc_bytes(void) { return live_bytes; }
  * garbage collection every few grows of a large memory: inserting 100,000
  * records beside a big JS heap spent three full collections, 600 ms, inside
  * each batch (docs/bench.md). This sbrk, which the linker takes instead of
- * libc's, grows by at least a quarter of the memory (at most 16 MiB more
- * than asked) and hands the rest out on later calls, so a memory of n bytes
- * took O(log n) grows. Pages grown but not yet handed out are never touched,
- * so they cost address space, not resident memory. brk_end: the end of
+ * libc's, grows by what is asked plus a quarter of the memory (at most
+ * 8 MiB) and hands the extra out on later calls, so a memory of n bytes
+ * takes O(log n) grows up to 32 MiB and one grow per 8 MiB beyond. Pages
+ * grown but not yet handed out are never touched, so they cost address
+ * space, not resident memory. brk_end: the end of
  * what was handed out (0 before the first call); the process's one heap,
  * like malloc's own state. */
 #define WASM_PAGE 65536u
