@@ -71,13 +71,13 @@ function growthImports(onGrowth) {
   return { env: { emscripten_notify_memory_growth: onGrowth } };
 }
 
+/** Input capacity above which a batch gives its buffers back (nw_trim's floor). */
+const TRIM_ABOVE = 1 << 20;
+
 /** The instance's encoder: it writes straight into the WASM input buffer,
  * so sending what it encoded copies nothing and a large write allocates no
  * JS buffer. The input buffer holds one call's input: reset, encode, send,
  * call (sendStr and sendBytes write the same buffer). */
-/** Input capacity above which a batch gives its buffers back (nw_trim's floor). */
-const TRIM_ABOVE = 1 << 20;
-
 class InputEncoder extends Encoder {
   constructor(core) {
     super(0);

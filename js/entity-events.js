@@ -3,8 +3,7 @@
 // a batch whose event objects are made one at a time as they are approved
 // or delivered, and the event objects handlers get.
 import { Reader, readStr } from './record.js';
-import { EV_NAMES } from './wire.js';
-import { EVLAYOUT as EVL } from './wire.js';
+import { EV_NAMES, EVLAYOUT as EVL } from './wire.js';
 
 /** An entity event (docs/contract.md, Events). `record`, `previous` and `changes` are
  * decoded from the batch's bytes on first access; toJSON() gives a plain copy. */
@@ -60,7 +59,8 @@ export class EntityEvent {
   }
 }
 
-const isBefore = (kind) => kind === 'beforeSave' || kind === 'beforeDelete';
+/** Whether an event kind is one a write waits on (approved before commit). */
+export const isBefore = (kind) => kind === 'beforeSave' || kind === 'beforeDelete';
 
 /** The events of one write call. A batch of 100,000 inserts never holds
  * 100,000 event objects: `at(i)` makes event i when it is delivered, so

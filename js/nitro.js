@@ -8,7 +8,7 @@ import { compileTemplate, Template } from './template.js';
 import { Query } from './query.js';
 import { Sync } from './sync-client/index.js';
 import { LiveRegistry } from './dom/live.js';
-import { readEvents, EventBytes } from './entity-events.js';
+import { readEvents, EventBytes, isBefore } from './entity-events.js';
 
 export { NitroError, Template, Query };
 
@@ -166,7 +166,7 @@ class Nitro {
     return f;
   }
 
-  /** Decodes the event records that follow a write's results. */
+  /** The events that follow a write's results, as a batch (js/entity-events.js). */
   _readEvents(r) { return readEvents(r, this.byTable, this.eventBytes); }
 
   /** Runs validate and before* handlers; throws to undo the write. In a
@@ -177,7 +177,7 @@ class Nitro {
     const ordinal = new Map();
     for (let i = 0; i < events.length; i++) {
       const kind = events.kind(i);
-      if (kind !== 'beforeSave' && kind !== 'beforeDelete') continue;
+      if (!isBefore(kind)) continue;
       const entity = events.entity(i);
       const n = ordinal.get(entity.name) ?? 0;
       ordinal.set(entity.name, n + 1);

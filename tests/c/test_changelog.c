@@ -653,6 +653,17 @@ static void test_memory_returns_to_steady_state(void) {
     nw_store_free(s);
 }
 
+/* Creates tasks r0..r<n-1>, task ri with n = i and a title long enough
+ * that a copy of the row would show in the outbox's size. */
+static void create_long(nw_store *s, uint32_t tk, nw_buf *b, int n) {
+    char id[24];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "r%d", i);
+        task(b, id, "a title long enough that a copy of the row would show in the outbox's size", i, NULL);
+        CHECK_EQ(create(s, tk, b, -1), NW_OK);
+    }
+}
+
 /* A merge that is no bigger than the entry it folds into is written over
  * it: updating records whose creates are still unsent, again and again,
  * does not grow the outbox (it used to append the merged entry anew each
@@ -665,11 +676,7 @@ static void test_merges_in_place(void) {
     nw_buf b; nw_buf_init(&b);
     char id[24];
     size_t empty = nw_changelog_bytes(c);
-    for (int i = 0; i < 2000; i++) {
-        snprintf(id, sizeof id, "r%d", i);
-        task(&b, id, "a title long enough that a copy of the row would show in the outbox's size", i, NULL);
-        CHECK_EQ(create(s, tk, &b, -1), NW_OK);
-    }
+    create_long(s, tk, &b, 2000);
     size_t base = nw_changelog_bytes(c);
     for (int round = 1; round <= 20; round++) {
         for (int i = 0; i < 2000; i++) {
@@ -701,11 +708,7 @@ static void test_creates_share_rows(void) {
     nw_buf b; nw_buf_init(&b);
     char id[24];
     size_t before = nw_changelog_bytes(c);
-    for (int i = 0; i < 1000; i++) {
-        snprintf(id, sizeof id, "r%d", i);
-        task(&b, id, "a title long enough that a copy of the row would show in the outbox's size", i, NULL);
-        CHECK_EQ(create(s, tk, &b, -1), NW_OK);
-    }
+    create_long(s, tk, &b, 1000);
     /* an entry is its header, its id and an address: well under the row */
     CHECK(nw_changelog_bytes(c) - before < 1000 * 100);
     /* a rolled-back create gives its reference back */
