@@ -134,6 +134,26 @@ size_t nw_trigram_candidates(const nw_trigram *g, const uint8_t *pat, size_t len
     return best->n;
 }
 
+size_t nw_trigram_lists(const nw_trigram *g, const uint8_t *pat, size_t len, nw_tlist *out, size_t cap) {
+    if (len < 3) return (size_t)-1;
+    size_t n = 0;
+    for (size_t i = 0; i + 3 <= len; i++) {
+        const term *t = find(g, key_at(pat + i));
+        if (!t || !t->n) return 0;
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++) seen = out[k].v == t->v;
+        if (seen || !cap) continue;
+        /* insertion into out[0..n), ascending by length, the longest dropped past cap */
+        size_t at = n < cap ? n++ : cap;
+        while (at > 0 && out[at - 1].n > t->n) {
+            if (at < cap) out[at] = out[at - 1];
+            at--;
+        }
+        if (at < cap) out[at] = (nw_tlist){ t->v, t->n };
+    }
+    return n;
+}
+
 size_t nw_trigram_bytes(const nw_trigram *g) {
     return sizeof *g + (size_t)g->tcap * sizeof(term) + (size_t)g->tabcap * sizeof(uint32_t) + g->post_cap * sizeof(uint32_t);
 }

@@ -56,6 +56,18 @@ bool nw_trigram_worn(const nw_trigram *g);
  * Returns (size_t)-1 for a pattern shorter than 3 bytes (no answer). */
 size_t nw_trigram_candidates(const nw_trigram *g, const uint8_t *pat, size_t len, const uint32_t **list);
 
+/* One posting list of a pattern's trigram (borrowed, valid until the next
+ * add). */
+typedef struct nw_tlist { const uint32_t *v; size_t n; } nw_tlist;
+
+/* The posting lists of a pattern's distinct trigrams, rarest first: at most
+ * `cap` of them (the rarest) go to out[]. Returns how many were written,
+ * 0 when some trigram occurs nowhere (no value holds the pattern), or
+ * (size_t)-1 for a pattern shorter than 3 bytes. A value that holds the
+ * pattern is in every list, so their intersection is a closer superset of
+ * the matches than the rarest list alone. */
+size_t nw_trigram_lists(const nw_trigram *g, const uint8_t *pat, size_t len, nw_tlist *out, size_t cap);
+
 /* Bytes of heap the index holds, not counting allocator overhead. O(1). */
 size_t nw_trigram_bytes(const nw_trigram *g);
 /* Posting entries held (live and stale), and distinct trigrams. */

@@ -228,6 +228,71 @@ static void test_trigram_unit(void) {
     nw_trigram_free(NULL);
 }
 
+/* The posting lists of a pattern's distinct trigrams come rarest first,
+ * capped, and none when one trigram occurs nowhere. */
+static void test_trigram_lists(void) {
+    nw_trigram *g = nw_trigram_new();
+    CHECK(g != NULL);
+    CHECK_EQ(nw_trigram_add(g, 1, (const uint8_t *)"abcXdef", 7), 0);
+    CHECK_EQ(nw_trigram_add(g, 2, (const uint8_t *)"abcdef", 6), 0);
+    CHECK_EQ(nw_trigram_add(g, 3, (const uint8_t *)"defabc", 6), 0);
+    CHECK_EQ(nw_trigram_add(g, 4, (const uint8_t *)"aaaa", 4), 0);
+    nw_tlist l[4];
+    CHECK_EQ(nw_trigram_lists(g, (const uint8_t *)"abcdef", 6, l, 4), 4);   /* abc, bcd, cde, def */
+    CHECK_EQ(l[0].n, 1);
+    CHECK_EQ(l[0].v[0], 2);
+    CHECK_EQ(l[1].n, 1);
+    CHECK_EQ(l[2].n, 3);
+    CHECK_EQ(l[3].n, 3);
+    CHECK_EQ(nw_trigram_lists(g, (const uint8_t *)"abcdef", 6, l, 2), 2);   /* the two rarest */
+    CHECK(l[0].n == 1 && l[1].n == 1 && l[0].v != l[1].v);
+    CHECK_EQ(nw_trigram_lists(g, (const uint8_t *)"fabc", 4, l, 4), 2);    /* fab (3), abc */
+    CHECK_EQ(l[0].n, 1);
+    CHECK_EQ(l[0].v[0], 3);
+    CHECK_EQ(l[1].n, 3);
+    CHECK_EQ(nw_trigram_lists(g, (const uint8_t *)"aaaaa", 5, l, 4), 1);   /* aaa three times: one list */
+    CHECK_EQ(nw_trigram_lists(g, (const uint8_t *)"abcdeX", 6, l, 4), 0);  /* deX occurs nowhere */
+    CHECK_EQ(nw_trigram_lists(g, (const uint8_t *)"ab", 2, l, 4), (size_t)-1);
+    nw_trigram_free(g);
+}
+
+/* A substring query checks only the records that hold every trigram of
+ * the pattern, not every record holding its rarest one. */
+static void test_trigram_candidates_intersect(void) {
+    nw_store *s = make(0);
+    nw_error err;
+    uint32_t slot;
+    char rec[128];
+    for (uint32_t i = 0; i < 260; i++) {
+        /* 10 matches; 50 hold only "b c" (the rarest trigram); 200 hold "ab " and " cd" apart */
+        const char *title = i < 10 ? "ab cd" : i < 60 ? "b c zz" : "ab zz cd";
+        snprintf(rec, sizeof rec, "{id: r%03u, title: \"%s %u\", status: open, priority: 1}", i, title, i);
+        CHECK_EQ(nw_store_create(s, 0, val(rec), -1, false, &slot, &err), NW_OK);
+        nw_store_release(s, 0);
+    }
+    explained ex;
+    memset(&ex, 0, sizeof ex);
+    same(s, "{where: {title: {contains: \"ab cd\"}}}", &ex);
+    CHECK(!strcmp(ex.index, "trigram:title"));
+    CHECK_EQ(ex.results, 10);
+    CHECK_EQ(ex.scanned, 10);
+    memset(&ex, 0, sizeof ex);
+    same(s, "{where: {$or: [{title: {contains: \"ab cd\"}}, {title: {contains: \"b c z\"}}]}}", &ex);
+    CHECK_EQ(ex.results, 60);
+    CHECK_EQ(ex.scanned, 60);
+    /* stale postings: a match edited away and back is found once */
+    CHECK_EQ(nw_store_update(s, 0, "r003", 4, val("{title: \"zz\"}"), -1, &slot, &err), NW_OK);
+    nw_store_release(s, 0);
+    same(s, "{where: {title: {contains: \"ab cd\"}}}", &ex);
+    CHECK_EQ(ex.results, 9);
+    CHECK_EQ(nw_store_update(s, 0, "r003", 4, val("{title: \"ab cd again\"}"), -1, &slot, &err), NW_OK);
+    nw_store_release(s, 0);
+    same(s, "{where: {title: {contains: \"ab cd\"}}}", &ex);
+    CHECK_EQ(ex.results, 10);
+    CHECK_EQ(nw_store_check(s), 0);
+    nw_store_free(s);
+}
+
 static void test_trigram_alloc_failures(void) {
     for (long n = 0; n < 60; n++) {
         nw_alloc_fail_after(n);
@@ -361,6 +426,8 @@ int main(void) {
     nw_buf_init(&tb);
     RUN(test_descending_schema);
     RUN(test_trigram_unit);
+    RUN(test_trigram_lists);
+    RUN(test_trigram_candidates_intersect);
     RUN(test_trigram_alloc_failures);
     RUN(test_plans_match_reference);
     RUN(test_explain_names_the_plan);
