@@ -61,7 +61,8 @@ function readShort(u8, at, n) {
 }
 
 const P2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-const P3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+// Two ASCII digit codes per number 0..99: D2[2n], D2[2n + 1].
+const D2 = Uint8Array.from(P2.join(''), (c) => c.charCodeAt(0));
 
 /** The calendar part ("YYYY-MM-DDT") of a day since 1970 (civil-from-days,
  * H. Hinnant), or null outside years 1000..9999. */
@@ -79,27 +80,34 @@ function dayPrefix(days) {
   return y >= 1000 && y <= 9999 ? `${y}-${P2[m]}-${P2[d]}T` : null;   // NaN too
 }
 
-// The last day iso() formatted: records written together share their day,
-// so most calls only format the time. A memo, not state anything reads.
+// The last day iso() formatted and its "YYYY-MM-DDT" as character codes:
+// records written together share their day, so most calls only format the
+// time. A memo, not state anything reads.
 let lastDay = NaN;
-let lastPrefix = '';
+const day = new Uint8Array(11);
 
 /** Date#toISOString without a Date object: about twice cheaper than the
- * calendar arithmetic alone, and datetime fields are decoded on every read. */
+ * calendar arithmetic alone, and datetime fields are decoded on every read.
+ * One fromCharCode call makes the string flat at once: joining its pieces
+ * made a rope V8 flattens on first read, 40 ns a date more (Node 20). */
 export function iso(value) {
   const ms = Math.trunc(value) + 0;   // a Date's time value: whole ms, no -0
   const days = Math.floor(ms / 86400000);
   if (days !== lastDay) {
     const p = dayPrefix(days);
     if (p === null) return new Date(ms).toISOString();   // throws RangeError for NaN, as Date does
+    for (let i = 0; i < 11; i++) day[i] = p.charCodeAt(i);
     lastDay = days;
-    lastPrefix = p;
   }
   let rem = ms - days * 86400000;
   const h = (rem / 3600000) | 0; rem -= h * 3600000;
   const mi = (rem / 60000) | 0; rem -= mi * 60000;
-  const sec = (rem / 1000) | 0;
-  return lastPrefix + P2[h] + ':' + P2[mi] + ':' + P2[sec] + '.' + P3[rem - sec * 1000] + 'Z';
+  const sec = (rem / 1000) | 0; rem -= sec * 1000;
+  const cs = (rem / 100) | 0, r2 = rem - cs * 100;
+  const p = day;
+  return fc(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
+    D2[2 * h], D2[2 * h + 1], 58, D2[2 * mi], D2[2 * mi + 1], 58, D2[2 * sec], D2[2 * sec + 1],
+    46, 48 + cs, D2[2 * r2], D2[2 * r2 + 1], 90);   // ':' '.' 'Z'
 }
 
 /** A decoding cursor over WASM memory (re-pointed after each call). */
