@@ -164,7 +164,7 @@ if [ $want_fuzz = 1 ]; then
   for f in fuzz/fuzz_*.c; do
     [ -e "$f" ] || continue
     name=$(basename "$f" .c)
-    clang $CFLAGS_COMMON -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Ifuzz -o "build/fuzz/$name" "$f" "${SRCS[@]}" -lm
+    clang $CFLAGS_COMMON -g -O1 -fsanitize=fuzzer,address,undefined -DNW_TRIGRAM_FEW=1 -Isrc -Ifuzz -o "build/fuzz/$name" "$f" "${SRCS[@]}" -lm
   done
   echo "build.sh: fuzzers in build/fuzz/"
 fi
