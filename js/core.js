@@ -222,7 +222,7 @@ export class Core {
 
   /** Checks the status of an export called directly (hot paths). */
   check(rc) {
-    if (this.u8.length === 0) this.refresh();
+    this.refresh();
     if (rc !== 0) throw this.lastError();
   }
 

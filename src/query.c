@@ -813,7 +813,7 @@ static void trigram_list(const nw_query *q, const qnode *c, int64_t count, uint6
     p->nlist = 0;
     trigram_collect(q, c, p, tmp, nslots);
     nw_free(tmp);
-    for (uint32_t i = 0; i < p->nlist; i++) if (p->list[i] < nslots) bits[p->list[i] >> 5] |= 1u << (p->list[i] & 31);
+    mark_list(bits, &(nw_tlist){ p->list, p->nlist }, nslots, true);
     uint32_t u = 0;
     for (uint32_t w = 0; w < words; w++)
         for (uint32_t x = bits[w]; x; x &= x - 1) p->list[u++] = w * 32 + (uint32_t)__builtin_ctz(x);

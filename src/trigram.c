@@ -121,19 +121,6 @@ bool nw_trigram_worn(const nw_trigram *g) {
     return g->entries >= 4096 && g->stale * 2 > g->entries;
 }
 
-size_t nw_trigram_candidates(const nw_trigram *g, const uint8_t *pat, size_t len, const uint32_t **list) {
-    *list = NULL;
-    if (len < 3) return (size_t)-1;
-    const term *best = NULL;
-    for (size_t i = 0; i + 3 <= len; i++) {
-        const term *t = find(g, key_at(pat + i));
-        if (!t || !t->n) return 0;
-        if (!best || t->n < best->n) best = t;
-    }
-    *list = best->v;
-    return best->n;
-}
-
 size_t nw_trigram_lists(const nw_trigram *g, const uint8_t *pat, size_t len, nw_tlist *out, size_t cap) {
     if (len < 3) return (size_t)-1;
     size_t n = 0;
@@ -152,6 +139,13 @@ size_t nw_trigram_lists(const nw_trigram *g, const uint8_t *pat, size_t len, nw_
         if (at < cap) out[at] = (nw_tlist){ t->v, t->n };
     }
     return n;
+}
+
+size_t nw_trigram_candidates(const nw_trigram *g, const uint8_t *pat, size_t len, const uint32_t **list) {
+    nw_tlist rarest;
+    size_t k = nw_trigram_lists(g, pat, len, &rarest, 1);
+    *list = k == 1 ? rarest.v : NULL;
+    return k == 1 ? rarest.n : k;
 }
 
 size_t nw_trigram_bytes(const nw_trigram *g) {
