@@ -41,6 +41,15 @@ static void put_row(nw_buf *o, const uint8_t *row) {
     nw_buf_append(o, row + 4, n);
 }
 
+/* put_row for each of slots[0..n) (live rows), warming them NW_WARM_ROWS
+ * at a time: slots from an index or a search are scattered in memory. */
+static void put_rows(nw_buf *o, const nw_table *t, const uint32_t *slots, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        if (i % NW_WARM_ROWS == 0) nw_table_warm(t, slots + i, n - i < NW_WARM_ROWS ? n - i : NW_WARM_ROWS);
+        put_row(o, nw_table_row(t, slots[i]));
+    }
+}
+
 /* Starts a write. One that JS must approve (NW_WF_BEFORE: validate,
  * before* handlers) opens a savepoint here and puts its mark first in the
  * output (u32); JS ends it with nw_guard_end: one call to approve, none to
@@ -276,7 +285,7 @@ NW_EXPORT int nw_all(nw_instance *I, uint32_t table) {
     if (!rc) {
         nw_buf *o = nw_api_out(I);
         nw_buf_u32(o, n);
-        for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
+        put_rows(o, t, slots, n);
     }
     nw_free(slots);
     return nw_api_end(I, rc);
@@ -406,10 +415,11 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
     if (rc) { nw_query_free(q); return nw_api_end(I, rc); }
     if (op == NW_Q_ALL || op == NW_Q_FIRST) {
         nw_buf_u32(o, n);
-        for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
+        put_rows(o, t, slots, n);
     } else if (op == NW_Q_IDS) {
         nw_buf_u32(o, n);
         for (uint32_t i = 0; i < n; i++) {
+            if (i % NW_WARM_ROWS == 0) nw_table_warm(t, slots + i, n - i < NW_WARM_ROWS ? n - i : NW_WARM_ROWS);
             const uint8_t *f = nw_table_row(t, slots[i]) + 4;
             nw_buf_append(o, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
         }
@@ -547,7 +557,7 @@ NW_EXPORT int nw_search(nw_instance *I, uint32_t table, uint32_t len) {
     if (rc) return nw_api_end(I, rc);
     nw_buf *o = nw_api_out(I);
     nw_buf_u32(o, n);
-    for (uint32_t i = 0; i < n; i++) put_row(o, nw_table_row(t, slots[i]));
+    put_rows(o, t, slots, n);
     nw_free(slots);
     return nw_api_end(I, NW_OK);
 }

@@ -444,22 +444,28 @@ static bool id_lookup(const nw_query *q, const uint8_t **id, uint32_t *len) {
 }
 
 /* Source of candidate slots: an index rank range, an explicit list (ids
- * looked up in the primary key), or every slot. */
-typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots, tested; const uint32_t *list; } source;
+ * looked up in the primary key), or every slot. A list source knows its
+ * table, to warm the rows of its next candidates (nw_table_warm). */
+typedef struct source { nw_oindex *ix; size_t lo, hi; nw_ocursor c; size_t r; uint32_t slot, nslots, tested; const uint32_t *list; const nw_table *t; } source;
 
 static void source_init(source *src, nw_oindex *ix, size_t lo, size_t hi, uint32_t nslots) {
-    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots; src->tested = 0; src->list = NULL;
+    src->ix = ix; src->lo = lo; src->hi = hi; src->r = lo; src->slot = 0; src->nslots = nslots; src->tested = 0; src->list = NULL; src->t = NULL;
     if (ix) nw_ocursor_seek(&src->c, ix, lo);
 }
 
-static void source_list(source *src, const uint32_t *list, uint32_t n) {
+static void source_list(source *src, const nw_table *t, const uint32_t *list, uint32_t n) {
     source_init(src, NULL, 0, 0, n);
     src->list = list;
+    src->t = t;
 }
 
 static bool source_step(source *src, uint32_t *slot) {
     if (src->list) {
         if (src->slot >= src->nslots) return false;
+        if (src->slot % NW_WARM_ROWS == 0) {
+            uint32_t left = src->nslots - src->slot;
+            nw_table_warm(src->t, src->list + src->slot, left < NW_WARM_ROWS ? left : NW_WARM_ROWS);
+        }
         *slot = src->list[src->slot++];
         return true;
     }
@@ -990,7 +996,7 @@ static nw_code run_plan(nw_store *s, const nw_query *q, plan *p, bool ignore_win
     }
     nw_oindex *ix = p->index >= 0 ? nw_table_index(q->t, (uint32_t)p->index) : NULL;
     source src;
-    if (p->kind == P_LIST) source_list(&src, p->list, p->nlist);
+    if (p->kind == P_LIST) source_list(&src, q->t, p->list, p->nlist);
     else if (ix && p->kind == P_WALK) return run_walk(s, q, p, ix, ignore_window, slots, count, err);
     else if (ix && p->kind == P_RANGE) source_init(&src, ix, p->lo, p->hi, 0);
     else { p->kind = P_SCAN; p->index = -1; source_init(&src, NULL, 0, 0, nw_table_nslots(q->t)); }
@@ -1114,7 +1120,7 @@ nw_code nw_query_count(nw_store *s, const nw_query *q, uint32_t *count, nw_error
     if (ix && p.kind != P_LIST && p.used == p.nconds && !nw_table_has_ttl(t)) { *count = (uint32_t)(p.hi - p.lo); return NW_OK; }
     if (p.kind == P_WALK && !p.used) ix = NULL;   /* a whole-index walk only buys order: scan the slots */
     source src;
-    if (p.kind == P_LIST) source_list(&src, p.list, p.nlist);
+    if (p.kind == P_LIST) source_list(&src, t, p.list, p.nlist);
     else if (ix) source_init(&src, ix, p.lo, p.hi, 0);
     else source_init(&src, NULL, 0, 0, nw_table_nslots(t));
     uint32_t slot, n = 0;

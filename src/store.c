@@ -141,6 +141,16 @@ const uint8_t *nw_table_row(const nw_table *t, uint32_t slot) {
     return slot < t->nslots ? t->rows[slot] : NULL;
 }
 
+void nw_table_warm(const nw_table *t, const uint32_t *slots, uint32_t n) {
+    uint32_t acc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *row = slots[i] < t->nslots ? t->rows[slots[i]] : NULL;
+        if (row) acc += row[0] + row[nw_row_len(row) > 60 ? 64 : 0];   /* the first two cache lines */
+    }
+    volatile uint32_t sink = acc;   /* keeps the loads */
+    (void)sink;
+}
+
 bool nw_table_visible(const nw_store *s, const nw_table *t, uint32_t slot) {
     if (slot >= t->nslots || !t->rows[slot]) return false;
     if (t->expires && t->expires[slot] != 0 && t->expires[slot] <= s->now) return false;

@@ -72,6 +72,16 @@ bool nw_store_in_tx(const nw_store *s);
 uint32_t nw_table_find(const nw_table *t, const char *id, size_t len);   /* slot or NW_NO_SLOT */
 const uint8_t *nw_table_row(const nw_table *t, uint32_t slot);           /* NULL if free */
 bool nw_table_visible(const nw_store *s, const nw_table *t, uint32_t slot);
+/* Reads a byte or two of the rows of slots[0..n) and throws them away, so
+ * that a loop over the same rows right after finds them in cache. The
+ * loads do not depend on each other, so the CPU keeps many cache misses in
+ * flight at once, where a loop that branches on a row's bytes (a match, a
+ * copy of its length) waits for one row at a time. Worth it for slots
+ * scattered in memory (a substring's candidates, an index range); n should
+ * stay small enough for the rows to fit a first-level cache (NW_WARM_ROWS).
+ * Free slots are skipped. */
+#define NW_WARM_ROWS 64
+void nw_table_warm(const nw_table *t, const uint32_t *slots, uint32_t n);
 
 /* Writes. `data` is NVAL (an object or a FIELDS map) already validated by
  * nval_check. ttl_ms < 0 keeps the entity default (create) or the current
