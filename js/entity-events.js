@@ -3,7 +3,7 @@
 // a batch whose event objects are made one at a time as they are approved
 // or delivered, and the event objects handlers get.
 import { Reader, readStr } from './record.js';
-import { EV_NAMES, EVLAYOUT as EVL } from './wire.js';
+import { EV_NAMES, EVLAYOUT as EVL, EVFLAG } from './wire.js';
 
 /** An entity event (docs/contract.md, Events). `record`, `previous` and `changes` are
  * decoded from the batch's bytes on first access; toJSON() gives a plain copy. */
@@ -84,15 +84,17 @@ export class EventBatch {
   }
 
   at(i) {
-    const bytes = this.#bytes, dv = this.#dv, kind = this.kind(i);
-    let at = this.#offs[i] + EVL.HEADER;
+    const bytes = this.#bytes, dv = this.#dv, kind = this.kind(i), off = this.#offs[i];
+    // flag SAME: the rows are those of the event `back` bytes before this one
+    const same = bytes[off + EVL.FLAGS] & EVFLAG.SAME;
+    let at = (same ? off - dv.getUint32(off + EVL.HEADER, true) : off) + EVL.HEADER;
     const rl = dv.getUint32(at, true);
     const recAt = rl ? at + 4 : -1;
     at += 4 + rl;
     const pl = dv.getUint32(at, true);
     // a removed record is also its own `previous` (docs/contract.md, Events: the record before the write)
     const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
-    at += 4 + pl;
+    at = same ? off + EVL.HEADER + 4 : at + 4 + pl;
     const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
     // the id is the first stored field (a string) of the record or previous
     const idAt = recAt >= 0 ? recAt : prevAt;
@@ -149,8 +151,10 @@ export function readEvents(r, byTable, pool) {
   const start = r.at, dv0 = r.dv;
   const offs = new Uint32Array(n);
   let at = start;
+  const u8 = r.u8;
   for (let i = 0; i < n; i++) {
     offs[i] = at - start;
+    if (u8[at + EVL.FLAGS] & EVFLAG.SAME) { at += EVL.HEADER + 4 + EVL.MASK_BYTES; continue; }
     at += EVL.HEADER;
     at += 4 + dv0.getUint32(at, true);
     at += 4 + dv0.getUint32(at, true);

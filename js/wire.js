@@ -5,7 +5,8 @@
 export const TAG = Object.freeze({ NULL: 0, FALSE: 1, TRUE: 2, NUM: 3, STR: 4, ARR: 5, OBJ: 6, DATE: 7, QUERY: 8, FIELD: 9, FIELDS: 10, UNKNOWN: 11, ENUM: 12 });
 export const EV = Object.freeze({ BEFORE_SAVE: 1, CREATED: 2, UPDATED: 3, BEFORE_DELETE: 4, DELETED: 5, EXPIRED: 6 });
 export const EV_NAMES = Object.freeze([null, 'beforeSave', 'created', 'updated', 'beforeDelete', 'deleted', 'expired']);
-export const EVLAYOUT = Object.freeze({ KIND: 0, TABLE: 2, HEADER: 4, MASK_BYTES: 8 });
+export const EVLAYOUT = Object.freeze({ KIND: 0, FLAGS: 1, TABLE: 2, HEADER: 4, MASK_BYTES: 8 });
+export const EVFLAG = Object.freeze({ SAME: 1 });
 export const WRITE = Object.freeze({ EVENTS: 1, BEFORE: 2 });
 export const OUTBOX_OP = Object.freeze({ CREATE: 1, UPDATE: 2, DELETE: 3 });
 export const OUTBOX_OP_NAMES = Object.freeze([null, 'create', 'update', 'delete']);

@@ -7,6 +7,11 @@
 typedef struct ev { uint32_t table; const char *id; uint32_t idlen; size_t size; } ev;
 
 static ev ev_at(const uint8_t *p) {
+    if (p[NW_EVL_FLAGS] & NW_EVF_SAME) {   /* the rows (so the id) of the event `back` bytes before */
+        ev e = ev_at(p - nw_rd_u32(p + NW_EVL_HEADER));
+        e.size = NW_EVL_HEADER + 4 + NW_EVL_MASK_BYTES;
+        return e;
+    }
     ev e;
     e.table = (uint32_t)p[NW_EVL_TABLE] | (uint32_t)p[NW_EVL_TABLE + 1] << 8;
     uint32_t rl = nw_rd_u32(p + NW_EVL_HEADER);

@@ -886,10 +886,13 @@ void nw_store_rollback(nw_store *s, size_t mark) {
 }
 
 /* ---- events --------------------------------------------------------------------------- */
-/* Event record layout in the event buffer:
- *   u8 type, u8 0, u16 table, u32 record length, record field bytes,
+/* Event record layout in the event buffer (wire.h NW_WIRE_EVLAYOUT):
+ *   u8 type, u8 flags, u16 table, u32 record length, record field bytes,
  *   u32 previous length (0 = none), previous field bytes,
- *   u32 changed-fields mask low, u32 high (bit i = field i changed). */
+ *   u32 changed-fields mask low, u32 high (bit i = field i changed);
+ * or, with flag NW_EVF_SAME (the rows of the event just before it):
+ *   u8 type, u8 flags, u16 table, u32 back (bytes to that event's start),
+ *   u32 mask low, u32 high. */
 
 void nw_store_capture_events(nw_store *s, bool on, bool before) { s->capture = on; s->capture_before = before; }
 nw_buf *nw_store_events(nw_store *s) { return &s->events; }
@@ -904,24 +907,55 @@ void nw_store_truncate_events(nw_store *s, size_t len, uint32_t count) {
     s->nevents = count;
 }
 
-/* An event's bytes besides its rows. */
+/* An event's bytes besides its rows; an event with flag NW_EVF_SAME. */
 #define EVENT_BYTES 20
+#define EVENT_SAME_BYTES 16
+#define NO_EVENT SIZE_MAX
 
-static void emit(nw_store *s, nw_event_type type, const nw_table *t, const uint8_t *row, const uint8_t *prev, uint64_t mask) {
-    if (!s->capture) return;
-    if ((type == NW_EV_BEFORE_SAVE || type == NW_EV_BEFORE_DELETE) && !s->capture_before) return;
-    nw_buf *b = &s->events;
+static void event_header(nw_buf *b, nw_event_type type, uint8_t flags, const nw_table *t) {
     nw_buf_byte(b, (uint8_t)type);
-    nw_buf_byte(b, 0);
+    nw_buf_byte(b, flags);
     nw_buf_byte(b, (uint8_t)t->index);
     nw_buf_byte(b, (uint8_t)(t->index >> 8));
+}
+
+static void event_mask(nw_buf *b, uint64_t mask) {
+    nw_buf_u32(b, (uint32_t)mask);
+    nw_buf_u32(b, (uint32_t)(mask >> 32));
+}
+
+/* Captures an event with its rows; returns where it starts in the event
+ * buffer, NO_EVENT when it was not captured. */
+static size_t emit(nw_store *s, nw_event_type type, const nw_table *t, const uint8_t *row, const uint8_t *prev, uint64_t mask) {
+    if (!s->capture) return NO_EVENT;
+    if ((type == NW_EV_BEFORE_SAVE || type == NW_EV_BEFORE_DELETE) && !s->capture_before) return NO_EVENT;
+    nw_buf *b = &s->events;
+    size_t at = b->len;
+    event_header(b, type, 0, t);
     uint32_t rl = row ? nw_row_len(row) : 0, pl = prev ? nw_row_len(prev) : 0;
     nw_buf_u32(b, rl);
     if (rl) nw_buf_append(b, row + 4, rl);
     nw_buf_u32(b, pl);
     if (pl) nw_buf_append(b, prev + 4, pl);
-    nw_buf_u32(b, (uint32_t)mask);
-    nw_buf_u32(b, (uint32_t)(mask >> 32));
+    event_mask(b, mask);
+    s->nevents++;
+    return b->oom ? NO_EVENT : at;
+}
+
+/* Captures the event that follows a write's before* event (emitted at
+ * `before`, with the same rows): when that event is still the buffer's
+ * last, as a reference back to its rows (flag NW_EVF_SAME) instead of a
+ * second copy of them; otherwise in full. */
+static void emit_after(nw_store *s, nw_event_type type, const nw_table *t, const uint8_t *row, const uint8_t *prev, uint64_t mask, size_t before) {
+    nw_buf *b = &s->events;
+    if (!s->capture) return;
+    if (before == NO_EVENT || b->len - before != EVENT_BYTES + (row ? nw_row_len(row) : 0) + (prev ? nw_row_len(prev) : 0)) {
+        emit(s, type, t, row, prev, mask);
+        return;
+    }
+    event_header(b, type, NW_EVF_SAME, t);
+    nw_buf_u32(b, (uint32_t)(b->len - 4 - before));
+    event_mask(b, mask);
     s->nevents++;
 }
 
@@ -1181,8 +1215,8 @@ static nw_code insert_row(nw_store *s, nw_table *t, double ttl_ms, uint32_t *out
     t->row_bytes += size;
     s->log[s->nlog++] = (undo){ U_INSERT, t->index, slot, NULL, 0, 0 };
     if ((rc = log_write(s, t, NW_CL_CREATE, copy, 0, err))) return rc;
-    emit(s, NW_EV_BEFORE_SAVE, t, copy, NULL, 0);
-    emit(s, NW_EV_CREATED, t, copy, NULL, ~(uint64_t)0 >> (64 - t->def.nfields));
+    size_t before = emit(s, NW_EV_BEFORE_SAVE, t, copy, NULL, 0);
+    emit_after(s, NW_EV_CREATED, t, copy, NULL, ~(uint64_t)0 >> (64 - t->def.nfields), before);
     *out_slot = slot;
     return NW_OK;
 }
@@ -1213,8 +1247,8 @@ static nw_code replace_row(nw_store *s, nw_table *t, uint32_t slot, double ttl_m
     s->log[s->nlog++] = (undo){ U_UPDATE, t->index, slot, (uint8_t *)old, old_exp, 0 };
     if (mask && (rc = log_write(s, t, NW_CL_UPDATE, copy, mask, err))) return rc;
     if (mask) {
-        emit(s, NW_EV_BEFORE_SAVE, t, copy, old, mask);
-        emit(s, NW_EV_UPDATED, t, copy, old, mask);
+        size_t before = emit(s, NW_EV_BEFORE_SAVE, t, copy, old, mask);
+        emit_after(s, NW_EV_UPDATED, t, copy, old, mask, before);
     }
     return NW_OK;
 }
@@ -1359,7 +1393,7 @@ static nw_code delete_slot(nw_store *s, nw_table *t, uint32_t slot, nw_event_typ
         return nw_error_set(err, NW_E_LIMIT, t->def.name, NULL, "depth", "cascading deletes nest deeper than %d", MAX_CASCADE_DEPTH);
     if (!log_reserve(s)) return nw_error_nomem(err);
     uint8_t *row = t->rows[slot];
-    if (type == NW_EV_DELETED) emit(s, NW_EV_BEFORE_DELETE, t, row, NULL, 0);
+    size_t before = type == NW_EV_DELETED ? emit(s, NW_EV_BEFORE_DELETE, t, row, NULL, 0) : NO_EVENT;
     unlink_slot(t, slot);
     t->rows[slot] = NULL;
     t->live--;
@@ -1368,7 +1402,7 @@ static nw_code delete_slot(nw_store *s, nw_table *t, uint32_t slot, nw_event_typ
     /* expiry is each store's own business: only real deletes are logged */
     nw_code rc = type == NW_EV_DELETED ? log_write(s, t, NW_CL_DELETE, row, 0, err) : NW_OK;
     if (rc) return rc;
-    emit(s, type, t, row, NULL, 0);
+    emit_after(s, type, t, row, NULL, 0, before);
     /* server state arrives with the effects of its deletes already applied */
     if (s->applying) return NW_OK;
     uint32_t il;
@@ -1402,7 +1436,7 @@ nw_code nw_store_insert_many(nw_store *s, uint32_t table, const uint8_t *arr, do
            slotset_reserve(&t->pk, n, t, pk_hash, NULL));
     /* and for the batch's events, sized from its input (a row is about its
      * input less the keys): one buffer instead of doubling and copying it */
-    if (s->capture) nw_buf_hint(&s->events, (nval_span(arr) + EVENT_BYTES * (size_t)n) * (s->capture_before ? 2 : 1));
+    if (s->capture) nw_buf_hint(&s->events, nval_span(arr) + (EVENT_BYTES + (s->capture_before ? EVENT_SAME_BYTES : 0)) * (size_t)n);
     for (uint32_t i = 0; i < n; i++, it += nval_span(it)) {
         uint32_t slot;
         nw_code rc = nw_store_create(s, table, it, ttl_ms, upsert, &slot, err);

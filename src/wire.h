@@ -29,10 +29,15 @@
     X(BEFORE_SAVE, 1, "beforeSave") X(CREATED, 2, "created") X(UPDATED, 3, "updated") \
     X(BEFORE_DELETE, 4, "beforeDelete") X(DELETED, 5, "deleted") X(EXPIRED, 6, "expired")
 
-/* Event record layout: u8 kind, u8 0, u16 table, u32 record length, record
- * fields, u32 previous length, previous fields, u32 mask lo, u32 mask hi. */
+/* Event record layout: u8 kind, u8 flags, u16 table, u32 record length,
+ * record fields, u32 previous length, previous fields, u32 mask lo, u32
+ * mask hi. With flag SAME the event has the record and previous of the
+ * event `back` bytes before it in the same buffer (the one a write emitted
+ * just before, as `created` follows its `beforeSave`): u8 kind, u8 flags,
+ * u16 table, u32 back, u32 mask lo, u32 mask hi. */
 #define NW_WIRE_EVLAYOUT(X) \
-    X(KIND, 0) X(TABLE, 2) X(HEADER, 4) X(MASK_BYTES, 8)
+    X(KIND, 0) X(FLAGS, 1) X(TABLE, 2) X(HEADER, 4) X(MASK_BYTES, 8)
+#define NW_WIRE_EVFLAG(X) X(SAME, 1)
 
 /* Write flags (the `flags` argument of every write export): capture events,
  * and stop for JS approval (validate, before* handlers). */
@@ -96,6 +101,8 @@ enum nw_wire_tag { NW_WIRE_TAG(NW_WIRE_TAG_) };
 typedef enum nw_event_type { NW_WIRE_EV(NW_WIRE_EV_) } nw_event_type;
 #define NW_WIRE_EVL_(n, v) NW_EVL_##n = v,
 enum { NW_WIRE_EVLAYOUT(NW_WIRE_EVL_) };
+#define NW_WIRE_EVF_(n, v) NW_EVF_##n = v,
+enum { NW_WIRE_EVFLAG(NW_WIRE_EVF_) };
 #define NW_WIRE_WF_(n, v) NW_WF_##n = v,
 enum { NW_WIRE_WRITE(NW_WIRE_WF_) };
 #define NW_WIRE_CL_(n, v, js) NW_CL_##n = v,

@@ -44,8 +44,20 @@ static bool visible(nw_store *s, uint32_t table, const char *id) {
     return slot != NW_NO_SLOT && nw_table_visible(s, t, slot);
 }
 
-/* What `done` saw, per write. */
-typedef struct seen { nw_batch_status st[16]; nw_code code[16]; char rule[16][24]; uint32_t nev[16]; uint32_t kinds[16][8]; } seen;
+/* What `done` saw, per write: statuses, event kinds, events that share
+ * the rows of the event before them (flag SAME) and the id of the last. */
+typedef struct seen { nw_batch_status st[16]; nw_code code[16]; char rule[16][24]; uint32_t nev[16]; uint32_t kinds[16][8]; uint32_t same[16]; char last_id[16][8]; } seen;
+
+/* The id of the event at ev + at (the first field of its record or previous). */
+static void event_id(const uint8_t *ev, size_t at, char out[8]) {
+    if (ev[at + NW_EVL_FLAGS] & NW_EVF_SAME) at -= nw_rd_u32(ev + at + NW_EVL_HEADER);
+    uint32_t rl = nw_rd_u32(ev + at + NW_EVL_HEADER);
+    const uint8_t *f = ev + at + NW_EVL_HEADER + 4 + (rl ? 0 : 4);
+    uint32_t n = nw_rd_u32(f + 1);
+    if (n > 7) n = 7;
+    memcpy(out, f + 5, n);
+    out[n] = 0;
+}
 
 static void record(void *ud, uint32_t i, nw_batch_status st, const nw_error *err, const uint8_t *ev, size_t len, uint32_t count) {
     seen *s = ud;
@@ -54,8 +66,17 @@ static void record(void *ud, uint32_t i, nw_batch_status st, const nw_error *err
     strcpy(s->rule[i], st == NW_BST_FAILED ? err->rule : "");
     s->nev[i] = count;
     memset(s->kinds[i], 0, sizeof s->kinds[i]);
+    s->same[i] = 0;
+    s->last_id[i][0] = 0;
     for (size_t at = 0; at < len;) {
         s->kinds[i][ev[at] & 7]++;
+        event_id(ev, at, s->last_id[i]);
+        if (ev[at + NW_EVL_FLAGS] & NW_EVF_SAME) {
+            CHECK(nw_rd_u32(ev + at + NW_EVL_HEADER) <= at);   /* within this write's events */
+            s->same[i]++;
+            at += NW_EVL_HEADER + 4 + NW_EVL_MASK_BYTES;
+            continue;
+        }
         uint32_t rl = nw_rd_u32(ev + at + NW_EVL_HEADER);
         uint32_t pl = nw_rd_u32(ev + at + NW_EVL_HEADER + 4 + rl);
         at += NW_EVL_HEADER + 8 + rl + pl + NW_EVL_MASK_BYTES;
@@ -209,6 +230,12 @@ static void test_guard(void) {
         CHECK(nw_store_in_tx(w.s));
         CHECK_EQ(sn.kinds[0][NW_EV_BEFORE_SAVE], 0);
         CHECK_EQ(sn.kinds[1][NW_EV_BEFORE_SAVE], 1);
+        /* the guarded write's `created` refers to its beforeSave's row */
+        CHECK_EQ(sn.same[0], 0);
+        CHECK_EQ(sn.same[1], 1);
+        CHECK_EQ(sn.kinds[1][NW_EV_CREATED], 1);
+        CHECK(strcmp(sn.last_id[0], approve ? "" : "p2") == 0);   /* saved again unchanged: no event */
+        CHECK(strcmp(sn.last_id[1], "p3") == 0);
         if (!approve) nw_store_rollback(w.s, mark);
         nw_store_tx_end(w.s);
         CHECK(!nw_store_in_tx(w.s));

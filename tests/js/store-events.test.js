@@ -95,6 +95,38 @@ test('insertMany events arrive once per record, in order, after the batch', asyn
   assert.deepEqual(ids, [['1', 3], ['2', 3], ['3', 3]]);
 });
 
+// With a before* handler the store sends an after event as a reference to
+// its before event's rows (src/wire.h, EVLAYOUT flag SAME); every after
+// event must still read its own record, previous and changes, in small
+// writes, in a transaction (whose before events are dropped before
+// delivery) and in a batch big enough to get a buffer of its own.
+test('after events read their own rows when a before* handler listens too', async () => {
+  const { nitro, Task } = await setup();
+  const seen = [];
+  nitro.on('Task.*', (e) => { if (!e.type.includes('before')) seen.push(e.toJSON()); });
+  const ALL = Object.keys(taskFields).sort().join();
+  const brief = (e) => [e.type, e.id, e.record?.title ?? null, e.record?.priority ?? null, e.previous?.priority ?? null, Object.keys(e.changes).sort().join()];
+  Task.create({ id: 'a', title: 'one' });
+  Task.update('a', { priority: 4 });
+  nitro.transaction(() => {
+    Task.create({ id: 'b', title: 'two' });
+    Task.update('b', { priority: 1, title: 'deux' });
+    Task.delete('a');
+  });
+  assert.deepEqual(seen.map(brief), [
+    ['Task.created', 'a', 'one', 3, null, ALL],
+    ['Task.updated', 'a', 'one', 4, 3, 'priority'],
+    ['Task.created', 'b', 'two', 3, null, ALL],
+    ['Task.updated', 'b', 'deux', 1, 3, 'priority,title'],
+    ['Task.deleted', 'a', 'one', 4, 4, ''],
+  ]);
+  seen.length = 0;
+  const many = Array.from({ length: 2000 }, (_, i) => ({ id: `m${i}`, title: `title ${i}`, priority: 1 + (i % 5) }));
+  Task.insertMany(many);
+  assert.equal(seen.length, many.length);
+  seen.forEach((e, i) => assert.deepEqual(brief(e), ['Task.created', many[i].id, many[i].title, many[i].priority, null, ALL]));
+});
+
 test('a handler that writes sees its change; its events follow the current ones', async () => {
   const { nitro, Task } = await setup();
   const log = [];
