@@ -141,33 +141,36 @@ export class EventBytes {
   }
 }
 
-/** Reads a write call's events from the output (u32 count, then the
- * events): null when there are none. The bytes are copied out of WASM
- * memory once, since later calls overwrite it and transactions deliver
- * later: a big batch into a buffer of its own, a small one into `pool`. */
-export function readEvents(r, byTable, pool) {
-  const n = r.u32();
+/** Reads a write call's events: u32 count and u32 length in the output
+ * `r`, then the event records, inline after them when `at` is -1 (a write
+ * batch's results) or at `at` in WASM memory (a write's events stay in the
+ * store's event buffer, src/api_store.c). Null when there are none. The
+ * bytes are copied once, since later calls overwrite them and transactions
+ * deliver later: a big batch into a buffer of its own, a small one into
+ * `pool`. */
+export function readEvents(r, byTable, pool, at = -1) {
+  const n = r.u32(), len = r.u32();
+  const u8 = r.u8, dv = r.dv;
+  const start = at < 0 ? r.at : at;
+  if (at < 0) r.at += len;
   if (n === 0) return null;
-  const start = r.at, dv0 = r.dv;
   const offs = new Uint32Array(n);
-  let at = start;
-  const u8 = r.u8;
+  let p = start;
   for (let i = 0; i < n; i++) {
-    offs[i] = at - start;
-    if (u8[at + EVL.FLAGS] & EVFLAG.SAME) { at += EVL.HEADER + 4 + EVL.MASK_BYTES; continue; }
-    at += EVL.HEADER;
-    at += 4 + dv0.getUint32(at, true);
-    at += 4 + dv0.getUint32(at, true);
-    at += EVL.MASK_BYTES;
+    offs[i] = p - start;
+    if (u8[p + EVL.FLAGS] & EVFLAG.SAME) { p += EVL.HEADER + 4 + EVL.MASK_BYTES; continue; }
+    p += EVL.HEADER;
+    p += 4 + dv.getUint32(p, true);
+    p += 4 + dv.getUint32(p, true);
+    p += EVL.MASK_BYTES;
   }
-  r.at = at;
-  const len = at - start;
+  if (p !== start + len) throw new Error(`nitro-wasm: corrupt events (${len} bytes announced, ${p - start} read)`);
   if (len > CHUNK / 4) {
-    const bytes = r.u8.slice(start, at);
+    const bytes = u8.slice(start, p);
     return new EventBatch(byTable, bytes, new DataView(bytes.buffer), offs);
   }
   const base = pool.take(len);
-  pool.u8.set(r.u8.subarray(start, at), base);
+  pool.u8.set(u8.subarray(start, p), base);
   for (let i = 0; i < n; i++) offs[i] += base;
   return new EventBatch(byTable, pool.u8, pool.dv, offs);
 }

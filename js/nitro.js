@@ -166,8 +166,16 @@ class Nitro {
     return f;
   }
 
-  /** The events that follow a write's results, as a batch (js/entity-events.js). */
-  _readEvents(r) { return readEvents(r, this.byTable, this.eventBytes); }
+  /** The events of the write call just made (their count and length
+   * follow its results in `r`), as a batch (js/entity-events.js). */
+  _readEvents(r) {
+    if (r.dv.getUint32(r.at, true) === 0) { r.at += 8; return null; }   // none: no crossing
+    const core = this.core;
+    return readEvents(r, this.byTable, this.eventBytes, core.x.nw_events_ptr(core.I));
+  }
+
+  /** The events of one write of a write batch, inline in its results. */
+  _readInlineEvents(r) { return readEvents(r, this.byTable, this.eventBytes, -1); }
 
   /** Runs validate and before* handlers; throws to undo the write. In a
    * batch (insertMany) errors carry the item's `index`. */

@@ -86,7 +86,7 @@ export function writeBatch(nitro, writes, guardFrom, scoped) {
     if (st === BATCH_STATUS.FAILED) results[i] = { status: 'failed', error: readError(core, r) };
     else if (st === BATCH_STATUS.CONFLICT) results[i] = { status: 'conflict' };
     else {
-      const events = nitro._readEvents(r);
+      const events = nitro._readInlineEvents(r);
       results[i] = writes[i].error ? { status: 'failed', error: writes[i].error } : { status: 'applied', events };
     }
   }

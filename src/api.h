@@ -60,8 +60,9 @@ nw_store *nw_api_store(nw_instance *I, nw_error *err);
  * (1 = after-commit events, 2 = also before* events). */
 void nw_api_begin_write(nw_instance *I, uint32_t flags);
 /* Ends a write begun at `mark`: on rc != NW_OK undoes it, else keeps it and
- * appends u32 event count + event records to the output. Returns the call's
- * final status (nw_api_end). */
+ * appends u32 event count + u32 length of the event records to the output
+ * (the records stay at nw_events_ptr until the next write). Returns the
+ * call's final status (nw_api_end). */
 int nw_api_end_write(nw_instance *I, size_t mark, nw_code rc);
 /* Live results (api_live.c): the store was replaced by a restore; the
  * live module re-attaches and re-runs its queries. */

@@ -102,7 +102,8 @@ static void put_result(void *ud, uint32_t i, nw_batch_status st, const nw_error 
     if (st == NW_BST_FAILED) {
         nw_api_put_error(o, e);
     } else if (st == NW_BST_APPLIED) {
-        nw_buf_u32(o, count);
+        nw_buf_u32(o, count);   /* the events of a write, inline: u32 count, u32 length, records */
+        nw_buf_u32(o, (uint32_t)len);
         if (len) nw_buf_append(o, events, len);
     }
 }

@@ -3,7 +3,10 @@
  *
  * Record output: u32 length + stored field bytes (record.h); length 0 means
  * "no record". Write calls append the captured events after their results:
- * u32 count, then the event records of store.c. */
+ * u32 count, u32 length; the event records themselves (layout: wire.h
+ * NW_WIRE_EVLAYOUT) stay in the store's event buffer, at nw_events_ptr,
+ * until the next write: a batch's megabytes of events are not copied into
+ * the output. */
 #include "api.h"
 #include "store.h"
 #include "snapshot.h"
@@ -75,9 +78,9 @@ static int end_write(nw_instance *I, size_t mark, nw_code rc) {
     } else {
         nw_store_release(I->store, mark);
         nw_buf *o = nw_api_out(I);
-        nw_buf_u32(o, nw_store_event_count(I->store));
         nw_buf *ev = nw_store_events(I->store);
-        nw_buf_append(o, ev->p, ev->len);
+        nw_buf_u32(o, nw_store_event_count(I->store));
+        nw_buf_u32(o, (uint32_t)ev->len);
         if (ev->oom || o->oom) {
             /* nothing reaches JS, so nothing is left to approve */
             rc = nw_error_nomem(nw_api_err(I));
@@ -90,6 +93,12 @@ static int end_write(nw_instance *I, size_t mark, nw_code rc) {
     I->guard_open = false;
     nw_store_capture_events(I->store, false, false);
     return nw_api_end(I, rc);
+}
+
+/* Where the last write's event records are (its output gives their count
+ * and length); valid until the next write. NULL before the first. */
+NW_EXPORT const uint8_t *nw_events_ptr(nw_instance *I) {
+    return I->store ? nw_store_events(I->store)->p : NULL;
 }
 
 nw_store *nw_api_store(nw_instance *I, nw_error *err) { return need_store(I, err) == NW_OK ? I->store : NULL; }

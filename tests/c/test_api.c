@@ -13,6 +13,7 @@ void nw_instance_free(nw_instance *I);
 static nw_instance *I;
 uint8_t *nw_input(nw_instance *I, uint32_t len);
 uint8_t *nw_out_ptr(nw_instance *I);
+const uint8_t *nw_events_ptr(nw_instance *I);
 uint32_t nw_out_len(nw_instance *I);
 uint8_t *nw_err_ptr(nw_instance *I);
 uint32_t nw_err_len(nw_instance *I);
@@ -153,7 +154,10 @@ static void test_writes_and_reads(void) {
     CHECK(status[0] == NW_ROW_ENUM && status[1] == 0);
     CHECK(n[0] == NVAL_NUM && nw_rd_f64(n + 1) == 1);
     size_t after = 8 + out_u32(4);
-    CHECK_EQ(out_u32(after), 1);                         /* one event captured */
+    CHECK_EQ(out_u32(after), 1);                         /* one event captured, */
+    CHECK(out_u32(after + 4) > 20);                      /* its bytes at nw_events_ptr: */
+    CHECK_EQ(nw_events_ptr(I)[NW_EVL_KIND], NW_EV_CREATED);
+    CHECK_EQ(nw_out_len(I), after + 8);
     CHECK_EQ(nw_create(I, task_t, in("{id: b, title: Alpha}"), -1, 0, 0), NW_E_DUPLICATE);
     CHECK(strcmp(last_err().field, "title") == 0);
     CHECK_EQ(nw_create(I, task_t, in("{id: b, title: Beta, n: -1}"), -1, 0, 0), NW_E_VALIDATION);
