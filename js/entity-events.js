@@ -3,36 +3,45 @@
 // a batch whose event objects are made one at a time as they are approved
 // or delivered, and the event objects handlers get.
 import { Reader, readStr } from './record.js';
-import { EV_NAMES, EVLAYOUT as EVL, EVFLAG } from './wire.js';
+import { EV, EV_NAMES, EVLAYOUT as EVL, EVFLAG } from './wire.js';
 
-/** An entity event (docs/contract.md, Events). `record`, `previous` and `changes` are
- * decoded from the batch's bytes on first access; toJSON() gives a plain copy. */
+const DEFAULT_REASON = 'cancelled';
+
+/** An entity event (docs/contract.md, Events). `id`, `record`, `previous`
+ * and `changes` are read from its batch's bytes on first access; toJSON()
+ * gives a plain copy. */
 export class EntityEvent {
-  #entity; #bytes; #dv; #recAt; #prevAt; #lo; #hi; #kind;
-  #record = undefined; #previous = undefined; #changes = undefined;
+  #entity; #kind; #batch; #off;
+  #id = undefined; #record = undefined; #previous = undefined; #changes = undefined;
+  #reason = undefined;   // undefined: not cancellable now; null: cancellable, not cancelled
 
-  constructor(entity, kind, id, source, bytes, dv, recAt, prevAt, lo, hi) {
+  constructor(entity, kind, source, batch, off) {
     this.type = entity.eventTypes[kind];
     this.entity = entity.name;
-    this.id = id;
     this.source = source;
-    this.#entity = entity; this.#kind = kind; this.#bytes = bytes; this.#dv = dv;
-    this.#recAt = recAt; this.#prevAt = prevAt; this.#lo = lo; this.#hi = hi;
+    this.#entity = entity; this.#kind = kind; this.#batch = batch; this.#off = off;
   }
+
+  get id() {
+    if (this.#id === undefined) this.#id = this.#batch.idAt(this.#off, this.#kind);
+    return this.#id;
+  }
+  set id(v) { this.#id = v; }
 
   #decode(at) {
     if (at < 0) return null;
-    return this.#entity.decode(new Reader().reset(this.#bytes, this.#dv, at));
+    const b = this.#batch;
+    return this.#entity.decode(new Reader().reset(b.bytes, b.dv, at));
   }
 
   get record() {
-    if (this.#record === undefined) this.#record = this.#decode(this.#recAt);
+    if (this.#record === undefined) this.#record = this.#decode(this.#batch.recAt(this.#off));
     return this.#record;
   }
   set record(v) { this.#record = v; }
 
   get previous() {
-    if (this.#previous === undefined) this.#previous = this.#decode(this.#prevAt);
+    if (this.#previous === undefined) this.#previous = this.#decode(this.#batch.prevAt(this.#off, this.#kind));
     return this.#previous;
   }
   set previous(v) { this.#previous = v; }
@@ -43,9 +52,10 @@ export class EntityEvent {
     const kind = this.#kind;
     if (kind === 'created' || kind === 'updated' || kind === 'beforeSave') {
       const record = this.record, fields = this.#entity.fields;
-      const all = kind === 'created' || (kind === 'beforeSave' && this.#prevAt < 0);
+      const all = kind === 'created' || (kind === 'beforeSave' && this.#batch.prevAt(this.#off, kind) < 0);
+      const lo = this.#batch.mask(this.#off, 0), hi = this.#batch.mask(this.#off, 1);
       for (let fi = 0; fi < fields.length; fi++) {
-        const bit = fi < 32 ? (this.#lo >>> fi) & 1 : (this.#hi >>> (fi - 32)) & 1;
+        const bit = fi < 32 ? (lo >>> fi) & 1 : (hi >>> (fi - 32)) & 1;
         if (bit || all) changes[fields[fi].name] = record[fields[fi].name];
       }
     }
@@ -53,6 +63,20 @@ export class EntityEvent {
     return changes;
   }
   set changes(v) { this.#changes = v; }
+
+  /** Cancels the write of a beforeSave / beforeDelete event while its
+   * handlers run (the first reason wins); does nothing on other events or
+   * once the write is decided. */
+  cancel(reason) {
+    if (this.#reason !== null) return;
+    this.#reason = reason === undefined || reason === null || reason === '' ? DEFAULT_REASON : String(reason);
+  }
+
+  /** For the bus (js/events.js dispatchCancellable): opens the event to
+   * cancel(), reads whether it was cancelled, and closes it again. */
+  _openCancel() { this.#reason = null; }
+  _cancelReason() { return this.#reason ?? null; }
+  _closeCancel() { const r = this.#reason ?? null; this.#reason = undefined; return r; }
 
   toJSON() {
     return { type: this.type, entity: this.entity, id: this.id, record: this.record, previous: this.previous, changes: this.changes, source: this.source };
@@ -62,52 +86,84 @@ export class EntityEvent {
 /** Whether an event kind is one a write waits on (approved before commit). */
 export const isBefore = (kind) => kind === 'beforeSave' || kind === 'beforeDelete';
 
+/** Whether an event's record is also its `previous` (docs/contract.md,
+ * Events: the record before the write). */
+const removes = (kind) => kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete';
+
 /** The events of one write call. A batch of 100,000 inserts never holds
  * 100,000 event objects: `at(i)` makes event i when it is delivered, so
  * each dies young unless a handler keeps it. Array-like (`length`, `at`,
- * iteration); `source` is given to every event it makes. */
+ * iteration); `source` is given to every event it makes. An event reads
+ * its rows through its batch, by its byte offset (`recAt`, `prevAt`,
+ * `mask`, `idAt`). */
 export class EventBatch {
-  #byTable; #bytes; #dv; #offs;
+  #byTable; #offs;
 
   constructor(byTable, bytes, dv, offs) {
-    this.#byTable = byTable; this.#bytes = bytes; this.#dv = dv; this.#offs = offs;
+    this.#byTable = byTable; this.#offs = offs;
+    this.bytes = bytes; this.dv = dv;
     this.source = 'local';
   }
 
   get length() { return this.#offs.length; }
 
-  kind(i) { return EV_NAMES[this.#bytes[this.#offs[i] + EVL.KIND]]; }
+  kind(i) { return EV_NAMES[this.bytes[this.#offs[i] + EVL.KIND]]; }
 
   entity(i) {
     const at = this.#offs[i] + EVL.TABLE;
-    return this.#byTable[this.#bytes[at] | (this.#bytes[at + 1] << 8)];
+    return this.#byTable[this.bytes[at] | (this.bytes[at + 1] << 8)];
   }
 
   at(i) {
-    const bytes = this.#bytes, dv = this.#dv, kind = this.kind(i), off = this.#offs[i];
-    // flag SAME: the rows are those of the event `back` bytes before this one
-    const same = bytes[off + EVL.FLAGS] & EVFLAG.SAME;
-    let at = (same ? off - dv.getUint32(off + EVL.HEADER, true) : off) + EVL.HEADER;
-    const rl = dv.getUint32(at, true);
-    const recAt = rl ? at + 4 : -1;
-    at += 4 + rl;
-    const pl = dv.getUint32(at, true);
-    // a removed record is also its own `previous` (docs/contract.md, Events: the record before the write)
-    const prevAt = pl ? at + 4 : kind === 'deleted' || kind === 'expired' || kind === 'beforeDelete' ? recAt : -1;
-    at = same ? off + EVL.HEADER + 4 : at + 4 + pl;
-    const lo = dv.getUint32(at, true), hi = dv.getUint32(at + 4, true);
-    // the id is the first stored field (a string) of the record or previous
-    const idAt = recAt >= 0 ? recAt : prevAt;
-    const id = readStr(bytes, idAt + 5, dv.getUint32(idAt + 1, true));
-    return new EntityEvent(this.entity(i), kind, id, this.source, bytes, dv, recAt, prevAt, lo, hi);
+    return new EntityEvent(this.entity(i), this.kind(i), this.source, this, this.#offs[i]);
+  }
+
+  /** The start of the event whose rows the event at `off` has: itself, or
+   * with flag SAME the event `back` bytes before it. */
+  #rows(off) {
+    return this.bytes[off + EVL.FLAGS] & EVFLAG.SAME ? off - this.dv.getUint32(off + EVL.HEADER, true) : off;
+  }
+
+  /** Where the record of the event at `off` starts, -1 for none. */
+  recAt(off) {
+    const at = this.#rows(off) + EVL.HEADER;
+    return this.dv.getUint32(at, true) ? at + 4 : -1;
+  }
+
+  /** Where its previous record starts, -1 for none. */
+  prevAt(off, kind) {
+    const dv = this.dv;
+    let at = this.#rows(off) + EVL.HEADER;
+    at += 4 + dv.getUint32(at, true);
+    return dv.getUint32(at, true) ? at + 4 : removes(kind) ? this.recAt(off) : -1;
+  }
+
+  /** Word w (0: fields 0-31, 1: 32-63) of its changed-fields mask. */
+  mask(off, w) {
+    const dv = this.dv;
+    let at = off + EVL.HEADER;
+    if (this.bytes[off + EVL.FLAGS] & EVFLAG.SAME) at += 4;
+    else { at += 4 + dv.getUint32(at, true); at += 4 + dv.getUint32(at, true); }
+    return dv.getUint32(at + 4 * w, true);
+  }
+
+  /** Its record's id (the first stored field, a string, of the record or previous). */
+  idAt(off, kind) {
+    const r = this.recAt(off), at = r >= 0 ? r : this.prevAt(off, kind);
+    return readStr(this.bytes, at + 5, this.dv.getUint32(at + 1, true));
   }
 
   /** The after-commit events (all but beforeSave / beforeDelete), as a batch. */
   after() {
-    const keep = [];
-    for (let i = 0; i < this.#offs.length; i++) if (!isBefore(this.kind(i))) keep.push(this.#offs[i]);
-    if (keep.length === this.#offs.length) return this;
-    const b = new EventBatch(this.#byTable, this.#bytes, this.#dv, Uint32Array.from(keep));
+    const offs = this.#offs, bytes = this.bytes;
+    const keep = new Uint32Array(offs.length);
+    let n = 0;
+    for (let i = 0; i < offs.length; i++) {
+      const k = bytes[offs[i] + EVL.KIND];
+      if (k !== EV.BEFORE_SAVE && k !== EV.BEFORE_DELETE) keep[n++] = offs[i];
+    }
+    if (n === offs.length) return this;
+    const b = new EventBatch(this.#byTable, bytes, this.dv, keep.subarray(0, n));
     b.source = this.source;
     return b;
   }

@@ -19,7 +19,8 @@ export interface DomainEvent<R = Record<string, unknown>> {
   /** `{ field: newValue }` for the fields that changed. */
   changes?: Partial<R>;
   source?: 'local' | 'sync';
-  /** Present on `beforeSave` / `beforeDelete`: cancels the write (default reason `'cancelled'`). */
+  /** On entity events: cancels the write of a `beforeSave` / `beforeDelete` while its
+   * handlers run (default reason `'cancelled'`); does nothing on other events or later. */
   cancel?(reason?: string): void;
   [key: string]: unknown;
 }
@@ -93,9 +94,10 @@ export declare class EventBus {
    * Throws a LIMIT error when events keep causing events for more than `maxDepth` rounds. */
   dispatchBatch(events: readonly DomainEvent[]): void;
 
-  /** Delivers a `beforeSave` / `beforeDelete` event (sets `event.cancel`); returns
-   * null, or the reason of the first cancel. Stops at the first cancel. */
-  dispatchCancellable(event: DomainEvent): string | null;
+  /** Delivers a `beforeSave` / `beforeDelete` entity event, its `cancel()` open
+   * while the handlers run; returns null, or the reason of the first cancel.
+   * Stops at the first cancel. */
+  dispatchCancellable(event: DomainEvent & { _openCancel(): void; _cancelReason(): string | null; _closeCancel(): string | null }): string | null;
 
   /** Reports a failure of a callback run outside the bus to the 'error' handlers
    * as (err, event), or to console.error when there are none. */

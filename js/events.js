@@ -12,8 +12,8 @@
 // semantics documented on `on()`.
 
 const ERROR = 'error';
-const DEFAULT_REASON = 'cancelled';
 const DEFAULT_MAX_DEPTH = 32;
+const DEFAULT_REASON = 'cancelled';
 
 // Pattern kinds.
 const EXACT = 0;   // 'Task.created', 'invoice.sent', 'error'
@@ -149,6 +149,22 @@ class Route {
 // 'constructor' or '__proto__' are ordinary keys.
 function RouteTable() {}
 RouteTable.prototype = Object.create(null);
+
+/** cancel() for an event that has none of its own (an EntityEvent has it,
+ * js/entity-events.js): set on the event, working only while its handlers
+ * run; the first reason wins. */
+function cancelGate(event) {
+  let reason, open = false;
+  event.cancel = (why) => {
+    if (!open || reason !== null) return;
+    reason = why === undefined || why === null || why === '' ? DEFAULT_REASON : String(why);
+  };
+  return {
+    _openCancel() { open = true; reason = null; },
+    _cancelReason() { return reason; },
+    _closeCancel() { open = false; return reason; },
+  };
+}
 
 export class EventBus {
   #subs = new Set();
@@ -367,7 +383,8 @@ export class EventBus {
 
   /**
    * Delivers a `beforeSave` / `beforeDelete` event, always synchronously and
-   * nested (the write waits for the verdict), and sets `event.cancel(reason)`.
+   * nested (the write waits for the verdict), with `event.cancel(reason)`
+   * open while its handlers run (an EntityEvent, js/entity-events.js).
    * Returns null, or the reason of the first cancel ('cancelled' by default).
    * Delivery stops at the first cancel: lower-priority handlers do not run,
    * since the write will not happen. A handler that throws does not cancel
@@ -379,12 +396,10 @@ export class EventBus {
     const route = this.#routes[type] ?? this.#newRoute(type);
     route.emitted++;
     const subs = route.subs;
-    let reason = null;
-    event.cancel = (why) => {
-      if (reason !== null) return;  // the first reason wins
-      reason = why === undefined || why === null || why === '' ? DEFAULT_REASON : String(why);
-    };
-    for (let i = 0; i < subs.length && reason === null; i++) this.#call(subs[i], route, event, event);
+    const gate = typeof event._openCancel === 'function' ? event : cancelGate(event);
+    gate._openCancel();
+    for (let i = 0; i < subs.length && gate._cancelReason() === null; i++) this.#call(subs[i], route, event, event);
+    const reason = gate._closeCancel();
     if (reason !== null) route.cancelled++;
     return reason;
   }

@@ -233,7 +233,9 @@ export interface NitroEvent<R = Record<string, any>> {
   previous: Rec<R> | null;
   changes: Partial<R>;
   source: 'local' | 'sync';
-  cancel?(reason?: string): void;
+  /** Cancels the write of a `beforeSave` / `beforeDelete` while its handlers
+   * run (default reason `'cancelled'`); does nothing on other events or later. */
+  cancel(reason?: string): void;
 }
 
 export interface OnOptions {

@@ -210,7 +210,6 @@ class Nitro {
     }
     if (!listened) return;
     const reason = this.bus.dispatchCancellable(e);
-    delete e.cancel;
     if (reason !== null) {
       throw new NitroError('CANCELLED', `${e.entity}${batch ? ` [${n}]` : ''}: ${kind === 'beforeSave' ? 'save' : 'delete'} cancelled: ${reason}`,
         { entity: e.entity, rule: kind, index: batch ? n : undefined });

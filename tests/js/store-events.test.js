@@ -58,6 +58,19 @@ test('beforeDelete cancel keeps the record', async () => {
   assert.ok(Task.get('a'));
 });
 
+test('cancel() works only on a before event while its handlers run', async () => {
+  const { nitro, Task } = await setup();
+  let kept = null;
+  nitro.on('Task.beforeSave', (e) => { kept = e; });
+  nitro.on('Task.created', (e) => e.cancel('too late'));   // an after event: nothing to cancel
+  const t = Task.create({ id: 'a', title: 'a' });
+  assert.equal(Task.get('a').title, t.title);
+  kept.cancel('later');                                    // its write is decided: nothing happens
+  Task.update('a', { title: 'b' });
+  assert.equal(Task.get('a').title, 'b');
+  assert.equal(nitro.stats().events['Task.beforeSave']?.cancelled ?? 0, 0);
+});
+
 test('entity validate names rule validate and undoes the write', async () => {
   const nitro = await createNitro();
   const Task = nitro.entity('Task', {
