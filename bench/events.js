@@ -176,7 +176,11 @@ const scenarios = [
 
 // Store writes with events: the same inserts into a fresh store, once with no
 // subscriber (C then captures no events at all) and once with one 'Task.*'
-// handler (C captures every event and JS delivers it). Alternating rounds.
+// handler (C captures every event and JS delivers it). Alternating rounds,
+// the garbage of the variant before collected first: CPU time counts the
+// background threads that would otherwise collect it during the next
+// variant's inserts (a run with the handler left enough to make the bare
+// inserts after it 1.2-1.8x slower, and the ratio of one by one look met).
 async function measureStore() {
   const rows = Array.from({ length: INSERTS }, (_, i) => ({ title: `task ${i} <${i % 7}>`, status: i % 3 ? 'open' : 'done', priority: 1 + (i % 5), tags: ['a', `t${i % 10}`] }));
   const fields = { title: { type: 'string', required: true }, status: { type: 'enum', values: ['open', 'done'], default: 'open' }, priority: { type: 'int', min: 1, max: 5 }, tags: { type: 'list', of: 'string', default: [] } };
@@ -189,6 +193,7 @@ async function measureStore() {
   const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < 2 + 5; r++) {
     for (const [name, v] of Object.entries(variants)) {
+      await settle();
       const nitro = await createNitro();
       const Task = nitro.entity('Task', { fields });
       let seen = 0;

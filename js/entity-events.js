@@ -156,14 +156,13 @@ export class EventBatch {
   /** The after-commit events (all but beforeSave / beforeDelete), as a batch. */
   after() {
     const offs = this.#offs, bytes = this.bytes;
-    const keep = new Uint32Array(offs.length);
-    let n = 0;
+    const keep = [];   // a plain array: a typed array's allocation costs more than one write's events
     for (let i = 0; i < offs.length; i++) {
       const k = bytes[offs[i] + EVL.KIND];
-      if (k !== EV.BEFORE_SAVE && k !== EV.BEFORE_DELETE) keep[n++] = offs[i];
+      if (k !== EV.BEFORE_SAVE && k !== EV.BEFORE_DELETE) keep.push(offs[i]);
     }
-    if (n === offs.length) return this;
-    const b = new EventBatch(this.#byTable, bytes, this.dv, keep.subarray(0, n));
+    if (keep.length === offs.length) return this;
+    const b = new EventBatch(this.#byTable, bytes, this.dv, keep);
     b.source = this.source;
     return b;
   }
@@ -172,6 +171,7 @@ export class EventBatch {
 }
 
 const CHUNK = 64 * 1024;
+const SMALL = 64;
 
 /** Where the copies of small event batches go: 64 KiB chunks carved in
  * order, so that a write's few hundred bytes of events cost one copy, not
@@ -210,7 +210,7 @@ export function readEvents(r, byTable, pool, at = -1) {
   const start = at < 0 ? r.at : at;
   if (at < 0) r.at += len;
   if (n === 0) return null;
-  const offs = new Uint32Array(n);
+  const offs = n > SMALL ? new Uint32Array(n) : new Array(n);   // a small typed array costs more than its events
   let p = start;
   for (let i = 0; i < n; i++) {
     offs[i] = p - start;

@@ -182,13 +182,13 @@ class Nitro {
   _approve(events, batch = false) {
     if (!events) return;
     const indexed = batch || events.length > 2;
-    const ordinal = new Map();
+    const ordinal = indexed ? new Map() : null;   // the item's index, for errors of a batch
     for (let i = 0; i < events.length; i++) {
       const kind = events.kind(i);
       if (!isBefore(kind)) continue;
       const entity = events.entity(i);
-      const n = ordinal.get(entity.name) ?? 0;
-      ordinal.set(entity.name, n + 1);
+      const n = indexed ? ordinal.get(entity.name) ?? 0 : 0;
+      if (indexed) ordinal.set(entity.name, n + 1);
       const validate = kind === 'beforeSave' ? entity.validateFn : null;
       const listened = this.bus.hasListeners(entity.eventTypes[kind]);
       if (validate || listened) this._approveOne(events.at(i), entity, kind, validate, listened, n, indexed, batch);
