@@ -4,8 +4,7 @@
 // or delivered, and the event objects handlers get.
 import { Reader, readStr } from './record.js';
 import { EV, EV_NAMES, EVLAYOUT as EVL, EVFLAG } from './wire.js';
-
-const DEFAULT_REASON = 'cancelled';
+import { reasonOf } from './events.js';
 
 /** An entity event (docs/contract.md, Events). `id`, `record`, `previous`
  * and `changes` are read from its batch's bytes on first access; toJSON()
@@ -69,7 +68,7 @@ export class EntityEvent {
    * once the write is decided. */
   cancel(reason) {
     if (this.#reason !== null) return;
-    this.#reason = reason === undefined || reason === null || reason === '' ? DEFAULT_REASON : String(reason);
+    this.#reason = reasonOf(reason);
   }
 
   /** For the bus (js/events.js dispatchCancellable): opens the event to
@@ -85,6 +84,13 @@ export class EntityEvent {
 
 /** Whether an event kind is one a write waits on (approved before commit). */
 export const isBefore = (kind) => kind === 'beforeSave' || kind === 'beforeDelete';
+
+/** Bytes of the event record at p (src/wire.h NW_WIRE_EVLAYOUT). */
+function eventSize(u8, dv, p) {
+  if (u8[p + EVL.FLAGS] & EVFLAG.SAME) return EVL.HEADER + 4 + EVL.MASK_BYTES;
+  const rl = dv.getUint32(p + EVL.HEADER, true);
+  return EVL.HEADER + 8 + rl + dv.getUint32(p + EVL.HEADER + 4 + rl, true) + EVL.MASK_BYTES;
+}
 
 /** Whether an event's record is also its `previous` (docs/contract.md,
  * Events: the record before the write). */
@@ -140,11 +146,7 @@ export class EventBatch {
 
   /** Word w (0: fields 0-31, 1: 32-63) of its changed-fields mask. */
   mask(off, w) {
-    const dv = this.dv;
-    let at = off + EVL.HEADER;
-    if (this.bytes[off + EVL.FLAGS] & EVFLAG.SAME) at += 4;
-    else { at += 4 + dv.getUint32(at, true); at += 4 + dv.getUint32(at, true); }
-    return dv.getUint32(at + 4 * w, true);
+    return this.dv.getUint32(off + eventSize(this.bytes, this.dv, off) - EVL.MASK_BYTES + 4 * w, true);
   }
 
   /** Its record's id (the first stored field, a string, of the record or previous). */
@@ -214,11 +216,7 @@ export function readEvents(r, byTable, pool, at = -1) {
   let p = start;
   for (let i = 0; i < n; i++) {
     offs[i] = p - start;
-    if (u8[p + EVL.FLAGS] & EVFLAG.SAME) { p += EVL.HEADER + 4 + EVL.MASK_BYTES; continue; }
-    p += EVL.HEADER;
-    p += 4 + dv.getUint32(p, true);
-    p += 4 + dv.getUint32(p, true);
-    p += EVL.MASK_BYTES;
+    p += eventSize(u8, dv, p);
   }
   if (p !== start + len) throw new Error(`nitro-wasm: corrupt events (${len} bytes announced, ${p - start} read)`);
   if (len > CHUNK / 4) {

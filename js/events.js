@@ -13,7 +13,6 @@
 
 const ERROR = 'error';
 const DEFAULT_MAX_DEPTH = 32;
-const DEFAULT_REASON = 'cancelled';
 
 // Pattern kinds.
 const EXACT = 0;   // 'Task.created', 'invoice.sent', 'error'
@@ -150,6 +149,10 @@ class Route {
 function RouteTable() {}
 RouteTable.prototype = Object.create(null);
 
+/** A cancel() argument as the reason the write fails with ('cancelled'
+ * when none is given). */
+export const reasonOf = (why) => (why === undefined || why === null || why === '' ? 'cancelled' : String(why));
+
 /** cancel() for an event that has none of its own (an EntityEvent has it,
  * js/entity-events.js): set on the event, working only while its handlers
  * run; the first reason wins. */
@@ -157,7 +160,7 @@ function cancelGate(event) {
   let reason, open = false;
   event.cancel = (why) => {
     if (!open || reason !== null) return;
-    reason = why === undefined || why === null || why === '' ? DEFAULT_REASON : String(why);
+    reason = reasonOf(why);
   };
   return {
     _openCancel() { open = true; reason = null; },

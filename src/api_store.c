@@ -48,7 +48,7 @@ static void put_row(nw_buf *o, const uint8_t *row) {
  * at a time: slots from an index or a search are scattered in memory. */
 static void put_rows(nw_buf *o, const nw_table *t, const uint32_t *slots, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
-        if (i % NW_WARM_ROWS == 0) nw_table_warm(t, slots + i, n - i < NW_WARM_ROWS ? n - i : NW_WARM_ROWS);
+        nw_table_warm_ahead(t, slots, n, i);
         put_row(o, nw_table_row(t, slots[i]));
     }
 }
@@ -428,9 +428,8 @@ NW_EXPORT int nw_query_exec(nw_instance *I, uint32_t table, uint32_t len, uint32
     } else if (op == NW_Q_IDS) {
         nw_buf_u32(o, n);
         for (uint32_t i = 0; i < n; i++) {
-            if (i % NW_WARM_ROWS == 0) nw_table_warm(t, slots + i, n - i < NW_WARM_ROWS ? n - i : NW_WARM_ROWS);
-            const uint8_t *f = nw_table_row(t, slots[i]) + 4;
-            nw_buf_append(o, f + 1, 4 + (size_t)nw_rd_u32(f + 1));
+            nw_table_warm_ahead(t, slots, n, i);
+            put_id(o, t, slots[i]);
         }
     } else {
         const uint8_t *patch = nval_get(v, "patch");

@@ -462,10 +462,7 @@ static void source_list(source *src, const nw_table *t, const uint32_t *list, ui
 static bool source_step(source *src, uint32_t *slot) {
     if (src->list) {
         if (src->slot >= src->nslots) return false;
-        if (src->slot % NW_WARM_ROWS == 0) {
-            uint32_t left = src->nslots - src->slot;
-            nw_table_warm(src->t, src->list + src->slot, left < NW_WARM_ROWS ? left : NW_WARM_ROWS);
-        }
+        nw_table_warm_ahead(src->t, src->list, src->nslots, src->slot);
         *slot = src->list[src->slot++];
         return true;
     }

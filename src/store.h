@@ -82,6 +82,11 @@ bool nw_table_visible(const nw_store *s, const nw_table *t, uint32_t slot);
  * Free slots are skipped. */
 #define NW_WARM_ROWS 64
 void nw_table_warm(const nw_table *t, const uint32_t *slots, uint32_t n);
+/* For a loop over slots[0..n) at index i: warms the next NW_WARM_ROWS rows
+ * at every NW_WARM_ROWS-th index, so the loop finds each row warmed. */
+static inline void nw_table_warm_ahead(const nw_table *t, const uint32_t *slots, uint32_t n, uint32_t i) {
+    if (i % NW_WARM_ROWS == 0) nw_table_warm(t, slots + i, n - i < NW_WARM_ROWS ? n - i : NW_WARM_ROWS);
+}
 
 /* Writes. `data` is NVAL (an object or a FIELDS map) already validated by
  * nval_check. ttl_ms < 0 keeps the entity default (create) or the current
